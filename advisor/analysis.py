@@ -1,0 +1,176 @@
+"""Analyse one file: parse once with libcst, run every enabled rule in one
+batched walk, resolve positions only when something was reported.
+
+Runs inside worker processes (see pool.py); everything it returns is plain
+data. Never raises for bad input: problems become FileError entries.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from advisor.findings import FileError, FileResult, Finding, FixInfo, Impact, Span
+from advisor.rule import METADATA_PROVIDERS, FileContext, Rule, build_options
+from advisor.source import SourceError, decode_source, is_test_path, read_source
+from advisor.suppress import parse_suppressions
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from advisor.config import Config
+
+
+def analyse_file(
+    path: Path,
+    display_path: str,
+    module: str,
+    rules: list[type[Rule]],
+    config: "Config",
+    data: bytes | None = None,
+) -> FileResult:
+    """Read (unless ``data`` is given), parse and check one file."""
+    try:
+        source = decode_source(data) if data is not None else read_source(path)
+    except SourceError as exc:
+        return FileResult(display_path, errors=(FileError(display_path, exc.kind, exc.message),))
+    if not source.text.strip():
+        return FileResult(display_path)  # an empty __init__.py is fine
+    return analyse_text(source.text, display_path, module, rules, config)
+
+
+def analyse_text(
+    text: str, display_path: str, module: str, rules: list[type[Rule]], config: "Config"
+) -> FileResult:
+    """Parse and check decoded source text."""
+    import libcst as cst
+
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        message = f"syntax error at line {exc.raw_line}, column {exc.raw_column}: {exc.message}"
+        return FileResult(display_path, errors=(FileError(display_path, "parse", message),))
+    except RecursionError:
+        return FileResult(display_path, errors=(FileError(display_path, "parse", "too deeply nested to parse"),))
+    except Exception as exc:  # libcst's own failures on odd input
+        return FileResult(display_path, errors=(FileError(display_path, "parse", f"cannot parse: {exc}"),))
+    lines = tuple(text.splitlines())
+    context = FileContext(display_path, module, config, lines, is_test_path(Path(display_path)))
+    return _run_rules(tree, context, rules, text)
+
+
+def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str) -> FileResult:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    errors: list[FileError] = []
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    rules = []
+    for rule_class in rule_classes:
+        options = build_options(rule_class, context.config.rule_options.get(rule_class.id, {}))
+        rules.append(rule_class(context, options))
+    adapters = [_adapter(cst, rule, errors, context.path) for rule in rules]
+    try:
+        wrapper.visit_batched(adapters)
+        for adapter in adapters:
+            adapter.finish()
+    except RecursionError:
+        errors.append(FileError(context.path, "parse", "too deeply nested to analyse"))
+        return FileResult(context.path, errors=tuple(errors))
+    facts = {rule.id: rule.facts for rule in rules if rule.facts}
+    pending = [(rule, report) for rule in rules for report in rule.reports]
+    if not pending:
+        return FileResult(context.path, errors=tuple(errors), facts=facts)
+    positions = wrapper.resolve(PositionProvider)
+    suppressions = parse_suppressions(text)
+    findings = []
+    for rule, report in pending:
+        code_range = positions[report.node]
+        span = Span(code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
+        if suppressions.silences(rule.id, span.line, span.end_line):
+            continue
+        findings.append(_finding(rule, report, span, context))
+    return FileResult(context.path, tuple(findings), tuple(errors), facts)
+
+
+def _finding(rule: Rule, report: Any, span: Span, context: FileContext) -> Finding:
+    safety = report.fix or rule.fix
+    line_text = context.lines[span.line - 1] if 0 < span.line <= len(context.lines) else ""
+    return Finding(
+        rule=rule.id,
+        path=context.path,
+        span=span,
+        message=report.message,
+        impact=report.impact or Impact(kind=rule.kind),
+        fix=FixInfo(available=safety != "none", safety=safety),
+        data=report.data,
+        line_text=line_text.strip(),
+    )
+
+
+def _adapter(cst: Any, rule: Rule, errors: list[FileError], path: str) -> Any:
+    """Wrap a rule in a libcst batchable visitor that isolates its failures."""
+    from libcst.metadata import MetadataWrapper  # noqa: F401  (ensures metadata package loaded)
+
+    providers = tuple(_provider(name) for name in rule.needs)
+
+    class RuleAdapter(cst.BatchableCSTVisitor):  # type: ignore[misc,name-defined]
+        METADATA_DEPENDENCIES = providers
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.failed = False
+            rule._metadata = self._lookup
+
+        def _lookup(self, name: str, node: Any, default: Any) -> Any:
+            return self.get_metadata(_provider(name), node, default)
+
+        def get_visitors(self) -> dict[str, Callable[[Any], None]]:
+            visitors = {}
+            for name in dir(type(rule)):
+                if name.startswith(("visit_", "leave_")):
+                    visitors[name] = self._guard(getattr(rule, name))
+            return visitors
+
+        def _guard(self, method: Callable[[Any], Any]) -> Callable[[Any], None]:
+            def call(node: Any) -> None:
+                if self.failed:
+                    return
+                try:
+                    method(node)
+                except RecursionError:
+                    raise
+                except Exception as exc:
+                    self._fail(exc)
+
+            return call
+
+        def finish(self) -> None:
+            finish = getattr(rule, "finish", None)
+            if finish is not None and not self.failed:
+                try:
+                    finish()
+                except Exception as exc:
+                    self._fail(exc)
+
+        def _fail(self, exc: Exception) -> None:
+            self.failed = True
+            rule.reports.clear()
+            rule.facts.clear()
+            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
+            errors.append(FileError(path, "rule", f"rule {rule.id} crashed: {type(exc).__name__}: {exc}", rule.id, detail))
+
+    return RuleAdapter()
+
+
+_PROVIDER_CACHE: dict[str, Any] = {}
+
+
+def _provider(name: str) -> Any:
+    if name not in _PROVIDER_CACHE:
+        import importlib
+
+        module_name, _, attr = METADATA_PROVIDERS[name].partition(":")
+        _PROVIDER_CACHE[name] = getattr(importlib.import_module(module_name), attr)
+    return _PROVIDER_CACHE[name]

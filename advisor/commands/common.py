@@ -1,0 +1,81 @@
+"""Options and helpers several commands share."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+
+
+def csv_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration")
+    group.add_argument("--config", metavar="FILE", help="read [tool.advisor] from FILE instead of the project's pyproject.toml")
+    group.add_argument("--select", type=csv_list, metavar="IDS", help="only these rules (comma-separated ids; ALL for every rule)")
+    group.add_argument("--ignore", type=csv_list, metavar="IDS", help="skip these rules (comma-separated ids)")
+    group.add_argument("--exclude", action="append", metavar="PATTERN", default=None,
+                       help="skip files and directories matching PATTERN (gitignore-style; repeatable)")
+    group.add_argument("--python", metavar="PATH", help="the scanned project's interpreter, used to measure import costs (default: this one)")
+    group.add_argument("--target-version", metavar="X.Y", help="the oldest Python the project supports (default: from requires-python)")
+
+
+def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
+    """Find the project root from the first path, read its config, apply CLI overrides."""
+    from advisor.config import find_project_root, load_config, with_overrides
+
+    start = paths[0] if paths else Path.cwd()
+    root = find_project_root(start if start.exists() else Path.cwd())
+    config = load_config(root, Path(args.config) if getattr(args, "config", None) else None)
+    exclude = tuple(config.exclude) + tuple(args.exclude or ()) if getattr(args, "exclude", None) else None
+    return with_overrides(
+        config,
+        select=tuple(args.select) if getattr(args, "select", None) else None,
+        ignore=tuple(config.ignore) + tuple(args.ignore) if getattr(args, "ignore", None) else None,
+        exclude=exclude,
+        python=getattr(args, "python", None),
+        target_version=getattr(args, "target_version", None),
+    )
+
+
+def use_color(choice: str, stream: object) -> bool:
+    """--color auto: only on a terminal, and never when NO_COLOR is set."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class Progress:
+    """A one-line progress indication on stderr, shown only on a terminal and
+    only once the work has taken more than a moment."""
+
+    def __init__(self, enabled: bool, delay: float = 0.7) -> None:
+        import time
+
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.delay = delay
+        self.shown = False
+
+    def __call__(self, message: str) -> None:
+        import time
+
+        if not self.enabled or time.monotonic() - self.started < self.delay:
+            return
+        sys.stderr.write(f"\r\033[K{message}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

@@ -1,0 +1,218 @@
+"""``[tool.advisor]`` in the scanned project's ``pyproject.toml`` -> a frozen Config.
+
+Unknown keys are errors that name the key and the file: a typo in a
+linter's configuration that is silently ignored is worse than no option.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from advisor.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: Directories never worth scanning: environments, build output, caches, VCS.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env",
+    "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".advisor",
+    "build", "dist", "node_modules", "site-packages", "*.egg-info", ".eggs",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that shapes a scan. Built once, then only read."""
+
+    #: Directory holding the pyproject.toml the settings came from (or the cwd).
+    root: Path
+    #: The file the settings came from, for error messages; None when defaulted.
+    source: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    #: glob -> rule ids ignored in files matching the glob ("*" for all rules).
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: gitignore-style patterns, added to DEFAULT_EXCLUDES.
+    exclude: tuple[str, ...] = ()
+    #: "3.12" style; the lowest Python the scanned project supports.
+    target_version: str = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    #: The scanned project's interpreter, used to measure import costs.
+    python: str = sys.executable
+    #: Modules that must stay eager: importing them registers or patches something.
+    side_effect_modules: tuple[str, ...] = ()
+    #: Modules always treated as costly, whatever measuring says.
+    costly_modules: tuple[str, ...] = ()
+    #: Modules never treated as costly.
+    cheap_modules: tuple[str, ...] = ()
+    #: Measure import costs with ``python -X importtime`` (else use the table).
+    measure_imports: bool = True
+    #: Per-file analysis time limit in seconds.
+    timeout: float = 60.0
+    #: Where caches live; relative paths are relative to ``root``.
+    cache_dir: str = ".advisor/cache"
+    #: Project-local rule modules to load (dotted names or ./paths).
+    plugins: tuple[str, ...] = ()
+    #: Rule id -> raw options table, checked by each rule's Options class.
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def cache_path(self) -> Path:
+        """The absolute cache directory."""
+        path = Path(os.path.expanduser(self.cache_dir))
+        return path if path.is_absolute() else self.root / path
+
+    def fingerprint(self) -> str:
+        """A string that changes whenever a setting that shapes findings changes."""
+        parts = [
+            self.select, self.ignore, self.per_file_ignores, self.target_version,
+            self.side_effect_modules, self.plugins,
+            sorted((k, sorted(v.items())) for k, v in self.rule_options.items()),
+        ]
+        return repr(parts)
+
+
+_LIST_KEYS = {
+    "select": "select", "ignore": "ignore", "exclude": "exclude",
+    "extend-exclude": "exclude", "side-effect-modules": "side_effect_modules",
+    "costly-modules": "costly_modules", "cheap-modules": "cheap_modules",
+    "plugins": "plugins",
+}
+_SCALAR_KEYS = {
+    "target-version": ("target_version", str), "python": ("python", str),
+    "measure-imports": ("measure_imports", bool), "timeout": ("timeout", (int, float)),
+    "cache-dir": ("cache_dir", str),
+}
+_TABLE_KEYS = {"per-file-ignores", "rules"}
+KNOWN_KEYS = frozenset(_LIST_KEYS) | frozenset(_SCALAR_KEYS) | _TABLE_KEYS
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest ancestor of ``start`` holding a pyproject.toml, else ``.git``, else start."""
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    for candidate in (start, *start.parents):
+        if (candidate / "pyproject.toml").is_file():
+            return candidate
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def load_config(root: Path, config_file: Path | None = None) -> Config:
+    """Read ``[tool.advisor]`` from ``config_file`` or ``root/pyproject.toml``."""
+    path = config_file or root / "pyproject.toml"
+    if not path.is_file():
+        if config_file is not None:
+            raise ConfigError(f"config file not found: {config_file}")
+        return Config(root=root)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read TOML: {exc}") from exc
+    table = document.get("tool", {}).get("advisor", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.advisor] must be a table")
+    config = config_from_table(table, root=path.parent if config_file is None else root, source=path)
+    if "target-version" not in table:
+        requires = document.get("project", {}).get("requires-python")
+        guessed = _target_from_requires(requires) if isinstance(requires, str) else None
+        if guessed:
+            config = replace(config, target_version=guessed)
+    return config
+
+
+def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | None = None) -> Config:
+    """Check and convert a ``[tool.advisor]`` table."""
+    where = str(source) if source else "[tool.advisor]"
+    values: dict[str, Any] = {"root": root, "source": source}
+    for key, value in table.items():
+        if key in _LIST_KEYS:
+            values[_LIST_KEYS[key]] = values.get(_LIST_KEYS[key], ()) + _string_list(value, key, where)
+        elif key in _SCALAR_KEYS:
+            name, kind = _SCALAR_KEYS[key]
+            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+                raise ConfigError(f"{where}: [tool.advisor] {key} has the wrong type: {value!r}")
+            values[name] = value
+        elif key == "per-file-ignores":
+            values["per_file_ignores"] = _per_file_ignores(value, where)
+        elif key == "rules":
+            values["rule_options"] = _rule_tables(value, where)
+        else:
+            raise ConfigError(
+                f"{where}: unknown key {key!r} in [tool.advisor]; known keys: "
+                + ", ".join(sorted(KNOWN_KEYS))
+            )
+    if "target_version" in values:
+        values["target_version"] = _check_version(values["target_version"], where)
+    return Config(**values)
+
+
+def with_overrides(config: Config, **overrides: Any) -> Config:
+    """Apply command-line overrides; None means 'not given'."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    names = {f.name for f in fields(Config)}
+    unknown = set(given) - names
+    if unknown:  # a programming error, not a user one
+        raise TypeError(f"unknown Config fields: {sorted(unknown)}")
+    if "target_version" in given:
+        given["target_version"] = _check_version(given["target_version"], "--target-version")
+    return replace(config, **given)
+
+
+def _string_list(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: [tool.advisor] {key} must be a list of strings")
+    return tuple(value)
+
+
+def _per_file_ignores(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [tool.advisor.per-file-ignores] must be a table")
+    return tuple(
+        (glob, _string_list(ids, f"per-file-ignores.{glob!r}", where))
+        for glob, ids in value.items()
+    )
+
+
+def _rule_tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError(f"{where}: [tool.advisor.rules] must hold one table per rule id")
+    return {rule_id: dict(options) for rule_id, options in value.items()}
+
+
+def _check_version(value: str, where: str) -> str:
+    text = value.lower().removeprefix("py").replace("py", "")
+    if "." not in text and len(text) >= 2:  # "py312" style
+        text = f"{text[0]}.{text[1:]}"
+    parts = text.split(".")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or parts[0] != "3":
+        raise ConfigError(f"{where}: target-version must look like '3.12', got {value!r}")
+    return f"{parts[0]}.{int(parts[1])}"
+
+
+def _target_from_requires(requires: str) -> str | None:
+    """'>=3.10' -> '3.10': the lowest version a requires-python admits."""
+    for clause in requires.split(","):
+        clause = clause.strip()
+        if clause.startswith(">="):
+            parts = clause[2:].strip().split(".")
+            if len(parts) >= 2 and parts[0] == "3" and parts[1].isdigit():
+                return f"3.{int(parts[1])}"
+    return None
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    """'3.12' -> (3, 12)."""
+    major, minor = version.split(".")
+    return int(major), int(minor)

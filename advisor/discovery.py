@@ -1,0 +1,113 @@
+"""Find the Python files to scan: honour .gitignore files, default and
+configured excludes; never follow a symlink out of the scanned tree."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from advisor.config import DEFAULT_EXCLUDES
+
+if TYPE_CHECKING:
+    import pathspec
+
+
+def _gitignore_spec(directory: Path) -> "pathspec.PathSpec | None":
+    ignore = directory / ".gitignore"
+    if not ignore.is_file():
+        return None
+    import pathspec
+
+    try:
+        lines = ignore.read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+class Excluder:
+    """Decides whether a path is excluded, by name patterns and .gitignore files."""
+
+    def __init__(self, root: Path, patterns: tuple[str, ...], use_gitignore: bool = True) -> None:
+        self.root = root
+        self.name_patterns = [p for p in (*DEFAULT_EXCLUDES, *patterns) if "/" not in p.strip("/")]
+        self.path_patterns = [p.strip("/") for p in patterns if "/" in p.strip("/")]
+        self.use_gitignore = use_gitignore
+        self._specs: dict[Path, object] = {}
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        name = path.name
+        if any(fnmatch.fnmatch(name, p.rstrip("/")) for p in self.name_patterns):
+            return True
+        try:
+            relative = path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        if any(fnmatch.fnmatch(relative, p) or relative.startswith(p + "/") for p in self.path_patterns):
+            return True
+        return self.use_gitignore and self._gitignored(path, is_dir)
+
+    def _gitignored(self, path: Path, is_dir: bool) -> bool:
+        for directory in path.parents:
+            spec = self._spec(directory)
+            if spec is not None:
+                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(relative):  # type: ignore[attr-defined]
+                    return True
+            if directory == self.root or (directory / ".git").exists():
+                break
+        return False
+
+    def _spec(self, directory: Path) -> object:
+        if directory not in self._specs:
+            self._specs[directory] = _gitignore_spec(directory)
+        return self._specs[directory]
+
+
+def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Iterator[Path]:
+    """Yield Python files under ``paths`` (files named explicitly are always kept)."""
+    excluder = Excluder(root.resolve(), exclude)
+    seen: set[Path] = set()
+    for given in paths:
+        if given.is_file() or (given.suffix in (".py", ".pyi") and not given.is_dir()):
+            if given not in seen:
+                seen.add(given)
+                yield given
+            continue
+        if not given.is_dir():
+            yield given  # missing: analysis reports it as an error
+            continue
+        yield from _walk(given, excluder, seen)
+
+
+def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:
+    visited_dirs: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False, onerror=None):
+        directory = Path(dirpath)
+        try:
+            stat = directory.stat()
+            visited_dirs.add((stat.st_dev, stat.st_ino))
+        except OSError:
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not excluder.excluded(directory / d, True))
+        for name in sorted(filenames):
+            if not name.endswith((".py", ".pyi")):
+                continue
+            path = directory / name
+            if path.is_symlink() and not _inside(path, top):
+                continue  # a link leading out of the scanned tree
+            if excluder.excluded(path, False) or path in seen:
+                continue
+            seen.add(path)
+            yield path
+        # Directories named like x.py are skipped: os.walk lists them in dirnames.
+
+
+def _inside(path: Path, top: Path) -> bool:
+    try:
+        path.resolve().relative_to(top.resolve())
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False

@@ -1,0 +1,206 @@
+"""The scan pipeline: discover -> cache -> analyse in workers -> project-wide
+refine -> ranked findings. Pure orchestration; the work lives elsewhere."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from advisor.cache import ResultCache
+from advisor.config import Config
+from advisor.discovery import discover
+from advisor.findings import FileError, FileResult, Finding
+from advisor.pool import Task, default_jobs, run_tasks
+from advisor.project import Project, facts_from_result
+from advisor.registry import all_rules, builtin_rule_paths, enabled_rule_ids
+from advisor.rule import Rule, build_options
+from advisor.source import module_name, source_root
+
+
+@dataclass
+class ScanReport:
+    """What a scan found, ready for any renderer."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    rules: list[str] = field(default_factory=list)
+    #: Things the user should know about how the results were obtained.
+    notices: list[str] = field(default_factory=list)
+
+
+def select_rules(config: Config) -> list[type[Rule]]:
+    """The enabled rule classes, with their options checked now (not per file)."""
+    known = all_rules(config)
+    rules = [known[rule_id] for rule_id in enabled_rule_ids(config, known)]
+    for rule in rules:
+        build_options(rule, config.rule_options.get(rule.id, {}), str(config.source or "[tool.advisor]"))
+    for rule_id in config.rule_options:
+        if rule_id not in known:
+            from advisor.errors import ConfigError
+
+            raise ConfigError(f"{config.source or '[tool.advisor]'}: [tool.advisor.rules.{rule_id}] names an unknown rule")
+    return rules
+
+
+def scan(
+    paths: list[Path],
+    config: Config,
+    *,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ScanReport:
+    """Scan ``paths`` and return ranked findings and per-file errors."""
+    started = time.perf_counter()
+    rules = select_rules(config)
+    report = ScanReport(rules=[r.id for r in rules])
+    cache_key = repr(([r.id for r in rules], [r.__module__ for r in rules], config.fingerprint()))
+    cache = ResultCache(config.cache_path() if use_cache else None, cache_key)
+    results: list[FileResult] = []
+    stamps: dict[str, str] = {}
+    tasks: list[Task] = []
+    files = list(discover(paths, config.root, config.exclude))
+    report.files = len(files)
+    for path in files:
+        display = display_path(path)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            reason = "no such file or directory" if not path.is_symlink() else "broken symbolic link"
+            results.append(FileResult(display, errors=(FileError(display, "read", reason),)))
+            continue
+        except OSError as exc:
+            results.append(FileResult(display, errors=(FileError(display, "read", f"cannot stat: {exc.strerror or exc}"),)))
+            continue
+        stamps[display] = f"{stat.st_size}-{stat.st_mtime_ns}"
+        hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns)
+        if hit is None and path.is_file():
+            data = _read_bytes(path)
+            hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns, data) if data is not None else None
+            if hit is None:
+                tasks.append(Task(path, display, module_name(path), data if data is not None else b""))
+                if data is None:
+                    tasks.pop()
+                    results.append(FileResult(display, errors=(FileError(display, "read", _unreadable_reason(path)),)))
+                continue
+        if hit is None:
+            results.append(FileResult(display, errors=(FileError(display, "read", "not a regular file"),)))
+            continue
+        report.cached += 1
+        results.append(_relocated(hit, display))
+
+    if tasks:
+        _analyse(tasks, rules, config, jobs, cache, results, progress)
+    cache.save()
+    report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: int | None,
+             cache: ResultCache, results: list[FileResult], progress: Callable[[str], None] | None) -> None:
+    builtin = builtin_rule_paths()
+    paths = [builtin[r.id] for r in rules if builtin.get(r.id, "").startswith(r.__module__ + ":")]
+    extra = [r for r in rules if not builtin.get(r.id, "").startswith(r.__module__ + ":")]
+    if os.name == "posix":
+        import libcst  # noqa: F401  (loaded once here, inherited by forked workers)
+    done = 0
+
+    def on_result(task: Task, result: FileResult) -> None:
+        nonlocal done
+        done += 1
+        results.append(result)
+        if not any(e.kind in ("timeout", "crash") for e in result.errors):
+            stat = task.path.stat() if task.path.exists() else None
+            if stat is not None:
+                cache.store(task.path, stat.st_size, stat.st_mtime_ns, task.data, result)
+        if progress:
+            progress(f"analysed {done}/{len(tasks)} files")
+
+    run_tasks(tasks, (paths, extra, config), jobs or default_jobs(), config.timeout, on_result)
+
+
+def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config, files: list[Path],
+             stamps: dict[str, str], progress: Callable[[str], None] | None,
+             report: ScanReport) -> tuple[list[Finding], list[FileError]]:
+    by_rule: dict[str, list[Finding]] = {r.id: [] for r in rules}
+    errors: list[FileError] = []
+    facts = []
+    for result in results:
+        errors.extend(result.errors)
+        for finding in result.findings:
+            if finding.rule in by_rule and not _ignored_for_file(finding, config):
+                by_rule[finding.rule].append(finding)
+        module_facts = facts_from_result(result.path, result.facts, stamps.get(result.path, ""))
+        if module_facts is not None:
+            facts.append(module_facts)
+    roots = sorted({source_root(p) for p in files if p.suffix == ".py"}, key=str)
+    project = Project(config, facts, roots, progress)
+    findings: list[Finding] = []
+    for rule in rules:
+        if by_rule[rule.id]:
+            findings.extend(rule.refine(by_rule[rule.id], project))
+    if "import_costs" in project.__dict__ and project.import_costs.notice:
+        report.notices.append(project.import_costs.notice)
+    findings.sort(key=lambda f: (-f.score, f.path, f.span.line, f.span.column, f.rule))
+    errors.sort(key=lambda e: (e.path, e.kind))
+    return findings, errors
+
+
+def _ignored_for_file(finding: Finding, config: Config) -> bool:
+    for pattern, ids in config.per_file_ignores:
+        if fnmatch.fnmatch(finding.path, pattern) or fnmatch.fnmatch(Path(finding.path).as_posix(), f"*/{pattern}"):
+            if "*" in ids or finding.rule in ids:
+                return True
+    return False
+
+
+def _relocated(result: FileResult, display: str) -> FileResult:
+    """A cached result re-labelled if the scan runs from another directory."""
+    if result.path == display:
+        return result
+    from dataclasses import replace
+
+    return replace(
+        result,
+        path=display,
+        findings=tuple(f.with_(path=display) for f in result.findings),
+        errors=tuple(replace(e, path=display) for e in result.errors),
+    )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _unreadable_reason(path: Path) -> str:
+    try:
+        path.read_bytes()
+    except PermissionError:
+        return "permission denied"
+    except FileNotFoundError:
+        return "file disappeared before it could be read"
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    return "cannot read file"
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the current directory when below it, else as given."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+__all__ = ["ScanReport", "scan", "select_rules"]

@@ -1,0 +1,1 @@
+"""Evidence of what things really cost: import times, profiles, call graphs."""

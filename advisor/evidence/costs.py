@@ -1,0 +1,119 @@
+"""Import costs for the lazy-imports rule: measured in the project's own
+interpreter when possible, else a bundled table, and always incremental:
+what a statement adds on top of what the module's startup path loads anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import TYPE_CHECKING, Iterable
+
+from advisor.evidence.importtime import ImportTimer, incremental_us
+
+if TYPE_CHECKING:
+    from advisor.project import Project
+
+Request = tuple[str, str]  # (statement, top-level module)
+
+
+def load_table() -> dict[str, float]:
+    """The bundled fallback table: module -> typical import ms."""
+    text = resources.files("advisor").joinpath("data/import_costs.json").read_text("utf-8")
+    return {k: float(v) for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+def table_cost(module: str, names: Iterable[str], table: dict[str, float]) -> float | None:
+    """The table entry for the module, a submodule named in the import, or a parent."""
+    for name in names:
+        if f"{module}.{name}" in table:
+            return table[f"{module}.{name}"]
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        key = ".".join(parts[:end])
+        if key in table:
+            return table[key]
+    return None
+
+
+class ImportCosts:
+    """Answers "how many ms does deferring this statement save?" for one project."""
+
+    def __init__(self, project: "Project") -> None:
+        config = project.config
+        self.project = project
+        self.table = load_table()
+        self.timer: ImportTimer | None = None
+        self.notice = ""
+        if config.measure_imports:
+            self.timer = ImportTimer(
+                config.python, cwd=config.root, pythonpath=project.source_roots,
+                cache_file=config.cache_path() / "importtime.json",
+            )
+        self._versions: dict[str, str | None] = {}
+
+    def prepare(self, requests: Iterable[Request]) -> None:
+        """Measure every statement not measured yet (one subprocess each)."""
+        requests = set(requests)
+        if self.timer is None or not requests:
+            return
+        tops = {top for _, top in requests}
+        external = [t for t in tops if not self.project.is_project_module(t)]
+        self._versions.update(self.timer.versions(external))
+        for top in tops - set(external):
+            self._versions[top] = self.project.project_stamp(top)
+        if not self.timer.available:
+            self.notice = f"import costs from the bundled table: {self.timer.problem}"
+            return
+        todo = [(s, self._versions[t]) for s, t in requests if self._versions.get(t)]
+        reporter = self.project.progress
+
+        def progress(done: int, total: int) -> None:
+            if reporter:
+                reporter(f"measuring import times {done}/{total}")
+
+        self.timer.measure(todo, progress)  # type: ignore[arg-type]
+
+    def incremental_ms(self, request: Request, names: Iterable[str], startup: Iterable[Request]) -> tuple[float | None, str]:
+        """Saving of deferring ``request`` given the ``startup`` statements stay eager.
+
+        Returns (ms, source) with source "importtime" or "table"; ms is None
+        when the cost is unknown (not importable here and not in the table).
+        """
+        statement, top = request
+        startup = list(startup)
+        measured = self._closure(request)
+        if measured is not None:
+            loaded: set[str] = set()
+            for other in startup:
+                closure = self._closure(other)
+                if closure is not None:
+                    loaded.update(closure)
+                else:
+                    loaded.update(_module_and_parents(other[0]))
+            return incremental_us(measured, loaded) / 1000.0, "importtime"
+        module = statement.split()[1]
+        cost = table_cost(module, names, self.table)
+        if cost is None:
+            return None, "table"
+        eager_modules = {m for s, _ in startup for m in _module_and_parents(s)}
+        if module in eager_modules or any(f"{module}.{n}" in eager_modules for n in names):
+            return 0.0, "table"
+        return cost, "table"
+
+    def _closure(self, request: Request) -> dict[str, int] | None:
+        statement, top = request
+        version = self._versions.get(top)
+        if self.timer is None or not version:
+            return None
+        return self.timer.closure(statement, version)
+
+
+def _module_and_parents(statement: str) -> set[str]:
+    parts = statement.split()
+    module = parts[1]
+    pieces = module.split(".")
+    found = {".".join(pieces[:i]) for i in range(1, len(pieces) + 1)}
+    if parts[0] == "from" and len(parts) > 3:
+        found.update(f"{module}.{n.strip(',')}" for n in parts[3:])
+    return found

@@ -1,0 +1,151 @@
+"""Worker processes with a per-file time limit and crash isolation.
+
+Why not concurrent.futures: one worker killed by a segfault (libcst on
+pathologically nested input) breaks a ProcessPoolExecutor for every other
+task, and a stuck task cannot be cancelled. Here a worker that dies or runs
+past the limit is replaced, and only its file is reported.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from advisor.findings import FileError, FileResult
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to analyse."""
+
+    path: Path
+    display: str
+    module: str
+    data: bytes
+
+
+def _worker_main(conn: Connection, rule_paths: list[str], extra_rules: list[Any], config: Any) -> None:
+    from advisor.analysis import analyse_file
+    from advisor.registry import load_class
+
+    rules = [load_class(p) for p in rule_paths] + list(extra_rules)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if task is None:
+            return
+        try:
+            result = analyse_file(task.path, task.display, task.module, rules, config, data=task.data)
+        except BaseException as exc:  # never let one file end the worker silently
+            error = FileError(task.display, "crash", f"internal error: {type(exc).__name__}: {exc}")
+            result = FileResult(task.display, errors=(error,))
+        conn.send(result)
+
+
+class _Worker:
+    def __init__(self, context: Any, init_args: tuple[Any, ...]) -> None:
+        parent, child = context.Pipe()
+        self.conn: Connection = parent
+        self.process = context.Process(target=_worker_main, args=(child, *init_args), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: Task | None = None
+        self.deadline = 0.0
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+            self.process.join(timeout=5)
+        except Exception:
+            pass
+        self.conn.close()
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    init_args: tuple[Any, ...],
+    jobs: int,
+    timeout: float,
+    on_result: Callable[[Task, FileResult], None],
+) -> None:
+    """Analyse every task in ``jobs`` worker processes; call on_result for each."""
+    pending = list(tasks)
+    pending.reverse()
+    if not pending:
+        return
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    workers = [_Worker(context, init_args) for _ in range(max(1, min(jobs, len(pending))))]
+    try:
+        _loop(pending, workers, context, init_args, timeout, on_result)
+    finally:
+        for worker in workers:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.kill()
+
+
+def _loop(pending: list[Task], workers: list[_Worker], context: Any, init_args: tuple[Any, ...],
+          timeout: float, on_result: Callable[[Task, FileResult], None]) -> None:
+    while True:
+        for index, worker in enumerate(workers):
+            if worker.task is None and pending:
+                task = pending.pop()
+                try:
+                    worker.conn.send(task)
+                except (OSError, ValueError):  # died while idle: replace and retry
+                    worker.kill()
+                    workers[index] = worker = _Worker(context, init_args)
+                    worker.conn.send(task)
+                worker.task, worker.deadline = task, time.monotonic() + timeout
+        busy = [w for w in workers if w.task is not None]
+        if not busy:
+            return
+        wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=wait_for)
+        now = time.monotonic()
+        for index, worker in enumerate(workers):
+            task = worker.task
+            if task is None:
+                continue
+            if worker.conn in ready or worker.process.sentinel in ready:
+                try:
+                    result = worker.conn.recv()
+                except (EOFError, OSError):
+                    code = worker.process.exitcode
+                    reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    result = FileResult(task.display, errors=(FileError(
+                        task.display, "crash", f"the analysis process died ({reason}) on this file; the rest of the scan went on"),))
+                    worker.kill()
+                    workers[index] = _Worker(context, init_args)
+                else:
+                    worker.task = None
+                on_result(task, result)
+                if workers[index] is worker:
+                    worker.task = None
+            elif now >= worker.deadline:
+                worker.kill()
+                workers[index] = _Worker(context, init_args)
+                on_result(task, FileResult(task.display, errors=(FileError(
+                    task.display, "timeout", f"analysis took longer than {timeout:g} s and was stopped (raise `timeout` in [tool.advisor])"),)))
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

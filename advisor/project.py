@@ -1,0 +1,132 @@
+"""Project-wide facts, merged once from every file's cached facts: which
+modules the project has, what each imports at import time, which names
+other modules take from it, which dotted paths tests patch.
+
+Rules read it in ``Rule.refine`` (main process); nothing here parses code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+    from advisor.evidence.costs import ImportCosts
+
+
+@dataclass
+class ModuleFacts:
+    """What one file contributed (see usage.UsageState)."""
+
+    path: str
+    module: str
+    is_package: bool = False
+    eager: list[dict[str, Any]] = field(default_factory=list)
+    imported_names: dict[str, list[str]] = field(default_factory=dict)
+    attribute_reads: dict[str, list[str]] = field(default_factory=dict)
+    patch_targets: list[str] = field(default_factory=list)
+    stamp: str = ""
+
+
+class Project:
+    """The scanned project as the main process sees it."""
+
+    def __init__(self, config: "Config", modules: list[ModuleFacts], source_roots: list[Path],
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.modules = {m.module: m for m in modules if m.module}
+        self.files = modules
+        self.source_roots = source_roots
+        self.progress = progress
+
+    # -- names other code takes from a module -------------------------------------
+
+    def is_project_module(self, name: str) -> bool:
+        return name in self.modules
+
+    def external_importers(self, module: str, name: str) -> list[str]:
+        """Paths of project files that read ``module.name`` (from-import or attribute)."""
+        users = []
+        for facts in self.files:
+            if facts.module == module:
+                continue
+            if name in facts.imported_names.get(module, ()) or name in facts.attribute_reads.get(module, ()):
+                users.append(facts.path)
+        return users
+
+    def patchers(self, module: str, name: str) -> list[str]:
+        """Paths of files that patch ``module.name`` or something reached through it."""
+        dotted = f"{module}.{name}"
+        return [f.path for f in self.files for t in f.patch_targets if t == dotted or t.startswith(dotted + ".")]
+
+    # -- the startup path ------------------------------------------------------------
+
+    def startup_statements(self, module: str, skip: set[str] = frozenset()) -> set[tuple[str, str]]:  # type: ignore[assignment]
+        """External (statement, top-level) pairs run when ``module`` is imported.
+
+        Follows project modules transitively, including parent packages'
+        ``__init__``; ``skip`` holds this module's own statements that are
+        about to be deferred.
+        """
+        seen: set[str] = set()
+        found: set[tuple[str, str]] = set()
+        stack = [module, *_parents(module)]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in self.modules:
+                continue
+            seen.add(current)
+            for target in self.modules[current].eager:
+                if current == module and target["statement"] in skip:
+                    continue
+                project_parts = self._project_modules_of(target)
+                if project_parts:
+                    stack.extend(project_parts)
+                else:
+                    found.add((target["statement"], target["module"].split(".")[0]))
+        return found
+
+    def _project_modules_of(self, target: dict[str, Any]) -> list[str]:
+        module = target["module"]
+        candidates = [module, *_parents(module)] + [f"{module}.{n}" for n in target.get("names", ())]
+        return [c for c in candidates if c in self.modules]
+
+    def project_stamp(self, top_level: str) -> str:
+        """Changes whenever a file of the project package ``top_level`` changes."""
+        digest = hashlib.sha256()
+        for facts in sorted(self.files, key=lambda f: f.path):
+            if facts.module == top_level or facts.module.startswith(top_level + "."):
+                digest.update(f"{facts.path}\0{facts.stamp}\0".encode())
+        return "project-" + digest.hexdigest()[:16]
+
+    @cached_property
+    def import_costs(self) -> "ImportCosts":
+        from advisor.evidence.costs import ImportCosts
+
+        return ImportCosts(self)
+
+
+def _parents(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def facts_from_result(path: str, facts: dict[str, Any], stamp: str) -> ModuleFacts | None:
+    """Build ModuleFacts from the ``imports`` entry a rule put in a FileResult's facts."""
+    data = next((f["imports"] for f in facts.values() if isinstance(f, dict) and "imports" in f), None)
+    if not data:
+        return None
+    return ModuleFacts(
+        path=path,
+        module=data.get("module", ""),
+        is_package=data.get("is_package", False),
+        eager=data.get("eager", []),
+        imported_names=data.get("imported_names", {}),
+        attribute_reads=data.get("attribute_reads", {}),
+        patch_targets=data.get("patch_targets", []),
+        stamp=stamp,
+    )

@@ -1,0 +1,58 @@
+"""Renderers, one module per format, imported only when asked for.
+
+Each is ``render(report, options) -> str``: pure, never prints or probes the
+terminal (the CLI decides colour and passes it in).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from advisor.errors import UsageError
+
+if TYPE_CHECKING:
+    from advisor.engine import ScanReport
+
+#: Format name -> "module:function".
+RENDERERS: dict[str, str] = {
+    "text": "advisor.report.text:render",
+    "json": "advisor.report.json_report:render",
+}
+#: Output file extension -> format, for ``--output report.json`` without ``--format``.
+EXTENSIONS: dict[str, str] = {".json": "json", ".txt": "text"}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the CLI decided about the destination."""
+
+    color: bool = False
+    verbose: bool = False
+    #: Show at most this many findings in formats meant for people (0: all).
+    limit: int = 0
+
+
+class Renderer(Protocol):
+    def __call__(self, report: "ScanReport", options: RenderOptions) -> str: ...
+
+
+def get_renderer(name: str) -> Renderer:
+    """Import and return the renderer for ``name``."""
+    try:
+        path = RENDERERS[name]
+    except KeyError:
+        raise UsageError(f"unknown format {name!r}; choose from {', '.join(sorted(RENDERERS))}") from None
+    module_name, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+def guess_format(output: str | None) -> str | None:
+    """The format implied by an output file's extension, if any."""
+    if not output:
+        return None
+    for extension, name in EXTENSIONS.items():
+        if output.lower().endswith(extension):
+            return name
+    return None

@@ -1,0 +1,63 @@
+"""JSON output, schema version 1 (documented in docs/json-schema.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from advisor import __version__
+
+if TYPE_CHECKING:
+    from advisor.engine import ScanReport
+    from advisor.findings import FileError, Finding
+    from advisor.report import RenderOptions
+
+SCHEMA_VERSION = 1
+
+
+def finding_to_dict(finding: "Finding") -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "path": finding.path,
+        "line": finding.span.line,
+        "column": finding.span.column,
+        "end_line": finding.span.end_line,
+        "end_column": finding.span.end_column,
+        "message": finding.message,
+        "score": finding.score,
+        "impact": {
+            "kind": finding.impact.kind,
+            "estimate_ms": finding.impact.estimate_ms,
+            "source": finding.impact.source,
+        },
+        "fix": {"available": finding.fix.available, "safety": finding.fix.safety},
+        "reason": finding.reason,
+        "fingerprint": finding.fingerprint,
+        "data": {k: v for k, v in finding.data.items() if k != "key"},
+    }
+
+
+def error_to_dict(error: "FileError") -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": error.path, "kind": error.kind, "message": error.message}
+    if error.rule:
+        entry["rule"] = error.rule
+    return entry
+
+
+def render(report: "ScanReport", options: "RenderOptions") -> str:
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "advisor", "version": __version__},
+        "findings": [finding_to_dict(f) for f in report.findings],
+        "errors": [error_to_dict(e) for e in report.errors],
+        "summary": {
+            "files": report.files,
+            "cached": report.cached,
+            "findings": len(report.findings),
+            "errors": len(report.errors),
+            "seconds": round(report.seconds, 3),
+            "rules": report.rules,
+            "notices": report.notices,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

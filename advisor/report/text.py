@@ -1,0 +1,63 @@
+"""Text output for people: the costliest findings first, then a one-line summary."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.engine import ScanReport
+    from advisor.findings import Finding
+    from advisor.report import RenderOptions
+
+_COLORS = {"bold": "\033[1m", "red": "\033[31m", "yellow": "\033[33m", "cyan": "\033[36m", "dim": "\033[2m", "reset": "\033[0m"}
+
+
+def render(report: "ScanReport", options: "RenderOptions") -> str:
+    def paint(text: str, *styles: str) -> str:
+        if not options.color:
+            return text
+        return "".join(_COLORS[s] for s in styles) + text + _COLORS["reset"]
+
+    lines: list[str] = []
+    shown = report.findings if not options.limit else report.findings[: options.limit]
+    for finding in shown:
+        location = paint(f"{finding.path}:{finding.span.line}:{finding.span.column + 1}", "bold")
+        saving = _saving(finding)
+        fix = " [fix]" if finding.fix.safety == "safe" else (" [fix --unsafe]" if finding.fix.safety == "unsafe" else "")
+        lines.append(f"{location}: {paint(finding.rule, 'cyan')} {finding.message}{paint(saving, 'yellow')}{paint(fix, 'dim')}")
+        if options.verbose and finding.reason:
+            lines.append(paint(f"    why this rank: {finding.reason}", "dim"))
+    hidden = len(report.findings) - len(shown)
+    if hidden > 0:
+        lines.append(paint(f"... and {hidden} more (use --limit 0 or --format json to see all)", "dim"))
+    for error in report.errors:
+        label = f"{error.path}: {paint('error', 'red')} "
+        rule = f"[{error.rule}] " if error.rule else ""
+        lines.append(f"{label}{rule}{error.message}")
+        if options.verbose and error.detail:
+            lines.extend("    " + line for line in error.detail.rstrip().splitlines())
+    for notice in report.notices:
+        lines.append(paint(f"note: {notice}", "dim"))
+    lines.append(_summary(report, paint))
+    return "\n".join(lines) + "\n"
+
+
+def _saving(finding: "Finding") -> str:
+    impact = finding.impact
+    if impact.estimate_ms is None:
+        return ""
+    return f" (~{impact.estimate_ms:.0f} ms {impact.kind}, {impact.source})"
+
+
+def _summary(report: "ScanReport", paint: object) -> str:
+    startup = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "startup")
+    runtime = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "runtime")
+    parts = [f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"]
+    if startup:
+        parts.append(f"~{startup:.0f} ms of startup to save")
+    if runtime:
+        parts.append(f"~{runtime:.0f} ms of run time to save")
+    if report.errors:
+        parts.append(f"{len(report.errors)} file{'s' if len(report.errors) != 1 else ''} not analysed")
+    cached = f", {report.cached} from cache" if report.cached else ""
+    return f"{', '.join(parts)} in {report.files} file{'s' if report.files != 1 else ''}{cached} ({report.seconds:.2f} s)"

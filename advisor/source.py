@@ -1,0 +1,105 @@
+"""Read and decode one source file, and name the module it defines.
+
+Decoding follows Python's own rules (PEP 263 coding cookie, UTF-8 BOM,
+UTF-8 default), so a file is read exactly as the interpreter would read it.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+#: Files larger than this are reported, not parsed (a generated blob, not code).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """The file cannot be read or decoded; ``kind`` is read, decode or binary."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Source:
+    """A decoded file: its text, the encoding it declared, and its raw bytes."""
+
+    text: str
+    encoding: str
+    data: bytes
+
+
+def read_source(path: Path) -> Source:
+    """Read ``path`` and decode it like the interpreter; raise SourceError."""
+    try:
+        if path.is_dir():
+            raise SourceError("read", "is a directory, not a file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError("read", f"file is too large to analyse ({size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)")
+        data = path.read_bytes()
+    except SourceError:
+        raise
+    except FileNotFoundError:
+        raise SourceError("read", "file disappeared before it could be read") from None
+    except PermissionError:
+        raise SourceError("read", "permission denied") from None
+    except OSError as exc:
+        raise SourceError("read", f"cannot read file: {exc.strerror or exc}") from None
+    return decode_source(data)
+
+
+def decode_source(data: bytes) -> Source:
+    """Decode bytes as Python source, honouring a BOM and a coding cookie."""
+    if b"\0" in data:
+        raise SourceError("binary", "file contains NUL bytes: not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError("decode", f"bad coding declaration: {exc.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            "decode", f"not valid {encoding} (byte {data[exc.start]:#04x} at line {line}); declare the encoding with a coding comment"
+        ) from None
+    except LookupError:
+        raise SourceError("decode", f"unknown encoding {encoding!r} in coding declaration") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return Source(text=text, encoding=encoding, data=data)
+
+
+def module_name(path: Path) -> str:
+    """Dotted module name, walking up through packages (dirs with __init__.py)."""
+    path = path.resolve()
+    parts = [] if path.stem == "__init__" else [path.stem]
+    parent = path.parent
+    while (parent / "__init__.py").is_file() and parent.name.isidentifier():
+        parts.append(parent.name)
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    name = ".".join(reversed(parts))
+    return name if all(p.isidentifier() for p in parts) else ""
+
+
+def source_root(path: Path) -> Path:
+    """The directory that must be on sys.path for ``module_name(path)`` to import."""
+    parent = path.resolve().parent
+    while (parent / "__init__.py").is_file() and parent.parent != parent:
+        parent = parent.parent
+    return parent
+
+
+def is_test_path(path: PurePath) -> bool:
+    """Test modules and conftest files, by the usual naming conventions."""
+    name = path.name
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in ("tests", "test", "testing") for part in path.parts[:-1])

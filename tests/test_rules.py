@@ -1,0 +1,23 @@
+"""Every rule's VALID and INVALID examples run as tests, with ids like
+``lazy-imports/valid/used-by-a-decorator``."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.config import Config
+from advisor.registry import all_rules
+from advisor.testing import all_examples, check_example
+
+RULES = list(all_rules(Config(root=__import__("pathlib").Path(".")), include_entry_points=False).values())
+CASES = list(all_examples(RULES))
+
+
+@pytest.mark.parametrize(("rule", "example"), [(r, e) for _, r, e in CASES], ids=[c[0] for c in CASES])
+def test_example(rule, example):
+    check_example(rule, example)
+
+
+def test_every_rule_has_examples_that_fire_and_stay_silent():
+    for rule in RULES:
+        assert len(rule.VALID) >= 3 and len(rule.INVALID) >= 3, rule.id
