@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Callable
 from advisor.findings import FileError, FileResult, Finding, FixInfo, Impact, Span
 from advisor.rule import METADATA_PROVIDERS, FileContext, Rule, build_options
 from advisor.source import SourceError, decode_source, is_test_path, read_source
-from advisor.suppress import parse_suppressions
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -49,8 +48,7 @@ def analyse_text(
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message = f"syntax error at line {exc.raw_line}, column {exc.raw_column}: {exc.message}"
-        return FileResult(display_path, errors=(FileError(display_path, "parse", message),))
+        return FileResult(display_path, errors=(FileError(display_path, "parse", _syntax_message(text, exc)),))
     except RecursionError:
         return FileResult(display_path, errors=(FileError(display_path, "parse", "too deeply nested to parse"),))
     except Exception as exc:  # libcst's own failures on odd input
@@ -58,6 +56,21 @@ def analyse_text(
     lines = tuple(text.splitlines())
     context = FileContext(display_path, module, config, lines, is_test_path(Path(display_path)))
     return _run_rules(tree, context, rules, text)
+
+
+def _syntax_message(text: str, exc: Exception) -> str:
+    """CPython's own wording and position when it also rejects the file (it is
+    more precise than libcst's); otherwise libcst's."""
+    import ast
+
+    try:
+        compile(text, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return f"syntax error at line {error.lineno}, column {(error.offset or 1) - 1}: {error.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"libcst cannot parse this file (Python accepts it): {first_line}"
 
 
 def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str) -> FileResult:
@@ -82,6 +95,8 @@ def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type
     pending = [(rule, report) for rule in rules for report in rule.reports]
     if not pending:
         return FileResult(context.path, errors=tuple(errors), facts=facts)
+    from advisor.suppress import parse_suppressions
+
     positions = wrapper.resolve(PositionProvider)
     suppressions = parse_suppressions(text)
     findings = []

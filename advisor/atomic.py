@@ -6,12 +6,13 @@ A crash mid-write leaves the old file intact; readers never see half a file.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically, keeping ``mode`` (or the old file's)."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777

@@ -8,17 +8,17 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from advisor.cache import ResultCache
 from advisor.config import Config
-from advisor.discovery import discover
 from advisor.findings import FileError, FileResult, Finding
-from advisor.pool import Task, default_jobs, run_tasks
 from advisor.project import Project, facts_from_result
-from advisor.registry import all_rules, builtin_rule_paths, enabled_rule_ids
 from advisor.rule import Rule, build_options
 from advisor.source import module_name, source_root
+
+if TYPE_CHECKING:
+    from advisor.cache import ResultCache
+    from advisor.pool import Task
 
 
 @dataclass
@@ -37,6 +37,8 @@ class ScanReport:
 
 def select_rules(config: Config) -> list[type[Rule]]:
     """The enabled rule classes, with their options checked now (not per file)."""
+    from advisor.registry import all_rules, enabled_rule_ids
+
     known = all_rules(config)
     rules = [known[rule_id] for rule_id in enabled_rule_ids(config, known)]
     for rule in rules:
@@ -58,6 +60,10 @@ def scan(
     progress: Callable[[str], None] | None = None,
 ) -> ScanReport:
     """Scan ``paths`` and return ranked findings and per-file errors."""
+    from advisor.cache import ResultCache
+    from advisor.discovery import discover
+    from advisor.pool import Task
+
     started = time.perf_counter()
     rules = select_rules(config)
     report = ScanReport(rules=[r.id for r in rules])
@@ -106,6 +112,9 @@ def scan(
 
 def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: int | None,
              cache: ResultCache, results: list[FileResult], progress: Callable[[str], None] | None) -> None:
+    from advisor.pool import default_jobs, run_tasks
+    from advisor.registry import builtin_rule_paths
+
     builtin = builtin_rule_paths()
     paths = [builtin[r.id] for r in rules if builtin.get(r.id, "").startswith(r.__module__ + ":")]
     extra = [r for r in rules if not builtin.get(r.id, "").startswith(r.__module__ + ":")]

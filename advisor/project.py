@@ -90,6 +90,40 @@ class Project:
                     found.add((target["statement"], target["module"].split(".")[0]))
         return found
 
+    def shared_statements(self, module: str) -> set[tuple[str, str]]:
+        """External statements some *other* project module runs at import time.
+
+        Used for project-internal import targets: their external dependencies
+        are usually loaded by sibling modules anyway, so only what is left
+        (chiefly the target's own module-level work) counts as a saving.
+        """
+        found: set[tuple[str, str]] = set()
+        for facts in self.files:
+            if facts.module == module:
+                continue
+            for target in facts.eager:
+                if not self._project_modules_of(target):
+                    found.add((target["statement"], target["module"].split(".")[0]))
+        return found
+
+    def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
+        """Project modules other than ``exclude_module`` that import any of
+        ``targets`` (project module names) at import time."""
+        users = []
+        for facts in self.files:
+            if facts.module == exclude_module:
+                continue
+            for target in facts.eager:
+                if targets & set(self._project_modules_of(target)) - set(_parents(target["module"])):
+                    users.append(facts.module or facts.path)
+                    break
+        return users
+
+    def deepest_project_modules(self, module: str, names: list[str]) -> set[str]:
+        """The project modules a statement names itself (not their parent packages)."""
+        named = {f"{module}.{n}" for n in names} | {module}
+        return {m for m in named if m in self.modules}
+
     def _project_modules_of(self, target: dict[str, Any]) -> list[str]:
         module = target["module"]
         candidates = [module, *_parents(module)] + [f"{module}.{n}" for n in target.get("names", ())]

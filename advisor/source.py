@@ -60,13 +60,16 @@ def decode_source(data: bytes) -> Source:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError("decode", f"bad coding declaration: {exc.msg}") from None
+        if "encoding problem" in str(exc.msg) or "unknown encoding" in str(exc.msg):
+            raise SourceError("decode", f"bad coding declaration: {exc.msg}") from None
+        encoding = "utf-8"  # undecodable first lines: say which byte, below
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SourceError(
-            "decode", f"not valid {encoding} (byte {data[exc.start]:#04x} at line {line}); declare the encoding with a coding comment"
+            "decode", f"not valid {encoding} (byte {data[exc.start]:#04x} at line {line}); "
+            "save it as UTF-8 or declare its encoding with a coding comment"
         ) from None
     except LookupError:
         raise SourceError("decode", f"unknown encoding {encoding!r} in coding declaration") from None

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from advisor.analysis import analyse_text
-from advisor.config import Config, config_from_table
-from advisor.findings import Finding
-from advisor.project import Project, facts_from_result
 from advisor.rule import Invalid, Rule, Valid
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+    from advisor.findings import Finding
 
 
 def example_config(rule: type[Rule], example: Valid | Invalid) -> Config:
     """Config for one example: its settings, no measuring (deterministic), no cache."""
+    from advisor.config import config_from_table
+
     table: dict[str, Any] = {"measure-imports": False, "target-version": "3.11", **example.config}
     if example.options:
         table["rules"] = {rule.id: dict(example.options)}
@@ -25,6 +27,9 @@ def example_config(rule: type[Rule], example: Valid | Invalid) -> Config:
 
 def run_example(rule: type[Rule], example: Valid | Invalid) -> list[Finding]:
     """Findings of ``rule`` on the example's code, including the project-wide step."""
+    from advisor.analysis import analyse_text
+    from advisor.project import Project, facts_from_result
+
     config = example_config(rule, example)
     code = textwrap.dedent(example.code)
     module = Path(example.path).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")

@@ -161,7 +161,7 @@ class LazyImports(NameUsageMixin, Rule):
             return
         if _listed(module, target.names, config.cheap_modules):
             return
-        if self.is_package and entry.node.relative:
+        if self.is_package and getattr(entry.node, "relative", None):
             return  # `from .x import y` in __init__.py is a re-export by convention
         uses: list[Use] = []
         for bound in target.bound:
@@ -205,12 +205,18 @@ class LazyImports(NameUsageMixin, Rule):
             names = finding.data["names"]
             if module and any(project.external_importers(module, n) or project.patchers(module, n) for n in names):
                 continue
+            statement, top = _request(finding)
+            own = project.deepest_project_modules(statement.split()[1], _from_names(finding))
+            if own and project.eager_importers(own, module):
+                continue  # another project module loads it at import time anyway
             kept.append((finding, module))
         requests = set()
         startups = {}
         for finding, module in kept:
             skip = {f.data["statement"] for f, m in kept if m == module}
             startup = project.startup_statements(module, skip) if module else set()
+            if module and project.is_project_module(_request(finding)[1]):
+                startup = startup | project.shared_statements(module)
             startups[id(finding)] = startup
             requests.add(_request(finding))
             requests.update(startup)
@@ -249,7 +255,8 @@ def _from_names(finding: Finding) -> list[str]:
 
 
 def _message(finding: Finding, ms: float) -> str:
-    module = finding.data["module"]
+    statement = finding.data["statement"]
+    module = statement if statement.startswith("from ") else finding.data["module"]
     functions = finding.data["functions"]
     if finding.data["usage"] == "annotations":
         return f"`{module}` costs ~{ms:.0f} ms at startup; only annotations use it (import it under `if TYPE_CHECKING:`)"

@@ -6,12 +6,11 @@ what a statement adds on top of what the module's startup path loads anyway.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import TYPE_CHECKING, Iterable
 
-from advisor.evidence.importtime import ImportTimer, incremental_us
 
 if TYPE_CHECKING:
+    from advisor.evidence.importtime import ImportTimer
     from advisor.project import Project
 
 Request = tuple[str, str]  # (statement, top-level module)
@@ -19,6 +18,8 @@ Request = tuple[str, str]  # (statement, top-level module)
 
 def load_table() -> dict[str, float]:
     """The bundled fallback table: module -> typical import ms."""
+    from importlib import resources
+
     text = resources.files("advisor").joinpath("data/import_costs.json").read_text("utf-8")
     return {k: float(v) for k, v in json.loads(text).items() if not k.startswith("_")}
 
@@ -40,6 +41,8 @@ class ImportCosts:
     """Answers "how many ms does deferring this statement save?" for one project."""
 
     def __init__(self, project: "Project") -> None:
+        from advisor.evidence.importtime import ImportTimer
+
         config = project.config
         self.project = project
         self.table = load_table()
@@ -72,7 +75,8 @@ class ImportCosts:
             if reporter:
                 reporter(f"measuring import times {done}/{total}")
 
-        self.timer.measure(todo, progress)  # type: ignore[arg-type]
+        project_tops = set(tops) - set(external)
+        self.timer.measure(todo, progress, warm_up=lambda s: s.split()[1].split(".")[0] in project_tops)  # type: ignore[arg-type]
 
     def incremental_ms(self, request: Request, names: Iterable[str], startup: Iterable[Request]) -> tuple[float | None, str]:
         """Saving of deferring ``request`` given the ``startup`` statements stay eager.
@@ -91,7 +95,7 @@ class ImportCosts:
                     loaded.update(closure)
                 else:
                     loaded.update(_module_and_parents(other[0]))
-            return incremental_us(measured, loaded) / 1000.0, "importtime"
+            return sum(us for m, us in measured.items() if m not in loaded) / 1000.0, "importtime"
         module = statement.split()[1]
         cost = table_cost(module, names, self.table)
         if cost is None:
