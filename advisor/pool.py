@@ -8,16 +8,17 @@ past the limit is replaced, and only its file is reported.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from advisor.findings import FileError, FileResult
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Task:
     data: bytes
 
 
-def _worker_main(conn: Connection, rule_paths: list[str], extra_rules: list[Any], config: Any) -> None:
+def _worker_main(conn: "Connection", rule_paths: list[str], extra_rules: list[Any], config: Any) -> None:
     from advisor.analysis import analyse_file
     from advisor.registry import load_class
 
@@ -53,7 +54,7 @@ def _worker_main(conn: Connection, rule_paths: list[str], extra_rules: list[Any]
 class _Worker:
     def __init__(self, context: Any, init_args: tuple[Any, ...]) -> None:
         parent, child = context.Pipe()
-        self.conn: Connection = parent
+        self.conn: "Connection" = parent
         self.process = context.Process(target=_worker_main, args=(child, *init_args), daemon=True)
         self.process.start()
         child.close()
@@ -81,6 +82,8 @@ def run_tasks(
     pending.reverse()
     if not pending:
         return
+    import multiprocessing
+
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     workers = [_Worker(context, init_args) for _ in range(max(1, min(jobs, len(pending))))]
@@ -100,6 +103,8 @@ def run_tasks(
 
 def _loop(pending: list[Task], workers: list[_Worker], context: Any, init_args: tuple[Any, ...],
           timeout: float, on_result: Callable[[Task, FileResult], None]) -> None:
+    from multiprocessing.connection import wait
+
     while True:
         for index, worker in enumerate(workers):
             if worker.task is None and pending:

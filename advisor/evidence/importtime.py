@@ -84,7 +84,13 @@ for name in sys.argv[1:]:
             out[name] = "file-%s-%d-%d" % (origin, st.st_mtime_ns, st.st_size)
         except OSError:
             out[name] = "unknown"
-print(json.dumps({"python": sys.version, "executable": sys.executable, "versions": out}))
+paths = {}
+for entry in sys.path:
+    try:
+        paths[entry] = os.stat(entry or ".").st_mtime_ns
+    except OSError:
+        pass
+print(json.dumps({"python": sys.version, "executable": sys.executable, "versions": out, "paths": paths}))
 """
 
 
@@ -113,12 +119,15 @@ class ImportTimer:
 
     def versions(self, top_levels: Iterable[str], extra_key: Callable[[str], str | None] | None = None) -> dict[str, str | None]:
         """Version key of each top-level module (None: not importable here)."""
+        top_levels = list(top_levels)
+        self._versions.update(self._cached_versions(top_levels))
         wanted = sorted({t for t in top_levels if t not in self._versions})
         if wanted:
             try:
                 result = self._run([self.python, "-c", _PROBE, *wanted])
                 data = json.loads(result.stdout)
                 self._versions.update(data["versions"])
+                self._remember_versions(data["versions"], data.get("paths", {}))
             except (OSError, ValueError, KeyError, subprocess.SubprocessError) as exc:
                 self.available = False
                 self.problem = f"cannot run {self.python}: {exc}"
@@ -156,6 +165,32 @@ class ImportTimer:
         return dict(entry["modules"])  # type: ignore[arg-type]
 
     # -- internals ---------------------------------------------------------------
+
+    def _cached_versions(self, top_levels: list[str]) -> dict[str, str | None]:
+        """Versions from an earlier probe, if no sys.path directory changed since.
+
+        Installing, upgrading or removing a package changes its directory's
+        mtime, so an unchanged set of mtimes means unchanged versions; this
+        saves a subprocess on every warm scan.
+        """
+        probe = self._cache.get("__probe__")
+        if not isinstance(probe, dict):
+            return {}
+        for entry, mtime in dict(probe.get("paths", {})).items():  # type: ignore[union-attr]
+            try:
+                if os.stat(os.path.join(str(self.cwd), entry) if entry else str(self.cwd)).st_mtime_ns != mtime:
+                    return {}
+            except OSError:
+                return {}
+        known = dict(probe.get("versions", {}))  # type: ignore[union-attr]
+        return {t: known[t] for t in top_levels if t in known}
+
+    def _remember_versions(self, versions: dict[str, str | None], paths: dict[str, int]) -> None:
+        probe = self._cache.get("__probe__")
+        known = dict(probe.get("versions", {})) if isinstance(probe, dict) and probe.get("paths") == paths else {}  # type: ignore[union-attr]
+        known.update(versions)
+        self._cache["__probe__"] = {"versions": known, "paths": paths}
+        self._save_cache()
 
     def _cached(self, statement: str, version: str) -> dict[str, object] | None:
         entry = self._cache.get(statement)
