@@ -219,3 +219,18 @@ def test_advisor_reports_no_lazy_imports_against_itself():
     code, report = scan_json("advisor", "rules", "--select", "lazy-imports", "--no-cache", cwd=REPO)
     assert report["errors"] == []
     assert report["findings"] == [], [f["message"] for f in report["findings"]]
+
+
+def test_unrunnable_interpreter_falls_back_to_the_table_and_says_so(project):
+    (project / "pkg" / "cli.py").write_text(COSTLY)
+    code, report = scan_json("--no-cache", "--python", str(project / "no-such-python"), cwd=project)
+    assert code == 1
+    (finding,) = report["findings"]
+    assert finding["impact"]["source"] == "table"
+    assert any("bundled table" in notice for notice in report["summary"]["notices"])
+
+
+def test_no_measure_uses_the_table(project):
+    (project / "pkg" / "cli.py").write_text(COSTLY)
+    code, report = scan_json("--no-cache", "--no-measure", cwd=project)
+    assert [f["impact"]["source"] for f in report["findings"]] == ["table"]
