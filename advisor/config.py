@@ -21,7 +21,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 #: Directories never worth scanning: environments, build output, caches, VCS.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env",
+    ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".direnv", "__pypackages__",
     "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".advisor",
     "build", "dist", "node_modules", "site-packages", "*.egg-info", ".eggs",
 )
@@ -53,6 +53,8 @@ class Config:
     cheap_modules: tuple[str, ...] = ()
     #: Measure import costs with ``python -X importtime`` (else use the table).
     measure_imports: bool = True
+    #: Apply excludes to files named on the command line too (pre-commit).
+    force_exclude: bool = False
     #: Per-file analysis time limit in seconds.
     timeout: float = 60.0
     #: Where caches live; relative paths are relative to ``root``.
@@ -86,6 +88,7 @@ _LIST_KEYS = {
 _SCALAR_KEYS = {
     "target-version": ("target_version", str), "python": ("python", str),
     "measure-imports": ("measure_imports", bool), "timeout": ("timeout", (int, float)),
+    "force-exclude": ("force_exclude", bool),
     "cache-dir": ("cache_dir", str),
 }
 _TABLE_KEYS = {"per-file-ignores", "rules"}

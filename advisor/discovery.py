@@ -66,12 +66,18 @@ class Excluder:
         return self._specs[directory]
 
 
-def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Iterator[Path]:
-    """Yield Python files under ``paths`` (files named explicitly are always kept)."""
+def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], force_exclude: bool = False) -> Iterator[Path]:
+    """Yield Python files under ``paths``.
+
+    Files named explicitly are kept even when excluded, unless
+    ``force_exclude`` (for pre-commit, which names every staged file).
+    """
     excluder = Excluder(root.resolve(), exclude)
     seen: set[Path] = set()
     for given in paths:
         if given.is_file() or (given.suffix in (".py", ".pyi") and not given.is_dir()):
+            if force_exclude and _excluded_anywhere(given, excluder):
+                continue
             if given not in seen:
                 seen.add(given)
                 yield given
@@ -91,7 +97,10 @@ def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:
             visited_dirs.add((stat.st_dev, stat.st_ino))
         except OSError:
             continue
-        dirnames[:] = sorted(d for d in dirnames if not excluder.excluded(directory / d, True))
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not excluder.excluded(directory / d, True) and not (directory / d / "pyvenv.cfg").is_file()
+        )  # a directory with pyvenv.cfg is a virtual environment, whatever its name
         for name in sorted(filenames):
             if not name.endswith((".py", ".pyi")):
                 continue
@@ -103,6 +112,19 @@ def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:
             seen.add(path)
             yield path
         # Directories named like x.py are skipped: os.walk lists them in dirnames.
+
+
+def _excluded_anywhere(path: Path, excluder: Excluder) -> bool:
+    """True if the file or any directory above it (up to the root) is excluded."""
+    absolute = path.resolve()
+    if excluder.excluded(absolute, False):
+        return True
+    for parent in absolute.parents:
+        if parent == excluder.root or excluder.root not in parent.parents:
+            break
+        if excluder.excluded(parent, True):
+            return True
+    return False
 
 
 def _inside(path: Path, top: Path) -> bool:

@@ -234,3 +234,21 @@ def test_no_measure_uses_the_table(project):
     (project / "pkg" / "cli.py").write_text(COSTLY)
     code, report = scan_json("--no-cache", "--no-measure", cwd=project)
     assert [f["impact"]["source"] for f in report["findings"]] == ["table"]
+
+
+def test_virtualenvs_are_found_by_pyvenv_cfg_and_env_dirs_are_code(project):
+    for name in ("myenv/lib/x.py", "app/env/settings.py"):
+        path = project / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(COSTLY)
+    (project / "myenv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    code, report = scan_json("--no-cache", cwd=project)
+    assert sorted(f["path"] for f in report["findings"]) == ["app/env/settings.py"]
+
+
+def test_force_exclude_applies_to_named_files(project):
+    (project / "migrations").mkdir()
+    (project / "migrations" / "m1.py").write_text(COSTLY)
+    (project / "pyproject.toml").write_text('[tool.advisor]\nexclude = ["migrations"]\n')
+    assert len(scan_json("--no-cache", "migrations/m1.py", cwd=project)[1]["findings"]) == 1
+    assert scan_json("--no-cache", "--force-exclude", "migrations/m1.py", cwd=project)[1]["findings"] == []

@@ -23,6 +23,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ignore", type=csv_list, metavar="IDS", help="skip these rules (comma-separated ids)")
     group.add_argument("--exclude", action="append", metavar="PATTERN", default=None,
                        help="skip files and directories matching PATTERN (gitignore-style; repeatable)")
+    group.add_argument("--force-exclude", action="store_true", default=None,
+                       help="apply excludes to files named on the command line too (for pre-commit)")
     group.add_argument("--python", metavar="PATH", help="the scanned project's interpreter, used to measure import costs (default: this one)")
     group.add_argument("--target-version", metavar="X.Y", help="the oldest Python the project supports (default: from requires-python)")
 
@@ -41,6 +43,7 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
         ignore=tuple(config.ignore) + tuple(args.ignore) if getattr(args, "ignore", None) else None,
         exclude=exclude,
         python=getattr(args, "python", None),
+        force_exclude=getattr(args, "force_exclude", None),
         target_version=getattr(args, "target_version", None),
     )
 
