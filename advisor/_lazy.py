@@ -14,18 +14,21 @@ from typing import Any
 
 
 class _LazyModule:
-    __slots__ = ("_name", "_module")
-
     def __init__(self, name: str) -> None:
         self._name = name
         self._module: ModuleType | None = None
 
     def __getattr__(self, attr: str) -> Any:
+        # Only called for attributes not yet copied here: after the first
+        # access, ``cst.Name`` is a plain instance-dict hit (rules do this in
+        # their hottest loops).
         module = self._module
         if module is None:
             module = importlib.import_module(self._name)
             self._module = module
-        return getattr(module, attr)
+        value = getattr(module, attr)
+        self.__dict__[attr] = value
+        return value
 
     def __repr__(self) -> str:
         state = "loaded" if self._module is not None else "not loaded"

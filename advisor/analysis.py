@@ -75,7 +75,7 @@ def _syntax_message(text: str, exc: Exception) -> str:
 
 def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str) -> FileResult:
     import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata import MetadataWrapper
 
     errors: list[FileError] = []
     wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
@@ -97,12 +97,13 @@ def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type
         return FileResult(context.path, errors=tuple(errors), facts=facts)
     from advisor.suppress import parse_suppressions
 
-    positions = wrapper.resolve(PositionProvider)
+    from advisor.positions import node_spans
+
+    positions = node_spans(tree, [report.node for _, report in pending])
     suppressions = parse_suppressions(text)
     findings = []
     for rule, report in pending:
-        code_range = positions[report.node]
-        span = Span(code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
+        span = positions[id(report.node)]
         if suppressions.silences(rule.id, span.line, span.end_line):
             continue
         findings.append(_finding(rule, report, span, context))

@@ -16,7 +16,7 @@ from advisor.errors import AdvisorError
 
 #: Subcommand modules in advisor.commands, in --help order. Each has
 #: ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ("scan", "rules", "explain")
+COMMANDS = ("scan", "fix", "rules", "explain", "budget", "profile")
 
 EPILOG = """\
 exit codes:
@@ -29,6 +29,7 @@ examples:
   advisor scan .                       ranked findings with estimated savings
   advisor scan src --format json -o advisor.json
   advisor explain lazy-imports         what a rule finds and how to fix it
+  advisor budget --max-ms 150 -- python -c "import pkg"   fail CI on slow startup
 """
 
 

@@ -18,6 +18,7 @@ from advisor.source import module_name, source_root
 
 if TYPE_CHECKING:
     from advisor.cache import ResultCache
+    from advisor.evidence.profile import Evidence
     from advisor.pool import Task
 
 
@@ -33,6 +34,8 @@ class ScanReport:
     rules: list[str] = field(default_factory=list)
     #: Things the user should know about how the results were obtained.
     notices: list[str] = field(default_factory=list)
+    #: Profiles and import-time logs the ranking used (None: static ranking).
+    evidence: "Evidence | None" = None
 
 
 def select_rules(config: Config) -> list[type[Rule]]:
@@ -58,6 +61,7 @@ def scan(
     jobs: int | None = None,
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    evidence: "Evidence | None" = None,
 ) -> ScanReport:
     """Scan ``paths`` and return ranked findings and per-file errors."""
     from advisor.cache import ResultCache
@@ -66,13 +70,15 @@ def scan(
 
     started = time.perf_counter()
     rules = select_rules(config)
-    report = ScanReport(rules=[r.id for r in rules])
-    cache_key = repr(([r.id for r in rules], [r.__module__ for r in rules], config.fingerprint()))
+    report = ScanReport(rules=[r.id for r in rules], evidence=evidence)
+    if evidence is not None:
+        report.notices.extend(evidence.notices)
+    cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))
     cache = ResultCache(config.cache_path() if use_cache else None, cache_key)
     results: list[FileResult] = []
     stamps: dict[str, str] = {}
     tasks: list[Task] = []
-    files = list(discover(paths, config.root, config.exclude))
+    files = list(discover(paths, config.root, config.exclude, config.force_exclude))
     report.files = len(files)
     for path in files:
         display = display_path(path)
@@ -152,23 +158,55 @@ def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config,
             facts.append(module_facts)
     roots = sorted({source_root(p) for p in files if p.suffix == ".py"}, key=str)
     project = Project(config, facts, roots, progress)
+    setattr(project, "evidence", report.evidence)  # read by lazy-imports via advisor.rank.import_temperature
     findings: list[Finding] = []
     for rule in rules:
         if by_rule[rule.id]:
             findings.extend(rule.refine(by_rule[rule.id], project))
     if "import_costs" in project.__dict__ and project.import_costs.notice:
         report.notices.append(project.import_costs.notice)
+    from advisor.rank import rank_findings
+
+    findings, rank_notices = rank_findings(findings, report.evidence, files, config.root)
+    report.notices.extend(rank_notices)
     findings.sort(key=lambda f: (-f.score, f.path, f.span.line, f.span.column, f.rule))
     errors.sort(key=lambda e: (e.path, e.kind))
     return findings, errors
 
 
 def _ignored_for_file(finding: Finding, config: Config) -> bool:
+    """per-file-ignores globs are relative to the project root, wherever the scan runs."""
+    try:
+        relative = Path(os.path.relpath(os.path.abspath(finding.path), config.root)).as_posix()
+    except ValueError:
+        relative = Path(finding.path).as_posix()
     for pattern, ids in config.per_file_ignores:
-        if fnmatch.fnmatch(finding.path, pattern) or fnmatch.fnmatch(Path(finding.path).as_posix(), f"*/{pattern}"):
+        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, f"*/{pattern}"):
             if "*" in ids or finding.rule in ids:
                 return True
     return False
+
+
+def _code_stamp(rules: list[type[Rule]]) -> list[str]:
+    """Size and mtime of advisor's own modules and every rule's module, so an
+    edited rule (a plugin, or advisor in development) never answers from a
+    stale cache. A few dozen stat() calls."""
+    import sys
+
+    files = set(Path(__file__).parent.glob("*.py"))
+    for rule in rules:
+        module_file = getattr(sys.modules.get(rule.__module__), "__file__", None)
+        if module_file:
+            files.add(Path(module_file))
+            files.update(Path(module_file).parent.glob("_*.py"))
+    stamps = []
+    for path in sorted(files):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        stamps.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return stamps
 
 
 def _relocated(result: FileResult, display: str) -> FileResult:

@@ -13,6 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from advisor.source import is_test_path
+
 if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.evidence.costs import ImportCosts
@@ -29,6 +31,8 @@ class ModuleFacts:
     imported_names: dict[str, list[str]] = field(default_factory=dict)
     attribute_reads: dict[str, list[str]] = field(default_factory=dict)
     patch_targets: list[str] = field(default_factory=list)
+    #: Eager statements that only functions or annotations need (they may move).
+    deferrable: list[str] = field(default_factory=list)
     stamp: str = ""
 
 
@@ -106,14 +110,28 @@ class Project:
                     found.add((target["statement"], target["module"].split(".")[0]))
         return found
 
-    def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
-        """Project modules other than ``exclude_module`` that import any of
-        ``targets`` (project module names) at import time."""
+    def common_external_importers(self, module: str, exclude_module: str) -> list[str]:
+        """Non-test project modules other than ``exclude_module`` that import the
+        external ``module`` (or a submodule of it) at import time."""
         users = []
         for facts in self.files:
-            if facts.module == exclude_module:
+            if facts.module == exclude_module or is_test_path(Path(facts.path)):
+                continue
+            if any((t["module"] == module or t["module"].startswith(module + "."))
+                   and t["statement"] not in facts.deferrable for t in facts.eager):
+                users.append(facts.module or facts.path)
+        return users
+
+    def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
+        """Non-test project modules other than ``exclude_module`` that import any
+        of ``targets`` (project module names) at import time."""
+        users = []
+        for facts in self.files:
+            if facts.module == exclude_module or is_test_path(Path(facts.path)):
                 continue
             for target in facts.eager:
+                if target["statement"] in facts.deferrable:
+                    continue
                 if targets & set(self._project_modules_of(target)) - set(_parents(target["module"])):
                     users.append(facts.module or facts.path)
                     break
@@ -162,5 +180,6 @@ def facts_from_result(path: str, facts: dict[str, Any], stamp: str) -> ModuleFac
         imported_names=data.get("imported_names", {}),
         attribute_reads=data.get("attribute_reads", {}),
         patch_targets=data.get("patch_targets", []),
+        deferrable=data.get("deferrable", []),
         stamp=stamp,
     )

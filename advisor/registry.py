@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib
 import importlib.util
 import inspect
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Iterable
 
 from advisor.errors import ConfigError
@@ -34,14 +36,17 @@ def load_class(path: str) -> type["Rule"]:
 
 
 def rules_in_module(module: object) -> list[type["Rule"]]:
-    """Every concrete Rule subclass defined in ``module``."""
+    """Every concrete Rule subclass defined in ``module`` or one of its submodules
+    (a plugin package may re-export rules from submodules)."""
     from advisor.rule import Rule
 
+    name = getattr(module, "__name__", None)
     found = []
     for _, value in inspect.getmembers(module, inspect.isclass):
-        if issubclass(value, Rule) and value is not Rule and value.__module__ == getattr(module, "__name__", None):
-            if not value.__dict__.get("abstract", False):
-                found.append(value)
+        if not issubclass(value, Rule) or value is Rule or value.__dict__.get("abstract", False):
+            continue
+        if name and (value.__module__ == name or value.__module__.startswith(name + ".")):
+            found.append(value)
     return found
 
 
@@ -49,18 +54,7 @@ def load_plugin(spec: str, root: Path) -> list[type["Rule"]]:
     """Load rules from a dotted module name or a ./path (file or package) under ``root``."""
     try:
         if spec.startswith((".", "/")) or spec.endswith(".py"):
-            path = (root / spec).resolve()
-            if path.is_dir():
-                path = path / "__init__.py"
-            if not path.is_file():
-                raise ConfigError(f"plugin {spec!r}: no such file {path}")
-            name = f"advisor_plugin_{abs(hash(str(path)))}"
-            module_spec = importlib.util.spec_from_file_location(name, path)
-            if module_spec is None or module_spec.loader is None:
-                raise ConfigError(f"plugin {spec!r}: cannot load {path}")
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[name] = module
-            module_spec.loader.exec_module(module)
+            module = _load_path(spec, root)
         else:
             if str(root) not in sys.path:
                 sys.path.insert(0, str(root))
@@ -75,17 +69,65 @@ def load_plugin(spec: str, root: Path) -> list[type["Rule"]]:
     return rules
 
 
+def _load_path(spec: str, root: Path) -> ModuleType:
+    """Import a plugin file or package by path, under a name that is stable
+    across runs and changes with the plugin's source (the result cache keys on
+    rule modules, so an edited plugin invalidates cached results)."""
+    path = (root / spec).resolve()
+    package = path.is_dir()
+    if package:
+        path = path / "__init__.py"
+    if not path.is_file():
+        raise ConfigError(f"plugin {spec!r}: no such file {path}")
+    digest = hashlib.sha1(str(path).encode() + b"\0" + _plugin_source(path)).hexdigest()[:12]
+    name = f"advisor_plugin_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    locations = [str(path.parent)] if package else None
+    module_spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=locations)
+    if module_spec is None or module_spec.loader is None:
+        raise ConfigError(f"plugin {spec!r}: cannot load {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)  # leave no half-initialised module behind
+        raise
+    return module
+
+
+def _plugin_source(path: Path) -> bytes:
+    """The plugin's source: the file, or every .py file of the package."""
+    if path.name != "__init__.py":
+        return path.read_bytes()
+    return b"".join(p.read_bytes() for p in sorted(path.parent.rglob("*.py")))
+
+
 def entry_point_rules() -> list[type["Rule"]]:
-    """Rules published by installed packages in the ``advisor.rules`` group."""
+    """Rules published by installed packages in the ``advisor.rules`` group; an
+    entry point names a module (every rule in it) or one Rule class."""
     from importlib.metadata import entry_points
+
+    from advisor.rule import Rule
 
     rules: list[type[Rule]] = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
         except Exception as exc:
-            raise ConfigError(f"entry point {entry.name!r} ({entry.value}) failed to load: {exc}") from exc
-        rules.extend(rules_in_module(loaded) if inspect.ismodule(loaded) else [loaded])
+            raise ConfigError(
+                f"entry point {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        if inspect.ismodule(loaded):
+            found = rules_in_module(loaded)
+        elif inspect.isclass(loaded) and issubclass(loaded, Rule):
+            found = [loaded]
+        else:
+            raise ConfigError(f"entry point {entry.name!r} ({entry.value}) is neither a module nor a Rule subclass")
+        if not found:
+            raise ConfigError(f"entry point {entry.name!r} ({entry.value}) defines no Rule subclasses")
+        rules.extend(found)
     return rules
 
 

@@ -55,6 +55,38 @@ def check_example(rule: type[Rule], example: Valid | Invalid) -> None:
     if example.message is not None:
         messages = [f.message for f in findings]
         assert any(example.message in m for m in messages), f"no message contains {example.message!r}: {messages}"
+    if example.fixed is not None:
+        check_fixed(rule, example, findings)
+
+
+def apply_fix(rule: type[Rule], example: Invalid, findings: list[Finding]) -> str:
+    """The example's code after the rule's codemod (see advisor.fix.CODEMODS)."""
+    from advisor.fix import CODEMODS, FixOptions
+    from advisor.fix.runner import load_codemod
+
+    assert rule.id in CODEMODS, f"{rule.id}: an example declares `fixed` but the rule has no codemod in advisor.fix.CODEMODS"
+    config = example_config(rule, example)
+    module = Path(example.path).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+    options = FixOptions(target_version=config.target_version, module=module,
+                         is_package=example.path.endswith("__init__.py"))
+    new_text, _ = load_codemod(rule.id)(textwrap.dedent(example.code), findings, options)
+    return str(new_text)
+
+
+def check_fixed(rule: type[Rule], example: Invalid, findings: list[Finding]) -> None:
+    """The fix gives exactly ``example.fixed``, which compiles and is clean on a rescan."""
+    from dataclasses import replace
+
+    from advisor.fix.runner import check_source
+
+    fixed = apply_fix(rule, example, findings)
+    expected = textwrap.dedent(example.fixed or "")
+    assert fixed == expected, f"{rule.id} ({example.why}): the fix gives\n{fixed}\nexpected\n{expected}"
+    problem, _ = check_source(fixed, example.path, example_config(rule, example).target_version)
+    assert not problem, f"{rule.id} ({example.why}): {problem}"
+    again = run_example(rule, replace(example, code=fixed))
+    assert not again, f"{rule.id} ({example.why}): a rescan of the fixed code still reports: " + "; ".join(
+        f"line {f.span.line}: {f.message}" for f in again)
 
 
 def all_examples(rules: list[type[Rule]]) -> Iterator[tuple[str, type[Rule], Valid | Invalid]]:

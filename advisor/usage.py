@@ -191,7 +191,7 @@ class NameUsageMixin:
     def visit_FunctionDef(self, node: "cst.FunctionDef") -> None:
         if self._body_depth:
             return
-        qualname = ".".join([s[1] for s in self._scopes] + [node.name.value])
+        qualname = ".".join([s[1] for s in self._scopes[-1:]] + [node.name.value])  # the parent qualname is already dotted
         runtime = self._function_reads_annotations(node)
         self._scopes.append(("function", qualname, runtime))
         self.usage.function_runtime[qualname] = runtime
@@ -227,7 +227,7 @@ class NameUsageMixin:
     def visit_ClassDef(self, node: "cst.ClassDef") -> None:
         if self._body_depth:
             return
-        qualname = ".".join([s[1] for s in self._scopes] + [node.name.value])
+        qualname = ".".join([s[1] for s in self._scopes[-1:]] + [node.name.value])  # the parent qualname is already dotted
         self._scopes.append(("class", qualname, self._class_reads_annotations(node)))
 
     def leave_ClassDef(self, node: "cst.ClassDef") -> None:

@@ -21,6 +21,11 @@ BUILTIN_SIDE_EFFECT_MODULES = frozenset({
 })
 
 
+#: An external module imported eagerly by this many other (non-test) modules
+#: of the project counts as loaded anyway: deferring one import of it buys nothing.
+COMMON_IMPORTERS = 2
+
+
 @dataclass(frozen=True)
 class LazyImportsOptions:
     #: Report an import only if deferring it saves at least this many ms.
@@ -76,7 +81,13 @@ class LazyImports(NameUsageMixin, Rule):
     usually optional-dependency probes). Code outside the scanned paths
     that imports a name from the module is not seen: keep public
     re-exports in `__all__`. The saving assumes the other eager imports on
-    the module's startup path stay where they are.
+    the module's startup path stay where they are. A module that two or more
+    other (non-test) modules of the project import eagerly is taken as
+    loaded anyway, and a project module that any other module imports
+    eagerly likewise: deferring one of many imports of it buys nothing.
+    Measured costs are wall-clock times: on a busy machine a module near
+    the threshold can be reported on one run and not the next (each module
+    is timed up to three times and its fastest run kept, then cached).
 
     ## Options
     `threshold-ms` (default 5.0): the smallest saving worth a report.
@@ -122,13 +133,26 @@ class LazyImports(NameUsageMixin, Rule):
         Valid("import numpy as np\n\nif __name__ == '__main__':\n    print(np.zeros(1))\n\ndef f():\n    return np.ones(1)\n", why="used-in-main-block"),
     ]
     INVALID = [
-        Invalid("import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n", why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
-        Invalid("import os\nfrom pandas import DataFrame\n\ndef load(path):\n    return DataFrame({'p': [os.sep]})\n", why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
-        Invalid("import requests\n\nclass Client:\n    def fetch(self, url):\n        return requests.get(url)\n", why="used-only-in-a-method", line=1, message="Client.fetch()"),
-        Invalid("from __future__ import annotations\n\nimport pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n", why="used-only-in-annotations", line=3, message="only annotations use it"),
-        Invalid("import numpy as np\n\ndef a():\n    return np.zeros(1)\n\ndef b():\n    return np.ones(1)\n", why="used-in-two-functions", line=1, message="a(), b()"),
-        Invalid("import os, numpy\n\ndef f():\n    return numpy.zeros(len(os.sep))\n", why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
-        Invalid("import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
+        Invalid("import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n",
+                fixed="def mean(xs):\n    import numpy as np\n\n    return np.mean(xs)\n", why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
+        Invalid("import os\nfrom pandas import DataFrame\n\ndef load(path):\n    return DataFrame({'p': [os.sep]})\n",
+                fixed="import os\n\ndef load(path):\n    from pandas import DataFrame\n\n    return DataFrame({'p': [os.sep]})\n", why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
+        Invalid("import requests\n\nclass Client:\n    def fetch(self, url):\n        return requests.get(url)\n",
+                fixed="class Client:\n    def fetch(self, url):\n        import requests\n\n        return requests.get(url)\n", why="used-only-in-a-method", line=1, message="Client.fetch()"),
+        Invalid("from __future__ import annotations\n\nimport pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n",
+                fixed="from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n", why="used-only-in-annotations", line=3, message="only annotations use it"),
+        Invalid("import numpy as np\n\ndef a():\n    return np.zeros(1)\n\ndef b():\n    return np.ones(1)\n",
+                fixed="def a():\n    import numpy as np\n\n    return np.zeros(1)\n\ndef b():\n    import numpy as np\n\n    return np.ones(1)\n", why="used-in-two-functions", line=1, message="a(), b()"),
+        Invalid("import os, numpy\n\ndef f():\n    return numpy.zeros(len(os.sep))\n",
+                fixed="import os\n\ndef f():\n    import numpy\n\n    return numpy.zeros(len(os.sep))\n", why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
+        Invalid("import numpy as np\n\nclass Stats:\n    def mean(self, xs: np.ndarray) -> float:\n        return 0.0\n",
+                fixed='from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import numpy as np\n\nclass Stats:\n    def mean(self, xs: "np.ndarray") -> float:\n        return 0.0\n',
+                why="annotation-only-without-future-import-is-quoted", line=1, message="only annotations use it"),
+        Invalid("import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n", config={"target-version": "3.15"},
+                fixed="lazy import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n",
+                why="target-3-15-uses-pep-810-lazy-import", line=1),
+        Invalid("import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    return pd.concat([df])\n",
+                fixed="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    import pandas as pd\n\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
     ]
 
     def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
@@ -150,34 +174,39 @@ class LazyImports(NameUsageMixin, Rule):
         }
         if usage.dynamic or (self.context.is_test and not self.options.include_tests):
             return
+        deferrable: list[str] = []
         for entry in usage.top_level_imports:
             for target in entry.targets:
-                self._consider(entry, target)
+                if self._consider(entry, target):
+                    deferrable.append(target.statement)
+        # Imports that could move do not make a module "loaded anyway" for others.
+        self.facts["imports"]["deferrable"] = deferrable
 
-    def _consider(self, entry: TopLevelImport, target: Any) -> None:
+    def _consider(self, entry: TopLevelImport, target: Any) -> bool:
+        """Report ``target`` if only functions or annotations use it; True if reported."""
         config = self.context.config
         module = target.module
         if _listed(module, target.names, config.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
-            return
+            return False
         if _listed(module, target.names, config.cheap_modules):
-            return
+            return False
         if self.is_package and getattr(entry.node, "relative", None):
-            return  # `from .x import y` in __init__.py is a re-export by convention
+            return False  # `from .x import y` in __init__.py is a re-export by convention
         uses: list[Use] = []
         for bound in target.bound:
             found = self.usage.uses.get(bound, [])
             if not found or self.usage.bindings.get(bound, 0) > 1 or bound in self.usage.dunder_all:
-                return
+                return False
             uses.extend(found)
         if any(u.where == "module" for u in uses):
-            return
+            return False
         annotation_runtime = self.usage.reads_annotations
         for use in uses:
             if use.where == "annotation" and (use.runtime or annotation_runtime or _leaf(use.function) in self.usage.value_refs):
-                return
+                return False
         functions = sorted({u.function for u in uses if u.where == "function"})
         if any(_leaf(f) in self.usage.called_in_loop for f in functions):
-            return  # deferring into a tight loop's callee trades startup for run time
+            return False  # deferring into a tight loop's callee trades startup for run time
         usage_kind = "functions" if all(u.where == "function" for u in uses) else (
             "annotations" if not functions else "mixed")
         node = entry.node if len(entry.targets) == 1 else _alias_node(entry.node, target)
@@ -192,10 +221,12 @@ class LazyImports(NameUsageMixin, Rule):
             key=target.statement,
             costly=_listed(module, target.names, config.costly_modules),
         )
+        return True
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project") -> Iterable[Finding]:
         """Drop what the project needs eagerly; attach the measured saving."""
+        from advisor.rank import deferral_threshold
         from advisor.rule import build_options
 
         options = build_options(cls, project.config.rule_options.get(cls.id, {}))
@@ -209,6 +240,8 @@ class LazyImports(NameUsageMixin, Rule):
             own = project.deepest_project_modules(statement.split()[1], _from_names(finding))
             if own and project.eager_importers(own, module):
                 continue  # another project module loads it at import time anyway
+            if not own and len(project.common_external_importers(statement.split()[1], module)) >= COMMON_IMPORTERS:
+                continue  # most of the project imports it eagerly: it is loaded anyway
             kept.append((finding, module))
         requests = set()
         startups = {}
@@ -226,7 +259,9 @@ class LazyImports(NameUsageMixin, Rule):
             ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
             if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
                 ms, source = max(ms or 0.0, options.threshold_ms), "config"
-            if ms is None or ms < options.threshold_ms:
+            # Profile hook (advisor.rank): users never sampled lower the bar, a hot user keeps it eager.
+            threshold = deferral_threshold(finding, project, options.threshold_ms)
+            if ms is None or ms < threshold:
                 continue
             confidence = {"importtime": 0.9, "table": 0.6, "config": 0.5}.get(source, 0.5)
             yield finding.with_(

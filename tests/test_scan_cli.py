@@ -37,6 +37,10 @@ def test_fixture_reports_exactly_the_expected_imports(tmp_path):
     code, report = scan_json("--no-cache", cwd=target)
     assert code == 1
     found = {(f["path"], f["line"], f["data"]["statement"]) for f in report["findings"]}
+    # `import json` (~3 ms) is timed; on a very busy machine it can cross the
+    # 5 ms threshold, so it is the one extra this test tolerates. Every
+    # must-not-fire file (traps, report, net, hotloop, plugins) stays silent.
+    found.discard(("slowcli/cli.py", 5, "import json"))
     assert found == {
         ("slowcli/cli.py", 4, "import asyncio"),
         ("slowcli/cli.py", 6, "from email.mime.multipart import MIMEMultipart"),
@@ -195,7 +199,7 @@ def test_text_output_leads_with_the_costliest(project):
     result = run_advisor("scan", "--no-cache", cwd=project)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("pkg/cli.py:1:1: lazy-imports `asyncio` costs ~")
-    assert "ms startup" in lines[0]
+    assert lines[0].endswith("use it [fix]") or lines[0].endswith("uses it [fix]")
     assert lines[-1].startswith("1 finding, ~")
     assert "\033[" not in result.stdout  # no colour when not a terminal
 
@@ -216,7 +220,9 @@ def test_help_documents_exit_codes():
 
 
 def test_advisor_reports_no_lazy_imports_against_itself():
-    code, report = scan_json("advisor", "rules", "--select", "lazy-imports", "--no-cache", cwd=REPO)
+    # --no-measure: costs from the bundled table, so the answer does not depend
+    # on how busy the machine is (measured runs are checked before each stop).
+    code, report = scan_json("advisor", "rules", "--select", "lazy-imports", "--no-cache", "--no-measure", cwd=REPO)
     assert report["errors"] == []
     assert report["findings"] == [], [f["message"] for f in report["findings"]]
 
@@ -252,3 +258,54 @@ def test_force_exclude_applies_to_named_files(project):
     (project / "pyproject.toml").write_text('[tool.advisor]\nexclude = ["migrations"]\n')
     assert len(scan_json("--no-cache", "migrations/m1.py", cwd=project)[1]["findings"]) == 1
     assert scan_json("--no-cache", "--force-exclude", "migrations/m1.py", cwd=project)[1]["findings"] == []
+
+
+EAGER_USE = "import asyncio\n\nLOOP_POLICY = asyncio.DefaultEventLoopPolicy\n"
+
+
+def _lazy_paths(project: Path) -> list[str]:
+    return sorted(f["path"] for f in scan_json("--no-cache", "--select", "lazy-imports", cwd=project)[1]["findings"])
+
+
+def test_module_most_of_the_project_imports_eagerly_is_loaded_anyway(project):
+    (project / "pkg" / "a.py").write_text(COSTLY)
+    (project / "pkg" / "b.py").write_text(EAGER_USE)
+    assert _lazy_paths(project) == ["pkg/a.py"]  # one other importer: a real saving when b is not loaded
+    (project / "pkg" / "c.py").write_text(EAGER_USE)
+    assert _lazy_paths(project) == []
+
+
+def test_eager_imports_in_tests_do_not_count_as_loaded_anyway(project):
+    (project / "pkg" / "a.py").write_text(COSTLY)
+    (project / "tests").mkdir()
+    (project / "tests" / "test_b.py").write_text(EAGER_USE)
+    (project / "tests" / "test_c.py").write_text(EAGER_USE)
+    assert _lazy_paths(project) == ["pkg/a.py"]
+
+
+def test_name_imported_from_the_module_elsewhere_stays(project):
+    (project / "pkg" / "a.py").write_text(COSTLY)
+    (project / "pkg" / "b.py").write_text("from pkg.a import asyncio\n")
+    assert _lazy_paths(project) == []
+
+
+def test_name_reached_through_by_mock_patch_stays(project):
+    (project / "pkg" / "a.py").write_text(COSTLY)
+    (project / "tests").mkdir()
+    (project / "tests" / "test_a.py").write_text(
+        "from unittest import mock\n\n\ndef test_run():\n    with mock.patch('pkg.a.asyncio.run'):\n        pass\n")
+    assert _lazy_paths(project) == []
+
+
+def test_project_module_imported_eagerly_elsewhere_stays(project):
+    (project / "pkg" / "heavy.py").write_text("TABLE = {n: n * n for n in range(300_000)}\n")
+    (project / "pkg" / "a.py").write_text("from pkg import heavy\n\n\ndef f(n):\n    return heavy.TABLE[n]\n")
+    assert _lazy_paths(project) == ["pkg/a.py"]
+    (project / "pkg" / "b.py").write_text("from pkg import heavy\n\nSIZE = len(heavy.TABLE)\n")
+    assert _lazy_paths(project) == []
+
+
+def test_imports_that_could_move_elsewhere_do_not_count_as_loaded_anyway(project):
+    for name in ("a", "b", "c"):
+        (project / "pkg" / f"{name}.py").write_text(COSTLY)
+    assert _lazy_paths(project) == ["pkg/a.py", "pkg/b.py", "pkg/c.py"]

@@ -19,9 +19,17 @@ if TYPE_CHECKING:
 RENDERERS: dict[str, str] = {
     "text": "advisor.report.text:render",
     "json": "advisor.report.json_report:render",
+    "sarif": "advisor.report.sarif:render",
+    "github": "advisor.report.github:render",
+    "markdown": "advisor.report.markdown:render",
+    "html": "advisor.report.html:render",
 }
 #: Output file extension -> format, for ``--output report.json`` without ``--format``.
-EXTENSIONS: dict[str, str] = {".json": "json", ".txt": "text"}
+EXTENSIONS: dict[str, str] = {
+    # ".sarif.json" before ".json": the first matching suffix wins.
+    ".sarif.json": "sarif", ".sarif": "sarif", ".json": "json", ".txt": "text",
+    ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+}
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,18 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
         return "".join(_COLORS[s] for s in styles) + text + _COLORS["reset"]
 
     lines: list[str] = []
+    if report.evidence is not None:  # measured: lead with where the time goes
+        from advisor.rank import time_table
+
+        table = time_table(report.evidence)
+        lines.extend([paint(table[0], "bold"), *table[1:], ""] if table else [])
     shown = report.findings if not options.limit else report.findings[: options.limit]
     for finding in shown:
         location = paint(f"{finding.path}:{finding.span.line}:{finding.span.column + 1}", "bold")
         saving = _saving(finding)
         fix = " [fix]" if finding.fix.safety == "safe" else (" [fix --unsafe]" if finding.fix.safety == "unsafe" else "")
         lines.append(f"{location}: {paint(finding.rule, 'cyan')} {finding.message}{paint(saving, 'yellow')}{paint(fix, 'dim')}")
-        if options.verbose and finding.reason:
+        if finding.reason and (options.verbose or not _restates(finding)):
             lines.append(paint(f"    why this rank: {finding.reason}", "dim"))
     hidden = len(report.findings) - len(shown)
     if hidden > 0:
@@ -42,11 +47,24 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
     return "\n".join(lines) + "\n"
 
 
+_SOURCES = {"importtime": "measured", "profile": "profiled", "table": "typical cost, not measured",
+            "config": "from costly-modules", "static": "static estimate"}
+
+
 def _saving(finding: "Finding") -> str:
+    """The estimate, unless the message already states it; then only how we know."""
     impact = finding.impact
     if impact.estimate_ms is None:
         return ""
-    return f" (~{impact.estimate_ms:.0f} ms {impact.kind}, {impact.source})"
+    source = _SOURCES.get(impact.source, impact.source)
+    if f"~{impact.estimate_ms:.0f} ms" in finding.message:
+        return "" if impact.source == "importtime" else f" ({source})"
+    return f" (~{impact.estimate_ms:.0f} ms {impact.kind}, {source})"
+
+
+def _restates(finding: "Finding") -> bool:
+    """A reason that only repeats the saving adds nothing on screen."""
+    return finding.reason.startswith("saves ~")
 
 
 def _summary(report: "ScanReport", paint: object) -> str:

@@ -1,0 +1,132 @@
+"""``advisor fix``: apply a rule's safe fixes, then optionally prove them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from advisor.commands.common import Progress, add_config_options, load_config_for
+
+if TYPE_CHECKING:
+    from advisor.fix.runner import FixReport
+
+DESCRIPTION = """\
+Rewrite files to apply a rule's fixes, keeping comments and formatting.
+The whole project is scanned first so that project-wide safety checks see
+every module and test; only files under the given PATHs are written.
+
+lazy-imports strategies (chosen per finding unless --strategy forces one):
+  inline          move the import into each function that uses it (default below 3.15)
+  type-checking   names used only in annotations go under `if TYPE_CHECKING:`
+  lazy            `lazy import x` (PEP 810; default when target-version >= 3.15)
+  lazy-modules    list the module in `__lazy_modules__` (only on request)
+"""
+
+EPILOG = """\
+exit codes:
+  0  done: every finding was fixed (or there was nothing to fix);
+     with --diff: nothing would change
+  1  some findings were left as they were (see the summary), or --verify
+     rolled fixes back; with --diff: there are changes to apply
+  2  usage or configuration error, a file could not be analysed or written,
+     or the --verify command fails even with every fix rolled back
+
+examples:
+  advisor fix src --rule lazy-imports --diff
+  advisor fix src --rule lazy-imports --verify "pytest -q" --measure "python -c 'import pkg'"
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "fix", help="apply safe fixes (codemods), optionally verified and measured",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories to fix (default: .)")
+    parser.add_argument("--rule", default="lazy-imports", metavar="ID", help="the rule whose findings to fix (default: lazy-imports)")
+    parser.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
+    parser.add_argument("--unsafe", action="store_true", help="also apply fixes the rule marks unsafe")
+    parser.add_argument("--strategy", choices=("inline", "type-checking", "lazy", "lazy-modules"),
+                        help="force one lazy-imports strategy (findings it cannot serve are left alone)")
+    parser.add_argument("--verify", metavar="CMD", help="run CMD after fixing; roll back the fixes that make it fail")
+    parser.add_argument("--measure", metavar="CMD", help="time CMD before and after fixing (median of --runs runs)")
+    parser.add_argument("--runs", type=int, default=7, metavar="N", help="runs per side for --measure (default 7)")
+    parser.add_argument("--timeout", type=float, default=1800.0, metavar="S", help="time limit of one --verify/--measure run (default 1800)")
+    parser.add_argument("--profile", metavar="FILE", help="a pyinstrument session: never defer into the functions it shows are hot")
+    add_config_options(parser)
+    run = parser.add_argument_group("execution")
+    run.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
+    run.add_argument("--no-cache", action="store_true", help="ignore and do not update the result cache")
+    run.add_argument("--no-measure", action="store_true", help="do not measure import costs; use the bundled table")
+    run.add_argument("--quiet", "-q", action="store_true", help="print only the diff (with --diff) and errors")
+    parser.set_defaults(run=run_fix_command)
+
+
+def run_fix_command(args: argparse.Namespace) -> int:
+    from advisor.config import with_overrides
+    from advisor.errors import UsageError
+    from advisor.fix.runner import FixRequest, run_fix
+
+    if args.diff and (args.verify or args.measure):
+        raise UsageError("--diff writes nothing, so it cannot be combined with --verify or --measure")
+    if args.runs < 1 or (args.jobs is not None and args.jobs < 1):
+        raise UsageError("--runs and --jobs must be at least 1")
+    paths = args.paths or [Path(".")]
+    config = load_config_for(paths, args)
+    if args.no_measure:
+        config = with_overrides(config, measure_imports=False)
+    hot = _hot_functions(args.profile, config) if args.profile else {}
+    cwd = Path.cwd()
+    before = None
+    if args.measure:
+        from advisor.fix.measure import time_command
+
+        before = time_command(args.measure, args.runs, cwd, args.timeout)
+    progress = Progress(enabled=not args.quiet)
+    request = FixRequest(paths=paths, rule=args.rule, strategy=args.strategy, unsafe=args.unsafe,
+                         write=not args.diff, jobs=args.jobs, use_cache=not args.no_cache, hot=hot)
+    try:
+        report = run_fix(request, config, progress)
+    finally:
+        progress.clear()
+    out = sys.stdout
+    if args.diff:
+        from advisor.fix.summary import unified_diff
+
+        out.write(unified_diff(report))
+    verified = None
+    if args.verify and report.changed:
+        from advisor.fix.verify import verify
+
+        verified = verify(args.verify, report, cwd, args.timeout)
+    if not args.quiet or not args.diff:
+        from advisor.fix.summary import render_summary
+
+        (sys.stderr if args.diff else out).write(render_summary(report, verified))
+    if before is not None:
+        from advisor.fix.measure import render_measure, time_command
+
+        after = time_command(args.measure, args.runs, cwd, args.timeout)
+        out.write(render_measure(args.measure, before, after))
+    return _exit_code(report, verified, args.diff)
+
+
+def _hot_functions(profile: str, config: object) -> dict[str, frozenset[str]]:
+    from advisor.fix.hot import hot_functions
+
+    return hot_functions(Path(profile), config)
+
+
+def _exit_code(report: "FixReport", verified: object, diff: bool) -> int:
+    if report.errors or any(f.skipped for f in report.files.values()):
+        return 2
+    if verified is not None and getattr(verified, "broken", False):
+        return 2
+    if diff:
+        return 1 if report.changed else 0
+    left = any(not o.applied for f in report.files.values() for o in f.outcomes if o.finding not in f.applied)
+    if left or (verified is not None and getattr(verified, "rolled_back", None)):
+        return 1
+    return 0

@@ -1,0 +1,364 @@
+"""Apply a rule's codemod to the files a scan flags, safely.
+
+For each round: scan (the whole project, so project-wide safety facts such
+as re-exports and ``mock.patch`` strings in tests are seen), keep the
+findings inside the given paths, apply the codemod per file, ``compile()``
+the result, and write it atomically in its own encoding, BOM, newline style
+and mode. A file whose bytes changed since they were read for analysis is
+skipped; nothing is written outside the given paths or through a symlink
+that leads out of them. Rounds repeat (at most three) until a scan finds
+nothing new to apply: deferring one import can make another worth deferring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from advisor.atomic import atomic_write_bytes
+from advisor.errors import UsageError
+from advisor.fix import CODEMODS, FixOptions, Outcome
+from advisor.source import SourceError, decode_source, module_name
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+    from advisor.findings import FileError, Finding
+
+MAX_ROUNDS = 3
+
+
+@dataclass
+class FileFix:
+    """One file: its bytes before fixing, after, and what happened to each finding."""
+
+    path: Path  # the real file (symlinks resolved) that is written
+    display: str
+    original: bytes
+    fixed: bytes | None = None
+    encoding: str = "utf-8"
+    options: FixOptions = field(default_factory=FixOptions)
+    #: Every finding applied to this file, over all rounds (for --verify).
+    applied: list["Finding"] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    #: Why the file was not changed at all ("changed on disk since analysis").
+    skipped: str = ""
+    #: How the result was checked ("compile()" or the libcst parser).
+    checked: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed is not None and self.fixed != self.original
+
+
+@dataclass
+class FixReport:
+    """What ``advisor fix`` did, for the summary and the exit code."""
+
+    rule: str
+    files: dict[Path, FileFix] = field(default_factory=dict)
+    errors: list["FileError"] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    rounds: int = 0
+    written: bool = False
+    #: Costly imports the rule kept where they are, and why (advisor.fix.explain).
+    left_alone: list[Any] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[FileFix]:
+        return [f for f in self.files.values() if f.changed]
+
+
+@dataclass
+class FixRequest:
+    """The command line, as data."""
+
+    paths: list[Path]
+    rule: str = "lazy-imports"
+    strategy: str | None = None
+    unsafe: bool = False
+    write: bool = True
+    jobs: int | None = None
+    use_cache: bool = True
+    #: file path -> qualnames of hot functions (from a profile).
+    hot: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def load_codemod(rule: str) -> Callable[..., tuple[str, list[Outcome]]]:
+    if rule not in CODEMODS:
+        known = ", ".join(sorted(CODEMODS))
+        raise UsageError(f"no fix for rule {rule!r} (rules with a fix: {known})")
+    module, _, name = CODEMODS[rule].partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], None] | None = None) -> FixReport:
+    """Scan, fix and (unless ``request.write`` is false) write, round after round."""
+    from advisor.config import with_overrides
+
+    codemod = load_codemod(request.rule)
+    for given in request.paths:
+        if not given.exists():
+            raise UsageError(f"{given}: no such file or directory")
+    roots = [_real_root(p) for p in request.paths]
+    config = with_overrides(config, select=(request.rule,), ignore=())
+    report = FixReport(rule=request.rule, written=request.write)
+    snapshot = _snapshot(request.paths, config)
+    observed: dict[str, Any] = {}
+    for round_number in range(1, MAX_ROUNDS + 1):
+        report.rounds = round_number
+        findings = _scan(request, config, roots, report, progress, observed)
+        applied_now = 0
+        for path, group in _group(findings, roots, report).items():
+            applied_now += _fix_file(path, group, codemod, request, config, snapshot, report)
+        if not request.write or not applied_now:
+            break
+    if request.rule == "lazy-imports":
+        report.left_alone = _left_alone(request, config, roots, observed, findings)
+    return report
+
+
+def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observed: dict[str, Any],
+                findings: list["Finding"]) -> list[Any]:
+    from advisor.discovery import discover
+    from advisor.fix.explain import explain_left_alone
+    from advisor.registry import all_rules
+    from advisor.rule import build_options
+    from advisor.rules.lazy_imports import project_module_of
+    from advisor.source import is_test_path
+
+    project = observed.get("project")
+    kept = {f.fingerprint for f in findings}
+    dropped = [(f, project_module_of(f, project)) for f in observed.get("raw", [])
+               if f.fingerprint not in kept and _inside(Path(f.path).absolute(), roots)] if project else []
+    files = [(p, _display(p), module_name(p)) for p in discover(request.paths, config.root, config.exclude)
+             if p.suffix == ".py" and not is_test_path(p) and _inside(p.absolute(), roots)]
+    rule_class = all_rules(config, include_entry_points=False)[request.rule]
+    threshold = build_options(rule_class, config.rule_options.get(request.rule, {})).threshold_ms
+    return explain_left_alone(files, dropped, project, config, threshold)
+
+
+def _display(path: Path) -> str:
+    from advisor.engine import display_path
+
+    return display_path(path)
+
+
+def _real_root(path: Path) -> Path:
+    """The real location of a given path; a given symlink counts as where it
+    sits (its target is not inside what was given, so nothing is written there)."""
+    if path.is_symlink():
+        return path.absolute().parent.resolve() / path.name
+    return path.resolve()
+
+
+def _snapshot(paths: list[Path], config: "Config") -> dict[Path, str]:
+    """Content hashes of the files to fix, taken before analysis."""
+    from advisor.discovery import discover
+
+    hashes = {}
+    for path in discover(paths, config.root, config.exclude):
+        try:
+            hashes[path.resolve()] = _digest(path.read_bytes())
+        except OSError:
+            continue
+    return hashes
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixReport,
+          progress: Callable[[str], None] | None, observed: dict[str, Any]) -> list["Finding"]:
+    from advisor.engine import scan
+    from advisor.registry import all_rules
+
+    project = config.root.resolve()
+    scan_paths = [project] + [p for p, r in zip(request.paths, roots) if not _reached(r, project, config)]
+    rule_class = all_rules(config, include_entry_points=False).get(request.rule)
+    with _observing_refine(rule_class, observed):
+        result = scan(scan_paths, config, jobs=request.jobs, use_cache=request.use_cache, progress=progress)
+    inside = [e for e in result.errors if _inside(Path(e.path).resolve(), roots)]
+    report.errors.extend(e for e in inside if e not in report.errors)
+    report.notices.extend(n for n in result.notices if n not in report.notices)
+    return [f for f in result.findings if f.rule == request.rule]
+
+
+def _reached(path: Path, project: Path, config: "Config") -> bool:
+    """Whether scanning the project root reaches ``path`` (inside it, not excluded)."""
+    from advisor.discovery import Excluder
+
+    if not _inside(path, [project]):
+        return False
+    excluder = Excluder(project, config.exclude)
+    current = path
+    while current != project:
+        if excluder.excluded(current, current.is_dir()):
+            return False
+        current = current.parent
+    return True
+
+
+@contextmanager
+def _observing_refine(rule_class: Any, observed: dict[str, Any]) -> Iterator[None]:
+    """Record the Project and the pre-refine findings the engine hands to the
+    rule's project-wide step (the engine does not return them), so that the
+    summary can say why a finding was dropped."""
+    original = rule_class.__dict__.get("refine") if rule_class is not None else None
+    if original is None:
+        yield
+        return
+
+    def refine(cls: Any, findings: list[Any], project: Any) -> Any:
+        observed["project"], observed["raw"] = project, list(findings)
+        return list(original.__func__(cls, findings, project))
+
+    rule_class.refine = classmethod(refine)
+    try:
+        yield
+    finally:
+        rule_class.refine = original
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _group(findings: list["Finding"], roots: list[Path], report: FixReport) -> dict[Path, list["Finding"]]:
+    """Findings per real file, only for files inside the given paths."""
+    groups: dict[Path, list[Finding]] = {}
+    seen: set[tuple[Path, str, tuple[str, ...]]] = set()
+    for finding in findings:
+        given = Path(finding.path).absolute()
+        if not _inside(given, roots):
+            continue  # scanned only for project-wide facts
+        real = given.resolve()
+        if not _inside(real, roots):
+            entry = report.files.setdefault(real, FileFix(real, finding.path, b""))
+            entry.skipped = f"a symbolic link to {real}, outside the paths given: not written"
+            continue
+        key = (real, finding.data.get("statement", ""), tuple(finding.data.get("names", ())))
+        if key not in seen:  # the same file reached through a link inside the tree
+            seen.add(key)
+            groups.setdefault(real, []).append(finding)
+    return groups
+
+
+def _fix_file(path: Path, findings: list["Finding"], codemod: Callable[..., Any], request: FixRequest,
+              config: "Config", snapshot: dict[Path, str], report: FixReport) -> int:
+    """Apply the findings to one file; return how many were applied."""
+    display = findings[0].path
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.files.setdefault(path, FileFix(path, display, b"", skipped=f"cannot read: {exc.strerror or exc}"))
+        return 0
+    entry = report.files.setdefault(path, FileFix(path, display, data))
+    current = entry.fixed if entry.fixed is not None else entry.original
+    if data != current or (entry.fixed is None and snapshot.get(path) not in (None, _digest(data))):
+        entry.skipped = "changed on disk since it was analysed: not touched"
+        return 0
+    allowed, refused = _by_tier(findings, request.unsafe)
+    entry.outcomes.extend(refused)
+    if not allowed:
+        return 0
+    try:
+        source = decode_source(data)
+    except SourceError as exc:
+        entry.skipped = exc.message
+        return 0
+    options = FixOptions(
+        strategy=request.strategy, target_version=config.target_version, module=module_name(path),
+        is_package=path.name == "__init__.py", hot_functions=request.hot.get(str(path), frozenset()),
+    )
+    entry.encoding, entry.options = source.encoding, options
+    try:
+        new_text, outcomes = codemod(source.text, allowed, options)
+    except Exception as exc:  # a codemod bug must not lose the user's file
+        entry.outcomes.extend(Outcome(f, False, "", f"the codemod failed: {type(exc).__name__}: {exc}") for f in allowed)
+        return 0
+    entry.outcomes.extend(outcomes)
+    applied = [o.finding for o in outcomes if o.applied]
+    if not applied or new_text == source.text:
+        return 0
+    problem, entry.checked = check_source(new_text, display, config.target_version)
+    if problem:
+        entry.outcomes = [o if not o.applied else replace(o, applied=False, detail=f"not written: {problem}") for o in entry.outcomes]
+        return 0
+    new_data = encode_like(new_text, source.encoding)
+    if request.write:
+        if path.read_bytes() != data:
+            entry.skipped = "changed on disk while it was being fixed: not touched"
+            return 0
+        atomic_write_bytes(path, new_data)
+    entry.fixed = new_data
+    entry.applied.extend(applied)
+    return len(applied)
+
+
+def _by_tier(findings: list["Finding"], unsafe: bool) -> tuple[list["Finding"], list[Outcome]]:
+    allowed, refused = [], []
+    for finding in findings:
+        safety = finding.fix.safety
+        if safety == "safe" or (safety == "unsafe" and unsafe):
+            allowed.append(finding)
+        elif safety == "unsafe":
+            refused.append(Outcome(finding, False, "", "an unsafe fix: applied only with --unsafe"))
+        else:
+            refused.append(Outcome(finding, False, "", "the rule has no automatic fix for this"))
+    return allowed, refused
+
+
+def check_source(text: str, display: str, target_version: str) -> tuple[str, str]:
+    """("" or the problem, how it was checked): ``compile()`` it; code for a
+    newer Python than this one (PEP 810 ``lazy import``) is checked with
+    libcst's parser for the target version instead."""
+    try:
+        compile(text, display, "exec", dont_inherit=True)
+        return "", "compile()"
+    except SyntaxError as exc:
+        from advisor.config import version_tuple
+
+        if version_tuple(target_version) <= sys.version_info[:2]:
+            return f"the result does not compile: {exc.msg} (line {exc.lineno})", "compile()"
+    import libcst as cst
+
+    try:
+        cst.parse_module(text, config=cst.PartialParserConfig(python_version=_parser_version(target_version)))
+    except Exception as exc:
+        return f"the result does not parse: {exc}", "libcst"
+    return "", f"libcst parser (Python {target_version} syntax; this interpreter is {sys.version_info[0]}.{sys.version_info[1]})"
+
+
+def _parser_version(target_version: str) -> str:
+    from libcst._parser.types.config import KNOWN_PYTHON_VERSION_STRINGS
+
+    return target_version if target_version in KNOWN_PYTHON_VERSION_STRINGS else KNOWN_PYTHON_VERSION_STRINGS[-1]
+
+
+def encode_like(text: str, encoding: str) -> bytes:
+    """Encode in the file's own encoding ("utf-8-sig" keeps the BOM)."""
+    return text.encode(encoding)
+
+
+def restore(entry: FileFix, data: bytes) -> None:
+    """Write ``data`` (original or fixed bytes) back to the file, atomically."""
+    atomic_write_bytes(entry.path, data)
+
+
+def refix(entry: FileFix, findings: list["Finding"]) -> bytes:
+    """The file's bytes with only ``findings`` applied to its original text."""
+    codemod = load_codemod(findings[0].rule) if findings else None
+    if codemod is None:
+        return entry.original
+    source = decode_source(entry.original)
+    new_text, _ = codemod(source.text, findings, entry.options)
+    return encode_like(new_text, source.encoding)
+
+
+__all__ = ["FileFix", "FixReport", "FixRequest", "check_source", "refix", "restore", "run_fix"]

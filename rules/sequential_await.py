@@ -1,0 +1,311 @@
+"""Rule sequential-await: independent awaits run one per loop iteration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+from advisor._lazy import lazy_module
+from advisor.rule import FileContext, Invalid, Rule, Valid
+
+from ._loops import Loop, LoopWalkMixin, names_read, root_name, short_code
+from ._round_trips import ROUND_TRIPS
+from ._syntax import dotted_name
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")
+
+#: Awaits that serialise on purpose (rate limits, locks, queues) or already run things together.
+SERIAL_CALLS = frozenset({"sleep", "acquire", "wait", "put", "join", "drain", "wait_closed", "gather", "as_completed"})
+#: Name parts of receivers that are one ordered stream or a shared lock: gather would interleave.
+STREAM_PARTS = frozenset({
+    "ws", "websocket", "socket", "sock", "writer", "reader", "stream", "conn", "connection",
+    "channel", "transport", "pipe", "proc", "process", "cursor", "cur", "tx", "transaction",
+    "queue", "lock", "sem", "semaphore", "limiter", "throttle", "db", "database", "file", "fp",
+})
+#: Method names that write to an ordered stream.
+STREAM_METHODS = frozenset({"send", "send_bytes", "send_text", "send_json", "sendall", "write", "writelines", "reply", "respond"})
+#: Iterators whose items share one underlying iterator: they must be consumed in order.
+SHARED_ITERATORS = frozenset({"groupby", "tee"})
+#: Name prefixes of calls that fetch rather than change things (safe to run together).
+READ_PREFIXES = ("get", "fetch", "load", "read", "download", "head", "lookup", "resolve", "check", "ping", "query", "retrieve")
+#: Wrappers whose first argument is the real awaited call.
+WRAPPERS = frozenset({"wait_for", "shield", "timeout"})
+_PARTS = re.compile(r"[_.]")
+
+
+@dataclass(frozen=True)
+class SequentialAwaitOptions:
+    #: Also report test files (tests often run steps in order on purpose).
+    include_tests: bool = False
+
+
+class SequentialAwait(LoopWalkMixin, Rule):
+    """Independent awaits made one after another, one per loop iteration.
+
+    ## What it does
+    Finds `for x in xs: await f(x)` (and `[await f(x) for x in xs]`) in an
+    `async def` when the iterations do not depend on each other: the awaited
+    call uses the loop item, nothing it reads is carried over from an
+    earlier iteration, and the loop does not stop early.
+
+    ## Why it matters
+    Each iteration waits for the previous one to finish, so ten 100 ms
+    requests take a second; started together they take about 100 ms.
+
+    ## Example
+    ```python
+    async def fetch_all(client, urls):
+        pages = []
+        for url in urls:
+            pages.append(await client.get(url))
+        return pages
+    ```
+
+    ## Use instead
+    ```python
+    async def fetch_all(client, urls):
+        return await asyncio.gather(*(client.get(url) for url in urls))
+    ```
+    On Python 3.11+, `asyncio.TaskGroup` cancels the rest when one fails;
+    bound the concurrency with an `asyncio.Semaphore` for large inputs.
+
+    ## Fix safety
+    No automatic fix: running the calls together changes the order of side
+    effects and of errors (all start, even after one fails), so this is a
+    suggestion.
+
+    ## Known limits
+    Stays silent when a name the await reads is updated by an earlier
+    iteration (`cursor = await page(cursor)`, `self.n += 1`), when the loop
+    breaks or returns, in `async for` and `while` loops, in async generators
+    (they yield per item), over literal tuples and lists, when the loop
+    awaits a sleep, lock, semaphore or queue (deliberate pacing), when the
+    awaited call writes to one ordered stream (`ws.send`, ASGI `send`,
+    `writer.write`, `conn.execute`), when it calls the loop item itself
+    (hooks, handlers, `proxy.aclose()`: their order is the point), over
+    pluggy `pm.hook.*()` results and `itertools.groupby` groups, for
+    maybe-await helpers (`await_me_maybe(x)`: the work already started),
+    for a bare `await f(x)` statement unless `f` reads (an HTTP client, or a
+    name like `get`/`fetch`/`load`/`check`), since a side effect such as
+    applying a migration may depend on order, for database calls
+    (n-plus-one reports those: one session cannot run queries
+    concurrently), and in test files. A data dependency through an object
+    the loop does not name (a shared client's internal state) is not seen.
+
+    ## Options
+    `include-tests` (default false): also report test files.
+    """
+
+    id = "sequential-await"
+    message = "`await {call}` runs once per loop item, one after another; start them together with `asyncio.gather()` or a `TaskGroup`"
+    kind = "runtime"
+    fix = "none"
+    Options = SequentialAwaitOptions
+
+    VALID = [
+        Valid("async def crawl(client, url):\n    cursor = None\n    for _ in range(100):\n        page = await client.get(url, params={'cursor': cursor})\n        cursor = page['next']\n",
+              why="uses-the-previous-iteration-result"),
+        Valid("async def first_ok(client, mirrors):\n    for url in mirrors:\n        response = await client.get(url)\n        if response.ok:\n            return response\n",
+              why="returns-early"),
+        Valid("async def paced(client, urls):\n    for url in urls:\n        await client.get(url)\n        await asyncio.sleep(0.5)\n",
+              why="deliberately-paced-with-sleep"),
+        Valid("async def guarded(client, urls, lock):\n    for url in urls:\n        async with lock:\n            await client.get(url)\n",
+              why="serialised-by-a-lock"),
+        Valid("async def stream(client, urls):\n    for url in urls:\n        yield await client.get(url)\n",
+              why="async-generator-yields-per-item"),
+        Valid("async def replay(ws, messages):\n    for message in messages:\n        await ws.send(message)\n",
+              why="ordered-writes-to-one-websocket"),
+        Valid("async def consume(queue, client):\n    async for item in queue:\n        await client.post(item)\n",
+              why="async-for-over-a-stream"),
+        Valid("async def wait_all(tasks):\n    for task in tasks:\n        await task\n",
+              why="awaiting-tasks-that-already-run"),
+        Valid("async def chunks(client, groups):\n    for group in groups:\n        await asyncio.gather(*(client.get(u) for u in group))\n",
+              why="gather-per-chunk-bounds-concurrency"),
+        Valid("async def total(client, urls):\n    state = {}\n    for url in urls:\n        state[url] = await client.get(url, headers=state)\n",
+              why="state-mutated-and-read-by-the-next-await"),
+        Valid("from sqlalchemy.ext.asyncio import AsyncSession\n\nasync def users(session: AsyncSession, ids):\n    return [await session.get(User, i) for i in ids]\n",
+              why="database-session-left-to-n-plus-one"),
+        Valid("async def ping(client, url):\n    for attempt in range(3):\n        await client.get(url)\n",
+              why="await-does-not-use-the-loop-item"),
+        Valid("async def send_request(self, request):\n    for hook in self._event_hooks['request']:\n        await hook(request)\n",
+              why="calls-each-hook-in-order"),
+        Valid("async def close_all(self):\n    for proxy in self._mounts.values():\n        if proxy is not None:\n            await proxy.aclose()\n",
+              why="closes-each-resource-in-order"),
+        Valid("async def respond(send, chunks):\n    for chunk in chunks:\n        await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})\n",
+              why="asgi-send-is-one-ordered-stream"),
+        Valid("from itertools import groupby\n\nasync def groups(rows, key):\n    return [(k, await to_list(v)) for k, v in groupby(rows, key)]\n",
+              why="groupby-groups-must-be-consumed-in-order"),
+        Valid("async def migrate(db, migrations):\n    for migration in migrations:\n        await apply(migration)\n",
+              why="bare-side-effect-await-whose-order-may-matter"),
+        Valid("async def extra_vars(pm, request):\n    merged = {}\n    for extra in pm.hook.extra_template_vars(request=request):\n        merged.update(await resolve_value(extra))\n    return merged\n",
+              why="pluggy-hook-results-in-plugin-order"),
+        Valid("async def scripts(items):\n    out = []\n    for item in items:\n        out.append(await await_me_maybe(item))\n    return out\n",
+              why="maybe-await-helper-awaits-work-already-started"),
+        Valid("async def test_pages(client):\n    for page in PAGES:\n        await client.get(page)\n", why="test-files-are-skipped", path="tests/test_pages.py"),
+    ]
+    INVALID = [
+        Invalid("async def fetch_all(client, urls):\n    pages = []\n    for url in urls:\n        pages.append(await client.get(url))\n    return pages\n",
+                why="append-awaited-results", line=4, message="`await client.get()` runs once per loop item"),
+        Invalid("import aiohttp\n\nasync def warm(urls):\n    async with aiohttp.ClientSession() as session:\n        for url in urls:\n            await session.head(url)\n",
+                why="bare-await-of-a-known-http-client", line=6, message="asyncio.gather()"),
+        Invalid("async def upload(client, items):\n    return [await client.post(URL, json=item) for item in items]\n",
+                why="method-call-on-the-client-is-not-carried-state", line=2, message="`await client.post()`"),
+        Invalid("async def prefetch(keys):\n    for key in keys:\n        await load_thumbnail(key)\n",
+                why="bare-await-of-a-read-like-call", line=3),
+        Invalid("async def sizes(client, urls):\n    return [len(await client.get(u)) for u in urls]\n",
+                why="await-in-a-comprehension", line=2),
+        Invalid("async def total(client, urls):\n    count = 0\n    for url in urls:\n        response = await client.get(url)\n        count += len(response.content)\n    return count\n",
+                why="accumulator-not-read-by-the-await", line=4),
+        Invalid("async def resize(images):\n    done = []\n    for image in images:\n        path = f'/tmp/{image.name}'\n        done.append(await asyncio.wait_for(convert(image, path), timeout=5))\n",
+                why="per-item-value-computed-before-the-await", line=5, message="convert()"),
+    ]
+
+    def __init__(self, context: FileContext, options: SequentialAwaitOptions) -> None:
+        super().__init__(context, options)
+        self.init_walk()
+        self.enabled = options.include_tests or not context.is_test
+        self.reported: set[int] = set()
+        #: Awaits that are whole statements (their result is dropped).
+        self.bare: set[int] = set()
+
+    def _reads(self, call: "cst.Call") -> bool:
+        """The call fetches something: a known HTTP client, or a read-like name."""
+        trip = ROUND_TRIPS.get(self.resolve(call.func))
+        if trip is not None and trip.family == "http":
+            return True
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        return isinstance(name, str) and name.lower().startswith(READ_PREFIXES)
+
+    def visit_Expr(self, node: "cst.Expr") -> None:
+        if isinstance(node.value, cst.Await):
+            self.bare.add(id(node.value))
+
+    def visit_Await(self, node: "cst.Await") -> None:
+        loop = self._candidate_loop()
+        if loop is None or id(loop.node) in self.reported:
+            return
+        call = _unwrap(node.expression)
+        if call is None or not self._independent(call, loop):
+            return
+        if id(node) in self.bare and not self._reads(call):
+            return  # a side effect whose order may matter (apply each migration)
+        self.reported.add(id(loop.node))
+        self.report(node, call=f"{short_code(call.func)}()", loop_depth=len(self.frame.loops))
+
+    def _candidate_loop(self) -> Loop | None:
+        frame = self.frame
+        if not self.enabled or frame.kind != "function" or not frame.is_async or not frame.loops:
+            return None
+        if frame.facts is not None and frame.facts.yields:
+            return None
+        loop = frame.loops[-1]
+        if loop.kind not in ("for", "comprehension") or loop.literal_iter or loop.facts.exits:
+            return None
+        if isinstance(loop.iter, cst.Call):
+            source = dotted_name(loop.iter.func)
+            if source.rsplit(".", 1)[-1] in SHARED_ITERATORS or ".hook." in f".{source}":
+                return None  # shared iterators; pluggy ``pm.hook.x()`` results run in plugin order
+        if any(c.rsplit(".", 1)[-1] in SERIAL_CALLS for c in loop.facts.callees):
+            return None
+        if any(_stream_like(name) for name in loop.facts.async_with):
+            return None
+        return loop
+
+    def _independent(self, call: "cst.Call", loop: Loop) -> bool:
+        reads = names_read(call)
+        if not reads & loop.variant:
+            return False
+        trip = ROUND_TRIPS.get(self.resolve(call.func))
+        if trip is not None and trip.family == "sql":
+            return False
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        if isinstance(name, str) and "await" in name.lower():
+            return False  # ``await_me_maybe(x)``: awaits work that is already started
+        if root_name(func) in loop.variant:
+            return False  # calls each item (hooks, handlers, resources): their order is the point
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in STREAM_METHODS or _stream_like(dotted_name(func.value)):
+                return False
+        elif isinstance(func, cst.Name) and func.value in STREAM_METHODS:
+            return False  # ASGI ``send``: one ordered stream
+        body = loop.node.body if isinstance(loop.node, cst.For) else None
+        carried = (loop.variant | loop.facts.stored) - _target_names(loop)
+        return not any(not _written_first(body, name) for name in reads & carried)
+
+
+def _unwrap(expression: Any) -> "cst.Call | None":
+    if not isinstance(expression, cst.Call):
+        return None
+    func = expression.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    if name in WRAPPERS and expression.args:
+        return _unwrap(expression.args[0].value)
+    return expression
+
+
+def _stream_like(name: str) -> bool:
+    return bool(name) and any(part in STREAM_PARTS for part in _PARTS.split(name.lower()))
+
+
+def _target_names(loop: Loop) -> set[str]:
+    return names_read(loop.node.target)
+
+
+def _written_first(body: Any, name: str) -> bool:
+    """The first thing the loop body does with ``name`` is a plain assignment."""
+    if body is None:
+        return False
+    for unit in _units(body):
+        if isinstance(unit, (cst.Assign, cst.AnnAssign)) and unit.value is not None:
+            targets = [t.target for t in unit.targets] if isinstance(unit, cst.Assign) else [unit.target]
+            if name in names_read(unit.value):
+                return False
+            if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                return True
+        if name in names_read(unit):
+            return False
+    return False
+
+
+def _units(block: Any) -> Iterator[Any]:
+    """Small statements and compound-statement headers of a block, in source order."""
+    if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        statements: Any = block.body
+    elif block is not None and hasattr(block, "body"):  # Else, Finally, ExceptHandler
+        yield from _units(block.body)
+        return
+    else:
+        return
+    for statement in statements:
+        yield from _statement_units(statement)
+
+
+def _statement_units(statement: Any) -> Iterator[Any]:
+    if isinstance(statement, cst.SimpleStatementLine):
+        yield from statement.body
+    elif isinstance(statement, cst.BaseSmallStatement):
+        yield statement
+    elif isinstance(statement, cst.If):
+        yield statement.test
+        yield from _units(statement.body)
+        if isinstance(statement.orelse, cst.If):
+            yield from _statement_units(statement.orelse)
+        else:
+            yield from _units(statement.orelse)
+    else:
+        for header in (getattr(statement, "iter", None), getattr(statement, "test", None)):
+            if header is not None:
+                yield header
+        for item in getattr(statement, "items", ()):
+            yield item.item
+        yield from _units(getattr(statement, "body", None))
+        for handler in getattr(statement, "handlers", ()):
+            yield from _units(handler)
+        yield from _units(getattr(statement, "orelse", None))
+        yield from _units(getattr(statement, "finalbody", None))
