@@ -110,24 +110,35 @@ class Project:
                     found.add((target["statement"], target["module"].split(".")[0]))
         return found
 
+    @cached_property
+    def _kept_eager_by_module(self) -> dict[str, set[str]]:
+        """Imported module (and each parent) -> non-test project modules that
+        import it at import time and must keep doing so. Built once."""
+        index: dict[str, set[str]] = {}
+        for facts in self._production_files:
+            for target in facts.eager:
+                if target["statement"] in facts.deferrable:
+                    continue
+                module = target["module"]
+                for name in (module, *_parents(module)):
+                    index.setdefault(name, set()).add(facts.module or facts.path)
+        return index
+
+    @cached_property
+    def _production_files(self) -> list[ModuleFacts]:
+        return [f for f in self.files if not is_test_path(Path(f.path))]
+
     def common_external_importers(self, module: str, exclude_module: str) -> list[str]:
         """Non-test project modules other than ``exclude_module`` that import the
         external ``module`` (or a submodule of it) at import time."""
-        users = []
-        for facts in self.files:
-            if facts.module == exclude_module or is_test_path(Path(facts.path)):
-                continue
-            if any((t["module"] == module or t["module"].startswith(module + "."))
-                   and t["statement"] not in facts.deferrable for t in facts.eager):
-                users.append(facts.module or facts.path)
-        return users
+        return sorted(m for m in self._kept_eager_by_module.get(module, ()) if m != exclude_module)
 
     def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
         """Non-test project modules other than ``exclude_module`` that import any
         of ``targets`` (project module names) at import time."""
         users = []
-        for facts in self.files:
-            if facts.module == exclude_module or is_test_path(Path(facts.path)):
+        for facts in self._production_files:
+            if facts.module == exclude_module:
                 continue
             for target in facts.eager:
                 if target["statement"] in facts.deferrable:
