@@ -35,7 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "benchmarks" / ".work"
-CORPUS = WORK / "corpus"
+CORPUS = WORK / "peers-corpus"
 VENVS = WORK / "venvs"
 
 #: name==version -> the source directories kept from the sdist.
