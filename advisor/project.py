@@ -52,20 +52,36 @@ class Project:
     def is_project_module(self, name: str) -> bool:
         return name in self.modules
 
+    @cached_property
+    def _readers(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(module, name) -> [(reader module, reader path)]: from-imports and
+        attribute reads, indexed once (a refine step asks per finding)."""
+        index: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for facts in self.files:
+            for table in (facts.imported_names, facts.attribute_reads):
+                for module, names in table.items():
+                    for name in names:
+                        index.setdefault((module, name), []).append((facts.module, facts.path))
+        return index
+
+    @cached_property
+    def _patched(self) -> dict[str, list[str]]:
+        """Every dotted prefix of every patch target -> paths of the files patching it."""
+        index: dict[str, list[str]] = {}
+        for facts in self.files:
+            for target in facts.patch_targets:
+                parts = target.split(".")
+                for end in range(1, len(parts) + 1):
+                    index.setdefault(".".join(parts[:end]), []).append(facts.path)
+        return index
+
     def external_importers(self, module: str, name: str) -> list[str]:
         """Paths of project files that read ``module.name`` (from-import or attribute)."""
-        users = []
-        for facts in self.files:
-            if facts.module == module:
-                continue
-            if name in facts.imported_names.get(module, ()) or name in facts.attribute_reads.get(module, ()):
-                users.append(facts.path)
-        return users
+        return sorted({path for reader, path in self._readers.get((module, name), ()) if reader != module})
 
     def patchers(self, module: str, name: str) -> list[str]:
         """Paths of files that patch ``module.name`` or something reached through it."""
-        dotted = f"{module}.{name}"
-        return [f.path for f in self.files for t in f.patch_targets if t == dotted or t.startswith(dotted + ".")]
+        return sorted(set(self._patched.get(f"{module}.{name}", ())))
 
     # -- the startup path ------------------------------------------------------------
 
@@ -101,14 +117,17 @@ class Project:
         are usually loaded by sibling modules anyway, so only what is left
         (chiefly the target's own module-level work) counts as a saving.
         """
-        found: set[tuple[str, str]] = set()
+        return {request for request, importers in self._external_eager.items() if importers - {module}}
+
+    @cached_property
+    def _external_eager(self) -> dict[tuple[str, str], set[str]]:
+        """(statement, top-level) of every external eager import -> importing modules."""
+        index: dict[tuple[str, str], set[str]] = {}
         for facts in self.files:
-            if facts.module == module:
-                continue
             for target in facts.eager:
                 if not self._project_modules_of(target):
-                    found.add((target["statement"], target["module"].split(".")[0]))
-        return found
+                    index.setdefault((target["statement"], target["module"].split(".")[0]), set()).add(facts.module)
+        return index
 
     @cached_property
     def _kept_eager_by_module(self) -> dict[str, set[str]]:
@@ -136,17 +155,24 @@ class Project:
     def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
         """Non-test project modules other than ``exclude_module`` that import any
         of ``targets`` (project module names) at import time."""
-        users = []
+        users = set()
+        for target in targets:
+            users.update(self._kept_eager_project_imports.get(target, ()))
+        users.discard(exclude_module)
+        return sorted(users)
+
+    @cached_property
+    def _kept_eager_project_imports(self) -> dict[str, set[str]]:
+        """Project module -> non-test modules that import it by name at import
+        time and must keep doing so (parents of the named module excluded)."""
+        index: dict[str, set[str]] = {}
         for facts in self._production_files:
-            if facts.module == exclude_module:
-                continue
             for target in facts.eager:
                 if target["statement"] in facts.deferrable:
                     continue
-                if targets & set(self._project_modules_of(target)) - set(_parents(target["module"])):
-                    users.append(facts.module or facts.path)
-                    break
-        return users
+                for named in set(self._project_modules_of(target)) - set(_parents(target["module"])):
+                    index.setdefault(named, set()).add(facts.module or facts.path)
+        return index
 
     def deepest_project_modules(self, module: str, names: list[str]) -> set[str]:
         """The project modules a statement names itself (not their parent packages)."""
