@@ -82,15 +82,9 @@ def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
 
 def call_name(call: Any) -> str:
     """``a.b.c`` for a call of ``a.b.c(...)``; "" when the callee is not a dotted name."""
-    parts = []
-    func = call.func if isinstance(call, cst.Call) else call
-    while isinstance(func, cst.Attribute):
-        parts.append(func.attr.value)
-        func = func.value
-    if not isinstance(func, cst.Name):
-        return ""
-    parts.append(func.value)
-    return ".".join(reversed(parts))
+    from advisor.imports import dotted_name
+
+    return dotted_name(call.func if isinstance(call, cst.Call) else call)
 
 
 def small_literal_loop(loop: Any, limit: int = 5) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.cstwalk import walk
+from advisor.imports import dotted_name  # re-exported for the loop rules
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -220,16 +221,6 @@ def _build_scanner() -> Any:
     return Scanner
 
 
-def dotted_name(node: Any) -> str:
-    """``a.b.c`` for a Name/Attribute chain; "" for anything else."""
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not isinstance(node, cst.Name):
-        return ""
-    parts.append(node.value)
-    return ".".join(reversed(parts))
 
 
 def root_name(node: Any) -> str:
