@@ -7,9 +7,8 @@ data. Never raises for bad input: problems become FileError entries.
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from advisor.findings import FileError, FileResult, Finding, FixInfo, Impact, Span
 from advisor.rule import METADATA_PROVIDERS, FileContext, Rule, build_options
@@ -74,20 +73,13 @@ def _syntax_message(text: str, exc: Exception) -> str:
 
 
 def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str) -> FileResult:
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper
-
     errors: list[FileError] = []
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
     rules = []
     for rule_class in rule_classes:
         options = build_options(rule_class, context.config.rule_options.get(rule_class.id, {}))
         rules.append(rule_class(context, options))
-    adapters = [_adapter(cst, rule, errors, context.path) for rule in rules]
     try:
-        wrapper.visit_batched(adapters)
-        for adapter in adapters:
-            adapter.finish()
+        run_walk(tree, rules, errors, context.path)
     except RecursionError:
         errors.append(FileError(context.path, "parse", "too deeply nested to analyse"))
         return FileResult(context.path, errors=tuple(errors))
@@ -110,6 +102,56 @@ def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type
     return FileResult(context.path, tuple(findings), tuple(errors), facts)
 
 
+def run_walk(tree: "cst.Module", rules: list[Rule], errors: list[FileError], path: str) -> None:
+    """Resolve the metadata the rules declare, walk the tree once for all of
+    them, then call each surviving rule's ``finish``. A rule that raises is
+    recorded in ``errors``, loses its reports, and the others go on."""
+    from advisor.walk import BatchedWalk
+
+    _attach_metadata(tree, rules)
+    failed: list[Rule] = []
+
+    def on_failure(rule: Rule, exc: BaseException, detail: str) -> None:
+        failed.append(rule)
+        rule.reports.clear()
+        rule.facts.clear()
+        message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"
+        errors.append(FileError(path, "rule", message, rule.id, detail))
+
+    walk = BatchedWalk(rules, on_failure)
+    walk.walk(tree)
+    for rule in rules:
+        finish = getattr(rule, "finish", None)
+        if finish is None or rule in failed:
+            continue
+        try:
+            finish()
+        except RecursionError:
+            raise
+        except Exception as exc:
+            import traceback
+
+            on_failure(rule, exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)))
+
+
+def _attach_metadata(tree: "cst.Module", rules: list[Rule]) -> None:
+    """Resolve each declared metadata provider once (only if some rule needs it)."""
+    names = sorted({name for rule in rules for name in rule.needs})
+    if not names:
+        return
+    from libcst.metadata import MetadataWrapper
+
+    providers = {name: _provider(name) for name in names}
+    resolved = MetadataWrapper(tree, unsafe_skip_copy=True).resolve_many(list(providers.values()))
+    tables = {name: resolved[provider] for name, provider in providers.items()}
+
+    def lookup(name: str, node: Any, default: Any) -> Any:
+        return tables[name].get(node, default)
+
+    for rule in rules:
+        rule._metadata = lookup
+
+
 def _finding(rule: Rule, report: Any, span: Span, context: FileContext) -> Finding:
     safety = report.fix or rule.fix
     line_text = context.lines[span.line - 1] if 0 < span.line <= len(context.lines) else ""
@@ -123,61 +165,6 @@ def _finding(rule: Rule, report: Any, span: Span, context: FileContext) -> Findi
         data=report.data,
         line_text=line_text.strip(),
     )
-
-
-def _adapter(cst: Any, rule: Rule, errors: list[FileError], path: str) -> Any:
-    """Wrap a rule in a libcst batchable visitor that isolates its failures."""
-    from libcst.metadata import MetadataWrapper  # noqa: F401  (ensures metadata package loaded)
-
-    providers = tuple(_provider(name) for name in rule.needs)
-
-    class RuleAdapter(cst.BatchableCSTVisitor):  # type: ignore[misc,name-defined]
-        METADATA_DEPENDENCIES = providers
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.failed = False
-            rule._metadata = self._lookup
-
-        def _lookup(self, name: str, node: Any, default: Any) -> Any:
-            return self.get_metadata(_provider(name), node, default)
-
-        def get_visitors(self) -> dict[str, Callable[[Any], None]]:
-            visitors = {}
-            for name in dir(type(rule)):
-                if name.startswith(("visit_", "leave_")):
-                    visitors[name] = self._guard(getattr(rule, name))
-            return visitors
-
-        def _guard(self, method: Callable[[Any], Any]) -> Callable[[Any], None]:
-            def call(node: Any) -> None:
-                if self.failed:
-                    return
-                try:
-                    method(node)
-                except RecursionError:
-                    raise
-                except Exception as exc:
-                    self._fail(exc)
-
-            return call
-
-        def finish(self) -> None:
-            finish = getattr(rule, "finish", None)
-            if finish is not None and not self.failed:
-                try:
-                    finish()
-                except Exception as exc:
-                    self._fail(exc)
-
-        def _fail(self, exc: Exception) -> None:
-            self.failed = True
-            rule.reports.clear()
-            rule.facts.clear()
-            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
-            errors.append(FileError(path, "rule", f"rule {rule.id} crashed: {type(exc).__name__}: {exc}", rule.id, detail))
-
-    return RuleAdapter()
 
 
 _PROVIDER_CACHE: dict[str, Any] = {}

@@ -90,7 +90,7 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from advisor.analysis import _adapter
+    from advisor.analysis import run_walk
     from advisor.registry import all_rules
     from advisor.rule import FileContext, build_options
     from advisor.source import decode_source, is_test_path
@@ -102,11 +102,8 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
     if context.is_test:
         return []
     rule: Any = rule_class(context, build_options(rule_class, config.rule_options.get("lazy-imports", {})))
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    adapter = _adapter(cst, rule, [], display)
-    wrapper.visit_batched([adapter])
-    adapter.finish()
-    positions = wrapper.resolve(PositionProvider)
+    run_walk(tree, [rule], [], display)
+    positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     reported = {id(r.node) for r in rule.reports}
     found = []
     for entry in rule.usage.top_level_imports:
