@@ -27,15 +27,26 @@ def analyse_file(
     rules: list[type[Rule]],
     config: "Config",
     data: bytes | None = None,
+    outline: bool = False,
 ) -> FileResult:
-    """Read (unless ``data`` is given), parse and check one file."""
+    """Read (unless ``data`` is given), parse and check one file; with
+    ``outline``, also index it for static ranking (FileResult.outline)."""
     try:
         source = decode_source(data) if data is not None else read_source(path)
     except SourceError as exc:
         return FileResult(display_path, errors=(FileError(display_path, exc.kind, exc.message),))
     if not source.text.strip():
         return FileResult(display_path)  # an empty __init__.py is fine
-    return analyse_text(source.text, display_path, module, rules, config)
+    result = analyse_text(source.text, display_path, module, rules, config)
+    if outline and not any(error.kind == "parse" for error in result.errors):
+        from dataclasses import replace
+
+        from advisor.graph import index_text
+
+        index = index_text(source.text, display_path, module)
+        if index is not None:
+            result = replace(result, outline=index.outline())
+    return result
 
 
 def analyse_text(
@@ -91,7 +102,7 @@ def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type
 
     from advisor.positions import node_spans
 
-    positions = node_spans(tree, [report.node for _, report in pending])
+    positions = node_spans(tree, [report.node for _, report in pending], text)
     suppressions = parse_suppressions(text)
     findings = []
     for rule, report in pending:

@@ -3,6 +3,7 @@ configured excludes; never follow a symlink out of the scanned tree."""
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from pathlib import Path
@@ -43,7 +44,7 @@ class Excluder:
             return True
         try:
             relative = path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
             relative = path.as_posix()
         if any(fnmatch.fnmatch(relative, p) or relative.startswith(p + "/") for p in self.path_patterns):
             return True
@@ -105,8 +106,8 @@ def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:
             if not name.endswith((".py", ".pyi")):
                 continue
             path = directory / name
-            if path.is_symlink() and not _inside(path, top):
-                continue  # a link leading out of the scanned tree
+            if path.is_symlink() and not _inside(path, top) and not _link_loop(path):
+                continue  # a link leading out of the scanned tree (a loop is kept: the scan reports it)
             if excluder.excluded(path, False) or path in seen:
                 continue
             seen.add(path)
@@ -124,6 +125,17 @@ def _excluded_anywhere(path: Path, excluder: Excluder) -> bool:
             break
         if excluder.excluded(parent, True):
             return True
+    return False
+
+
+def _link_loop(path: Path) -> bool:
+    """A symbolic link that never resolves (a loop): unreadable, so reported, not skipped."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 says "Symlink loop"
+        return True
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
     return False
 
 

@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from advisor.config import Config
 from advisor.findings import FileError, FileResult, Finding
@@ -65,6 +65,7 @@ def scan(
 ) -> ScanReport:
     """Scan ``paths`` and return ranked findings and per-file errors."""
     from advisor.cache import ResultCache
+    from advisor import scan_memo
     from advisor.discovery import discover
     from advisor.pool import Task
 
@@ -78,6 +79,7 @@ def scan(
     results: list[FileResult] = []
     stamps: dict[str, str] = {}
     tasks: list[Task] = []
+    outline: bool | None = None
     files = list(discover(paths, config.root, config.exclude, config.force_exclude))
     report.files = len(files)
     for path in files:
@@ -97,7 +99,9 @@ def scan(
             data = _read_bytes(path)
             hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns, data) if data is not None else None
             if hit is None:
-                tasks.append(Task(path, display, module_name(path), data if data is not None else b""))
+                if outline is None:
+                    outline = _ranking_needs_outlines(files, config)
+                tasks.append(Task(path, display, module_name(path), data if data is not None else b"", outline))
                 if data is None:
                     tasks.pop()
                     results.append(FileResult(display, errors=(FileError(display, "read", _unreadable_reason(path)),)))
@@ -108,10 +112,23 @@ def scan(
         report.cached += 1
         results.append(_relocated(hit, display))
 
+    all_cached = not tasks  # (the pool empties ``tasks`` as it goes)
     if tasks:
         _analyse(tasks, rules, config, jobs, cache, results, progress)
     cache.save()
-    report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report)
+    displays = [display_path(path) for path in files]
+    memo = None
+    if use_cache and all_cached:
+        memo = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
+    if memo is not None:
+        report.findings, report.errors, notices = memo
+        report.notices.extend(notices)
+    else:
+        first_notice = len(report.notices)
+        report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report)
+        if use_cache:
+            key = scan_memo.memo_key(cache_key, displays, stamps, config, evidence)
+            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:]))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -139,7 +156,15 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
         if progress:
             progress(f"analysed {done}/{len(tasks)} files")
 
-    run_tasks(tasks, (paths, extra, config), jobs or default_jobs(), config.timeout, on_result)
+    run_tasks(_handed_over(tasks), (paths, extra, config), jobs or default_jobs(), config.timeout, on_result)
+
+
+def _handed_over(tasks: list[Task]) -> Iterator[Task]:
+    """The tasks, in order, emptying the list: once the pool holds them, each
+    file's bytes are freed as soon as its result is in, not at the end of the scan."""
+    tasks.reverse()
+    while tasks:
+        yield tasks.pop()
 
 
 def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config, files: list[Path],
@@ -167,11 +192,20 @@ def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config,
         report.notices.append(project.import_costs.notice)
     from advisor.rank import rank_findings
 
-    findings, rank_notices = rank_findings(findings, report.evidence, files, config.root)
+    outlines = {os.path.realpath(r.path): r.outline for r in results if r.outline is not None}
+    findings, rank_notices = rank_findings(findings, report.evidence, files, config.root, outlines)
     report.notices.extend(rank_notices)
     findings.sort(key=lambda f: (-f.score, f.path, f.span.line, f.span.column, f.rule))
     errors.sort(key=lambda e: (e.path, e.kind))
     return findings, errors
+
+
+def _ranking_needs_outlines(files: list[Path], config: Config) -> bool:
+    """Static ranking asks which entry points reach each finding, and that
+    needs every file's outline: made by the workers, in parallel, only then."""
+    from advisor.graph import entry_points
+
+    return bool(entry_points(config.root, [p for p in files if p.suffix == ".py"]))
 
 
 def _ignored_for_file(finding: Finding, config: Config) -> bool:

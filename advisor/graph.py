@@ -55,6 +55,8 @@ class FileIndex:
     mentions: dict[str, set[str]] = field(default_factory=dict)
     #: Local alias -> project-wide dotted name, from the file's imports.
     aliases: dict[str, str] = field(default_factory=dict)
+    #: The text, kept only when indexed in this process; an outline from the
+    #: result cache reads the file again on the rare call that needs it.
     source: str = ""
     _comprehensions: list[tuple[int, int, str]] | None = field(default=None, repr=False)
     #: def line -> radon complexity, computed on first use.
@@ -79,11 +81,30 @@ class FileIndex:
         """Walked only for files with findings: expressions are many."""
         found = []
         kinds = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-        for node in ast.walk(ast.parse(self.source)):
+        for node in ast.walk(ast.parse(self.text())):
             if isinstance(node, kinds):
                 fn = self.enclosing(node.lineno)
                 found.append((node.lineno, node.end_lineno or node.lineno, fn.qualname if fn else ""))
         return found
+
+    def text(self) -> str:
+        if not self.source:
+            try:
+                self.source = read_source(Path(self.path)).text
+            except SourceError:
+                return ""
+        return self.source
+
+    def outline(self) -> "FileIndex":
+        """A copy without the text, for the result cache."""
+        return FileIndex(self.path, self.module, self.functions, self.loops, self.mentions, self.aliases)
+
+    def relabelled(self, path: str) -> "FileIndex":
+        """The same outline for a file shown under another path (a scan from elsewhere)."""
+        if path == self.path:
+            return self
+        functions = [FunctionInfo(path, f.module, f.qualname, f.first_line, f.def_line, f.end_line) for f in self.functions]
+        return FileIndex(path, self.module, functions, self.loops, self.mentions, self.aliases, self.source)
 
     def function(self, qualname: str) -> FunctionInfo | None:
         return next((fn for fn in self.functions if fn.qualname == qualname), None)
@@ -91,7 +112,7 @@ class FileIndex:
     def complexity(self, fn: FunctionInfo) -> int | None:
         """Radon's cyclomatic complexity of ``fn`` (None if radon cannot tell)."""
         if self._complexities is None:
-            self._complexities = _radon_complexities(self.source)
+            self._complexities = _radon_complexities(self.text())
         return self._complexities.get(fn.def_line)
 
 
@@ -118,12 +139,23 @@ def index_file(path: Path, display: str | None = None) -> FileIndex | None:
     """Index one file; None when it cannot be read or parsed."""
     try:
         source = read_source(path).text
-        tree = ast.parse(source)
-    except (SourceError, SyntaxError, ValueError, RecursionError):
+    except SourceError:
         return None
-    index = FileIndex(display or str(path), module_name(path), source=source)
-    _index_statements(index, tree.body, "", "")
-    _index_mentions(index, tree)
+    return index_text(source, display or str(path), module_name(path))
+
+
+def index_text(source: str, display: str, module: str) -> FileIndex | None:
+    """Index decoded source (None if Python cannot parse it)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    index = FileIndex(display, module, source=source)
+    try:
+        _index_statements(index, tree.body, "", "")
+        _index_mentions(index, tree)
+    except RecursionError:
+        return None
     return index
 
 
@@ -183,12 +215,52 @@ def _index_mentions(index: FileIndex, tree: ast.Module) -> None:
 
 
 def _loaded_names(code: Any) -> set[str]:
-    """Names module or class-body code reads: its stores are the definitions
-    themselves (every ``def`` stores its name), which would reach everything."""
-    import dis
+    """Names module or class-body code reads (globals, attributes, imports,
+    locals): its stores are the definitions themselves (every ``def`` stores
+    its name), which would reach everything. Decoded straight from the
+    bytecode: ``dis.get_instructions`` costs more than compiling the file."""
+    table = _name_ops()
+    names = code.co_names
+    raw = code.co_code
+    found: set[str] = set()
+    extended = 0
+    for offset in range(0, len(raw), 2):
+        op, arg = raw[offset], raw[offset + 1] | extended
+        if op == _EXTENDED_ARG:
+            extended = arg << 8
+            continue
+        extended = 0
+        entry = table.get(op)
+        if entry is None:
+            continue
+        if entry[0]:
+            found.add(names[arg >> entry[1]])
+        else:
+            found.add(code._varname_from_oparg(arg))  # what dis itself uses for locals and cells
+    return found
 
-    return {i.argval for i in dis.get_instructions(code)
-            if isinstance(i.argval, str) and i.opname.startswith(("LOAD_", "IMPORT_")) and i.opname != "LOAD_CONST"}
+
+_EXTENDED_ARG = 144
+_NAME_OPS: dict[int, tuple[bool, int]] = {}
+
+
+def _name_ops() -> dict[int, tuple[bool, int]]:
+    """opcode -> (indexes co_names?, bits to shift the argument) for this Python."""
+    if not _NAME_OPS:
+        import dis
+        import sys
+
+        global _EXTENDED_ARG
+        _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
+        shifts = {"LOAD_GLOBAL": 1, "LOAD_ATTR": 1 if sys.version_info >= (3, 12) else 0, "LOAD_SUPER_ATTR": 2}
+        for name, op in dis.opmap.items():
+            if name in ("LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "IMPORT_NAME", "IMPORT_FROM",
+                        "LOAD_FROM_DICT_OR_GLOBALS", "LOAD_SUPER_ATTR"):
+                _NAME_OPS[op] = (True, shifts.get(name, 0))
+            elif name in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF", "LOAD_CLOSURE",
+                          "LOAD_CLASSDEREF", "LOAD_FROM_DICT_OR_DEREF"):
+                _NAME_OPS[op] = (False, 0)
+    return _NAME_OPS
 
 
 def _absolute(module: str, target: str, level: int, is_package: bool) -> str:
@@ -214,16 +286,23 @@ class ProjectGraph:
     asked, and that happens only when the project has an entry point.
     """
 
-    def __init__(self, paths: Iterable[Path], entry_points: list[EntryPoint]) -> None:
+    def __init__(self, paths: Iterable[Path], entry_points: list[EntryPoint],
+                 outlines: dict[str, FileIndex] | None = None) -> None:
         self.paths = [p for p in paths if p.suffix == ".py"]
         self.entry_points = entry_points
+        #: real path -> outline already made by the workers (or the result cache).
+        self._outlines = outlines or {}
         self._files: dict[str, FileIndex | None] = {}
         self._reach: dict[str, str] | None = None
 
     def file(self, path: str | Path) -> FileIndex | None:
         real = os.path.realpath(path)
         if real not in self._files:
-            self._files[real] = index_file(Path(real), _display(Path(path))) if os.path.isfile(real) else None
+            outline = self._outlines.get(real)
+            if outline is not None:
+                self._files[real] = outline.relabelled(_display(Path(path)))
+            else:
+                self._files[real] = index_file(Path(real), _display(Path(path))) if os.path.isfile(real) else None
         return self._files[real]
 
     def reached_by(self, node: str) -> str | None:
@@ -354,10 +433,11 @@ def _console_scripts(root: Path | None) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in scripts.items()]
 
 
-def build_project_graph(paths: Iterable[Path], root: Path | None) -> ProjectGraph:
+def build_project_graph(paths: Iterable[Path], root: Path | None,
+                        outlines: dict[str, FileIndex] | None = None) -> ProjectGraph:
     """A lazy graph of the scanned files and the project's entry points."""
     python_files = [p for p in paths if p.suffix == ".py"]
-    return ProjectGraph(python_files, entry_points(root, python_files))
+    return ProjectGraph(python_files, entry_points(root, python_files), outlines)
 
 
 def _display(path: Path) -> str:
@@ -367,4 +447,4 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["EntryPoint", "FileIndex", "FunctionInfo", "ProjectGraph", "build_call_graph", "build_project_graph", "index_file"]
+__all__ = ["EntryPoint", "FileIndex", "FunctionInfo", "ProjectGraph", "build_call_graph", "build_project_graph", "index_file", "index_text"]

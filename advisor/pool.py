@@ -29,6 +29,8 @@ class Task:
     display: str
     module: str
     data: bytes
+    #: Also outline the file for static ranking (see advisor.graph.FileIndex).
+    outline: bool = False
 
 
 def _worker_main(conn: "Connection", rule_paths: list[str], extra_rules: list[Any], config: Any) -> None:
@@ -44,11 +46,50 @@ def _worker_main(conn: "Connection", rule_paths: list[str], extra_rules: list[An
         if task is None:
             return
         try:
-            result = analyse_file(task.path, task.display, task.module, rules, config, data=task.data)
+            result = analyse_file(task.path, task.display, task.module, rules, config, data=task.data,
+                                  outline=task.outline)
         except BaseException as exc:  # never let one file end the worker silently
             error = FileError(task.display, "crash", f"internal error: {type(exc).__name__}: {exc}")
             result = FileResult(task.display, errors=(error,))
-        conn.send(result)
+        conn.send_bytes(_encode(result))
+
+
+def _encode(result: FileResult) -> "bytes | memoryview":
+    """The pickled result; a rule whose findings or facts cannot be pickled
+    (a plugin storing a lambda, say) loses them and is reported, instead of
+    killing the worker with a traceback on the user's terminal."""
+    from dataclasses import replace
+    from multiprocessing.reduction import ForkingPickler
+
+    try:
+        return ForkingPickler.dumps(result)
+    except Exception:
+        pass
+    bad: set[str] = set()
+    for finding in result.findings:
+        if not _picklable(finding):
+            bad.add(finding.rule)
+    bad.update(rule for rule, facts in result.facts.items() if not _picklable(facts))
+    errors = tuple(e for e in result.errors if _picklable(e)) + tuple(
+        FileError(result.path, "rule", f"rule {rule} crashed: its results cannot be pickled for the main process", rule)
+        for rule in sorted(bad))
+    kept = replace(result, findings=tuple(f for f in result.findings if f.rule not in bad),
+                   facts={k: v for k, v in result.facts.items() if k not in bad}, errors=errors)
+    try:
+        return bytes(ForkingPickler.dumps(kept))
+    except Exception as exc:
+        error = FileError(result.path, "crash", f"internal error: the result cannot be pickled: {type(exc).__name__}: {exc}")
+        return bytes(ForkingPickler.dumps(FileResult(result.path, errors=(error,))))
+
+
+def _picklable(value: Any) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+        return True
+    except Exception:
+        return False
 
 
 class _Worker:
@@ -130,8 +171,9 @@ def _loop(pending: list[Task], workers: list[_Worker], context: Any, init_args: 
                 try:
                     result = worker.conn.recv()
                 except (EOFError, OSError):
+                    worker.process.join(timeout=5)  # the pipe closes a moment before the exit status is known
                     code = worker.process.exitcode
-                    reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    reason = _signal_name(-code) if code is not None and code < 0 else f"exit code {code}"
                     result = FileResult(task.display, errors=(FileError(
                         task.display, "crash", f"the analysis process died ({reason}) on this file; the rest of the scan went on"),))
                     worker.kill()
@@ -146,6 +188,16 @@ def _loop(pending: list[Task], workers: list[_Worker], context: Any, init_args: 
                 workers[index] = _Worker(context, init_args)
                 on_result(task, FileResult(task.display, errors=(FileError(
                     task.display, "timeout", f"analysis took longer than {timeout:g} s and was stopped (raise `timeout` in [tool.advisor])"),)))
+
+
+def _signal_name(number: int) -> str:
+    """'signal 11 (SIGSEGV)': the name tells a crash (SEGV) from a kill (KILL)."""
+    import signal
+
+    try:
+        return f"signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"signal {number}"
 
 
 def default_jobs() -> int:

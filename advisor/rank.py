@@ -54,8 +54,9 @@ class Site:
 
 
 def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: Iterable[Path],
-                  root: Path | None) -> tuple[list[Finding], list[str]]:
-    """Score every run-time finding; return them with notices on how."""
+                  root: Path | None, outlines: "dict[str, FileIndex] | None" = None) -> tuple[list[Finding], list[str]]:
+    """Score every run-time finding; return them with notices on how.
+    ``outlines`` (real path -> FileIndex) spare re-parsing files the workers indexed."""
     runtime = [f for f in findings if f.impact.kind == "runtime"]
     sampled = evidence is not None and evidence.has_samples
     if not findings:
@@ -77,7 +78,7 @@ def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: I
         return findings, []
     from advisor.graph import build_project_graph
 
-    graph = build_project_graph(files, root)
+    graph = build_project_graph(files, root, outlines)
     ranked = [_rank_static(f, graph) if f.impact.kind == "runtime" else f for f in findings]
     return ranked, ["no profile: run-time findings ranked by static signals (reachability from entry points, "
                     "loop depth, complexity); record one with `advisor profile -- CMD`"]

@@ -80,7 +80,7 @@ def decode_source(data: bytes) -> Source:
 
 def module_name(path: Path) -> str:
     """Dotted module name, walking up through packages (dirs with __init__.py)."""
-    path = path.resolve()
+    path = real_path(path)
     parts = [] if path.stem == "__init__" else [path.stem]
     parent = path.parent
     while (parent / "__init__.py").is_file() and parent.name.isidentifier():
@@ -94,10 +94,18 @@ def module_name(path: Path) -> str:
 
 def source_root(path: Path) -> Path:
     """The directory that must be on sys.path for ``module_name(path)`` to import."""
-    parent = path.resolve().parent
+    parent = real_path(path).parent
     while (parent / "__init__.py").is_file() and parent.parent != parent:
         parent = parent.parent
     return parent
+
+
+def real_path(path: Path) -> Path:
+    """The real path; for a symlink loop (which an errors entry reports), the link itself."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" before Python 3.13
+        return path.absolute()
 
 
 def is_test_path(path: PurePath) -> bool:

@@ -7,12 +7,14 @@ Usage: python benchmarks/floor.py DIR [--jobs N]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+if importlib.util.find_spec("advisor") is None:  # not installed: use this checkout
+    sys.path.insert(0, str(REPO))
 
 
 def providers() -> tuple:

@@ -32,6 +32,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "benchmarks" / ".work"
@@ -48,6 +49,11 @@ PACKAGES = {
     "requests==2.32.3": ["src/requests"],
     "black==24.10.0": ["src/black", "src/blib2to3"],
     "pip==24.3.1": ["src/pip"],
+    "Pygments==2.18.0": ["pygments"],
+    "Sphinx==8.1.3": ["sphinx"],
+    "docutils==0.21.2": ["docutils"],
+    "setuptools==75.6.0": ["setuptools"],
+    "networkx==3.4.2": ["networkx"],
 }
 PEERS = {
     "fixit": ["fixit==2.1.0"],
@@ -58,20 +64,21 @@ PEERS = {
 
 def fetch_corpus() -> Path:
     """Download the pinned wheels (pure-Python source inside) and keep the packages' code."""
-    if CORPUS.is_dir() and any(CORPUS.iterdir()):
+    missing = {spec: keep for spec, keep in PACKAGES.items() if not (CORPUS / spec.split("==")[0].lower()).is_dir()}
+    if not missing:
         return CORPUS
     downloads = WORK / "wheels"
     downloads.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
-                    "-d", str(downloads), *PACKAGES], check=True)
+                    "-d", str(downloads), *missing], check=True)
     CORPUS.mkdir(parents=True, exist_ok=True)
-    for spec, keep in PACKAGES.items():
-        name = spec.split("==")[0].lower()
-        (wheel,) = [w for w in downloads.glob("*.whl") if w.name.lower().startswith(name + "-")]
-        unpacked = WORK / "unpacked" / name
+    for spec, keep in missing.items():
+        name, version = spec.split("==")
+        (wheel,) = [w for w in downloads.glob("*.whl") if w.name.lower().startswith(f"{name.lower()}-{version}-")]
+        unpacked = WORK / "unpacked" / name.lower()
         zipfile.ZipFile(wheel).extractall(unpacked)
         for part in keep:
-            target = CORPUS / name / Path(part).name
+            target = CORPUS / name.lower() / Path(part).name
             shutil.copytree(unpacked / Path(part).name, target, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("tests", "test", "testing", "docs"))
     return CORPUS
@@ -85,22 +92,28 @@ def peer_venv(name: str) -> Path:
     return venv / "bin"
 
 
-def timed(argv: list[str], cwd: Path = REPO, ok: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 20, 28, 30)) -> float:
+def _findings_exit(code: int) -> bool:
+    """0 (clean) or 1 (findings): advisor, Fixit, Ruff."""
+    return code in (0, 1)
+
+
+def _pylint_exit(code: int) -> bool:
+    """pylint's exit code is a bit mask: 1 = fatal (a file it could not even
+    parse), 32 = usage error. Either means the run did not do the work."""
+    return not code & (1 | 32)
+
+
+def timed(argv: list[str], cwd: Path = REPO, accept: "Callable[[int], bool]" = _findings_exit) -> float:
     started = time.perf_counter()
     result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
-    if result.returncode not in ok and result.returncode < 32:
-        raise SystemExit(f"{argv[0]} failed ({result.returncode}): {result.stderr[-2000:]}")
+    if not accept(result.returncode):
+        raise SystemExit(f"{argv[0]} failed ({result.returncode}): {(result.stdout + result.stderr)[-2000:]}")
     return elapsed
 
 
-def median(argv: list[str], runs: int, before: "callable | None" = None) -> float:  # type: ignore[valid-type]
-    times = []
-    for _ in range(runs):
-        if before:
-            before()
-        times.append(timed(argv))
-    return statistics.median(times)
+def median(argv: list[str], runs: int, accept: "Callable[[int], bool]" = _findings_exit) -> float:
+    return statistics.median(timed(argv, accept=accept) for _ in range(runs))
 
 
 def perflint_ids(bin_dir: Path) -> str:
@@ -116,12 +129,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-peers", action="store_true", help="only advisor and the floor")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--peer-runs", type=int, help="runs for Fixit and pylint (default: --runs; each takes minutes)")
     args = parser.parse_args()
     corpus = fetch_corpus()
     files = sum(1 for _ in corpus.rglob("*.py"))
     lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
     print(f"corpus: {files} files, {lines} lines in {corpus}")
-    advisor = [sys.executable, "-m", "advisor", "scan", str(corpus), "-q", "--no-measure", "--jobs", str(args.jobs)]
+    script = Path(sys.executable).parent / "advisor"  # the installed command, as users run it
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "advisor"]
+    advisor = [*command, "scan", str(corpus), "-q", "--no-measure", "--jobs", str(args.jobs)]
     cache = corpus / ".advisor"
     results: dict[str, float] = {}
     results["advisor cold"] = median(advisor + ["--no-cache"], args.runs)
@@ -132,15 +148,17 @@ def main() -> None:
     results[f"floor, {args.jobs} processes"] = median(floor + ["--jobs", str(args.jobs)], args.runs)
     if not args.skip_peers:
         fixit = peer_venv("fixit")
-        results["fixit"] = median([str(fixit / "fixit"), "lint", str(corpus)], args.runs)
+        slow_runs = args.peer_runs or args.runs
+        results["fixit"] = median([str(fixit / "fixit"), "lint", str(corpus)], slow_runs)
         pylint = peer_venv("pylint")
         results["pylint+perflint"] = median([str(pylint / "pylint"), "--load-plugins=perflint", "--disable=all",
-                                             f"--enable={perflint_ids(pylint)}", f"--jobs={args.jobs}", str(corpus)], args.runs)
+                                             f"--enable={perflint_ids(pylint)}", f"--jobs={args.jobs}", "--recursive=y",
+                                             str(corpus)], slow_runs, accept=_pylint_exit)
         ruff = peer_venv("ruff")
         results["ruff PERF,TC,PLC0415"] = median([str(ruff / "ruff"), "check", "--no-cache", "--select", "PERF,TC,PLC0415",
                                                   "--exit-zero", str(corpus)], args.runs)
     results["python -c pass"] = median([sys.executable, "-c", "pass"], max(args.runs, 10))
-    results["advisor --help"] = median([sys.executable, "-m", "advisor", "--help"], max(args.runs, 10))
+    results["advisor --help"] = median([*command, "--help"], max(args.runs, 10))
     shutil.rmtree(cache, ignore_errors=True)
     cold = results["advisor cold"]
     print(f"\n{'what':<26} {'median s':>9} {'advisor cold / this':>20}")

@@ -72,12 +72,14 @@ def target_names(node: Any) -> Iterator[str]:
 def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     """Every node under ``node`` with its ancestors (nearest last); used only on
     the few candidate subtrees a rule needs to look at again."""
+    from advisor.walk import children
+
     stack: list[tuple[Any, tuple[Any, ...]]] = [(node, ())]
     while stack:
         current, ancestors = stack.pop()
         yield current, ancestors
         inner = (*ancestors, current)
-        stack.extend((child, inner) for child in reversed(current.children))
+        stack.extend((child, inner) for child in reversed(children(current)))
 
 
 def call_name(call: Any) -> str:

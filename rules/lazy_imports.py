@@ -130,6 +130,9 @@ class LazyImports(NameUsageMixin, Rule):
         Valid("import numpy as np\n", why="unused-import-is-another-tools-job"),
         Valid("import numpy as np\n\ndef f():\n    global np\n    np = None\n", why="rebound-via-global"),
         Valid("lazy import pandas as pd\n\ndef f():\n    return pd.DataFrame()\n", why="already-a-lazy-import"),
+        Valid("import numpy as np\n\ndef f(np=None):\n    return np\n", why="a-parameter-shadows-the-import"),
+        Valid("import numpy as np\n\ndef f():\n    return globals()['np']\n\ndef g():\n    return np.ones(1)\n",
+              why="globals-read-in-a-function"),
         Valid("import numpy as np\n\nif __name__ == '__main__':\n    print(np.zeros(1))\n\ndef f():\n    return np.ones(1)\n", why="used-in-main-block"),
     ]
     INVALID = [
@@ -160,6 +163,24 @@ class LazyImports(NameUsageMixin, Rule):
         is_package = context.path.endswith("__init__.py")
         self.init_usage(context.module, is_package)
         self.is_package = is_package
+        #: Outermost function qualname -> parameter names in it (nested defs and lambdas too).
+        self.parameters: dict[str, set[str]] = {}
+
+    def visit_Param(self, node: Any) -> None:
+        """A parameter named like an import shadows it: the reads are the
+        parameter's, and an import moved into that function would overwrite it."""
+        scopes = self._scopes
+        function = self._outer_function if self._body_depth else (
+            scopes[-1][1] if scopes and scopes[-1][0] == "function" else "")
+        if function:
+            self.parameters.setdefault(function, set()).add(node.name.value)
+
+    def visit_Call(self, node: Any) -> None:
+        """``globals()`` in a function reads module names by string (``globals()["np"]``)
+        just as at module level: no import of this module can move."""
+        super().visit_Call(node)
+        if self._body_depth and getattr(node.func, "value", None) == "globals":
+            self.usage.dynamic = True
 
     def finish(self) -> None:
         """After the walk: record project facts, then report the candidates."""
@@ -200,6 +221,8 @@ class LazyImports(NameUsageMixin, Rule):
             uses.extend(found)
         if any(u.where == "module" for u in uses):
             return False
+        if any(set(target.bound) & self.parameters.get(u.function, set()) for u in uses if u.where == "function"):
+            return False  # a parameter of that name shadows the import there
         annotation_runtime = self.usage.reads_annotations
         for use in uses:
             if use.where == "annotation" and (use.runtime or annotation_runtime or _leaf(use.function) in self.usage.value_refs):

@@ -119,10 +119,13 @@ class MissingCache(LoopScopeMixin, Rule):
         if scope.kind != "module":
             return
         purity = Purity(scope)
+        called = _called_names(scope)
         for child in scope.children:
             node = child.node
             if child.kind != "function" or node.decorators or node.asynchronous is not None:
                 continue
+            if node.name.value not in called:
+                continue  # never called in this module: no call site to count (and no work to inspect)
             if child.generator or child.awaits or len(scope.bindings.get(node.name.value, ())) != 1:
                 continue
             self._consider(child, scope, purity)
@@ -146,6 +149,20 @@ class MissingCache(LoopScopeMixin, Rule):
         else:
             return
         self.report(function.node.name, function=name, work=" and ".join(work), how=how)
+
+
+def _called_names(module: Scope) -> set[str]:
+    """Every callee name in the module, whole and by its last part."""
+    names: set[str] = set()
+    todo = [module]
+    while todo:
+        scope = todo.pop()
+        todo.extend(scope.children)
+        for call, _ in scope.calls:
+            dotted = call_name(call)
+            names.add(dotted)
+            names.add(dotted.rpartition(".")[2])
+    return names
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,17 @@ def test_wheel_ships_every_rule_and_no_top_level_rules_package(tmp_path):
     from advisor.rules import BUILTIN_RULES
 
     assert sorted(ids) == sorted(BUILTIN_RULES)
+
+
+def test_a_fully_cached_rescan_loads_no_heavy_dependency(tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "proj"\n[project.scripts]\nproj = "app:main"\n')
+    (project / "app.py").write_text(
+        "import json\n\n\ndef main(items):\n    out = ''\n    for item in items:\n        out += json.dumps(item)\n    return out\n")
+    scan = (f"import contextlib, io, os\nos.chdir({str(project)!r})\nfrom advisor.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    main(['scan', '.', '--no-measure', '--format', 'json'])")
+    first = _modules_after(scan)
+    assert "libcst" in first  # the first scan parses; the rescan must not even import the parser
+    loaded = _modules_after(scan)
+    assert not [m for m in HEAVY if m in loaded]

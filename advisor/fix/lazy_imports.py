@@ -62,6 +62,9 @@ class Plan:
 def fix_source(text: str, findings: Sequence["Finding"], options: FixOptions) -> tuple[str, list[Outcome]]:
     """Apply ``findings`` to ``text``; repeat until the text is stable."""
     module = cst.parse_module(text)
+    if module.code != text:  # libcst 1.x drops a form feed that starts a statement line
+        why = "libcst cannot reproduce this file byte for byte (a form feed before a statement?): not rewritten"
+        return text, [Outcome(f, False, "", why) for f in findings]
     outcomes: list[Outcome] = []
     for _ in range(3):
         changed, outcomes_now = _fix_module(module, findings, options)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from advisor.atomic import atomic_write_bytes
 from advisor.errors import UsageError
 from advisor.fix import CODEMODS, FixOptions, Outcome
-from advisor.source import SourceError, decode_source, module_name
+from advisor.source import SourceError, decode_source, module_name, real_path
 
 if TYPE_CHECKING:
     from advisor.config import Config
@@ -118,12 +119,13 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
         if not request.write or not applied_now:
             break
     if request.rule == "lazy-imports":
-        report.left_alone = _left_alone(request, config, roots, observed, findings)
+        failed = {e.path for e in report.errors}
+        report.left_alone = _left_alone(request, config, roots, observed, findings, failed)
     return report
 
 
 def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observed: dict[str, Any],
-                findings: list["Finding"]) -> list[Any]:
+                findings: list["Finding"], failed: set[str]) -> list[Any]:
     from advisor.discovery import discover
     from advisor.fix.explain import explain_left_alone
     from advisor.registry import all_rules
@@ -134,9 +136,11 @@ def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observ
     project = observed.get("project")
     kept = {f.fingerprint for f in findings}
     dropped = [(f, project_module_of(f, project)) for f in observed.get("raw", [])
-               if f.fingerprint not in kept and _inside(Path(f.path).absolute(), roots)] if project else []
+               if f.fingerprint not in kept and _inside(_absolute(f.path), roots)] if project else []
+    # Files the scan could not analyse are not parsed again here, in this process: a
+    # nesting bomb that crashed a worker would crash the whole command (SIGSEGV).
     files = [(p, _display(p), module_name(p)) for p in discover(request.paths, config.root, config.exclude)
-             if p.suffix == ".py" and not is_test_path(p) and _inside(p.absolute(), roots)]
+             if p.suffix == ".py" and not is_test_path(p) and _inside(_absolute(p), roots) and _display(p) not in failed]
     rule_class = all_rules(config, include_entry_points=False)[request.rule]
     threshold = build_options(rule_class, config.rule_options.get(request.rule, {})).threshold_ms
     return explain_left_alone(files, dropped, project, config, threshold)
@@ -181,9 +185,13 @@ def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixR
     project = config.root.resolve()
     scan_paths = [project] + [p for p, r in zip(request.paths, roots) if not _reached(r, project, config)]
     rule_class = all_rules(config, include_entry_points=False).get(request.rule)
+    # The engine calls refine only when there are findings: without this, a round
+    # that finds nothing would leave the previous round's (now fixed) findings
+    # here, and the summary would call them "left alone".
+    observed["raw"] = []
     with _observing_refine(rule_class, observed):
         result = scan(scan_paths, config, jobs=request.jobs, use_cache=request.use_cache, progress=progress)
-    inside = [e for e in result.errors if _inside(Path(e.path).resolve(), roots)]
+    inside = [e for e in result.errors if _inside(real_path(Path(e.path)), roots)]  # a symlink loop has no real path
     report.errors.extend(e for e in inside if e not in report.errors)
     report.notices.extend(n for n in result.notices if n not in report.notices)
     return [f for f in result.findings if f.rule == request.rule]
@@ -225,6 +233,13 @@ def _observing_refine(rule_class: Any, observed: dict[str, Any]) -> Iterator[Non
         rule_class.refine = original
 
 
+def _absolute(path: str | Path) -> Path:
+    """Absolute and without ``..``: a display path is relative to the current
+    directory (``../proj/pkg/mod.py`` when run from a sibling directory), and
+    ``Path.absolute()`` keeps the ``..``, which no resolved root is a parent of."""
+    return Path(os.path.abspath(path))
+
+
 def _inside(path: Path, roots: list[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
@@ -234,7 +249,7 @@ def _group(findings: list["Finding"], roots: list[Path], report: FixReport) -> d
     groups: dict[Path, list[Finding]] = {}
     seen: set[tuple[Path, str, tuple[str, ...]]] = set()
     for finding in findings:
-        given = Path(finding.path).absolute()
+        given = _absolute(finding.path)
         if not _inside(given, roots):
             continue  # scanned only for project-wide facts
         real = given.resolve()

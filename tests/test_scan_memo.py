@@ -1,0 +1,101 @@
+"""The whole-scan memo answers an unchanged rescan, and anything the findings
+depend on makes it miss."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from advisor import engine
+from advisor.config import load_config
+
+CODE = "def f(items):\n    out = ''\n    for item in items:\n        out += str(item)\n    return out\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n[tool.advisor]\nmeasure-imports = false\n')
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "a.py").write_text(CODE)
+    (tmp_path / "demo" / "b.py").write_text("import json\n\n\ndef g():\n    return json.dumps(1)\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _scan(project: Path, **kwargs: object) -> engine.ScanReport:
+    return engine.scan([project / "demo"], load_config(project), jobs=1, **kwargs)  # type: ignore[arg-type]
+
+
+def _collects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = engine._collect
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_collect", counting)
+    return calls
+
+
+def test_unchanged_rescan_is_answered_from_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch):
+    first = _scan(project)
+    assert first.findings
+    calls = _collects(monkeypatch)
+    second = _scan(project)
+    assert calls == []
+    assert second.findings == first.findings and second.errors == first.errors
+    assert second.notices == first.notices
+
+
+@pytest.mark.parametrize("change", ["touch", "edit", "new-file", "config", "no-cache"])
+def test_a_change_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch, change: str):
+    _scan(project)
+    calls = _collects(monkeypatch)
+    target = project / "demo" / "a.py"
+    if change == "touch":  # same content, new mtime: the file cache hits by hash, the memo must not
+        stat = target.stat()
+        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    elif change == "edit":
+        target.write_text(CODE + "\n\ndef h():\n    return 1\n")
+    elif change == "new-file":
+        (project / "demo" / "c.py").write_text("x = 1\n")
+    elif change == "config":
+        (project / "pyproject.toml").write_text('[project]\nname = "demo"\n[tool.advisor]\nmeasure-imports = false\nignore = ["lazy-imports"]\n')
+    report = _scan(project, use_cache=change != "no-cache")
+    assert calls == [1]
+    if change == "config":
+        assert all(f.rule != "lazy-imports" for f in report.findings)
+
+
+def test_a_changed_interpreter_environment_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch):
+    """Installing a package changes a sys.path directory's mtime: measured import costs may change."""
+    from advisor.scan_memo import environment_stamp
+
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    config = load_config(project)
+    site = project / "site-packages"
+    site.mkdir()
+    config.cache_path().mkdir(parents=True, exist_ok=True)
+    cache = {"format": 1, "python": config.python, "entries": {"__probe__": {"versions": {}, "paths": {str(site): 1}}}}
+    (config.cache_path() / "importtime.json").write_text(json.dumps(cache))
+    before = environment_stamp(config)
+    (site / "newpkg").mkdir()  # "pip install newpkg"
+    assert environment_stamp(config) != before
+
+
+def test_a_changed_profile_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch):
+    from advisor.evidence.profile import Evidence
+
+    profile = project / "prof.json"
+    profile.write_text("{}")
+    _scan(project, evidence=Evidence(sources=[str(profile)]))
+    calls = _collects(monkeypatch)
+    _scan(project, evidence=Evidence(sources=[str(profile)]))
+    assert calls == []
+    profile.write_text('{"changed": true}')
+    _scan(project, evidence=Evidence(sources=[str(profile)]))
+    assert calls == [1]
