@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.findings import FileError, FileResult, Finding, FixInfo, Impact, Span
-from advisor.rule import METADATA_PROVIDERS, FileContext, Rule, build_options
-from advisor.source import SourceError, decode_source, is_test_path, read_source
+from advisor.rule import METADATA_PROVIDERS, PER_FILE_CACHES, FileContext, Rule, build_options
+from advisor.source import SourceError, decode_source, is_test_path, read_source, source_lines
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -37,24 +37,20 @@ def analyse_file(
         return FileResult(display_path, errors=(FileError(display_path, exc.kind, exc.message),))
     if not source.text.strip():
         return FileResult(display_path)  # an empty __init__.py is fine
-    result = analyse_text(source.text, display_path, module, rules, config)
-    if outline and not any(error.kind == "parse" for error in result.errors):
-        from dataclasses import replace
-
-        from advisor.graph import index_text
-
-        index = index_text(source.text, display_path, module)
-        if index is not None:
-            result = replace(result, outline=index.outline())
-    return result
+    return analyse_text(source.text, display_path, module, rules, config, outline)
 
 
 def analyse_text(
-    text: str, display_path: str, module: str, rules: list[type[Rule]], config: "Config"
+    text: str, display_path: str, module: str, rules: list[type[Rule]], config: "Config", outline: bool = False
 ) -> FileResult:
-    """Parse and check decoded source text."""
+    """Parse and check decoded source text (``outline``: see analyse_file)."""
     import libcst as cst
 
+    python_tree, rejected = _python_parse(text)
+    if rejected and not _targets_newer_python(config):
+        # CPython rejects what libcst may accept (``except X, e:``, 300 nested brackets
+        # that would crash libcst's native parser): the interpreter decides.
+        return FileResult(display_path, errors=(FileError(display_path, "parse", rejected),))
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -63,9 +59,43 @@ def analyse_text(
         return FileResult(display_path, errors=(FileError(display_path, "parse", "too deeply nested to parse"),))
     except Exception as exc:  # libcst's own failures on odd input
         return FileResult(display_path, errors=(FileError(display_path, "parse", f"cannot parse: {exc}"),))
-    lines = tuple(text.splitlines())
+    lines = tuple(source_lines(text))
     context = FileContext(display_path, module, config, lines, is_test_path(Path(display_path)))
-    return _run_rules(tree, context, rules, text)
+    result = _run_rules(tree, context, rules, text, python_tree)
+    if outline and python_tree is not None:
+        from dataclasses import replace
+
+        from advisor.graph import index_text
+
+        index = index_text(text, display_path, module, python_tree)
+        if index is not None:
+            result = replace(result, outline=index.outline())
+    return result
+
+
+def _python_parse(text: str) -> tuple[Any, str]:
+    """(the ``ast`` tree, "") or (None, why CPython rejects the text)."""
+    import ast
+
+    try:
+        return compile(text, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True), ""
+    except SyntaxError as error:
+        return None, f"syntax error at line {error.lineno}, column {(error.offset or 1) - 1}: {error.msg}"
+    except RecursionError as error:
+        return None, f"too deeply nested to parse ({error})"
+    except (ValueError, MemoryError) as error:
+        return None, f"Python cannot parse this file: {error}"
+
+
+def _targets_newer_python(config: "Config") -> bool:
+    """Code for a newer Python than this one (``type X = ...`` read by 3.11) is
+    judged by libcst alone: this interpreter's parser cannot know its syntax."""
+    import sys
+
+    try:
+        return tuple(int(part) for part in config.target_version.split(".")[:2]) > sys.version_info[:2]
+    except ValueError:
+        return False
 
 
 def _syntax_message(text: str, exc: Exception) -> str:
@@ -83,7 +113,8 @@ def _syntax_message(text: str, exc: Exception) -> str:
     return f"libcst cannot parse this file (Python accepts it): {first_line}"
 
 
-def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str) -> FileResult:
+def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str,
+               python_tree: Any = None) -> FileResult:
     errors: list[FileError] = []
     rules = []
     for rule_class in rule_classes:
@@ -91,9 +122,13 @@ def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type
         rules.append(rule_class(context, options))
     try:
         run_walk(tree, rules, errors, context.path)
-    except RecursionError:
+    except RecursionError:  # the tree is too deep for the walk: rules that hit the same depth first are not to blame
+        errors = [e for e in errors if not (e.kind == "rule" and "RecursionError" in e.message)]
         errors.append(FileError(context.path, "parse", "too deeply nested to analyse"))
         return FileResult(context.path, errors=tuple(errors))
+    finally:
+        for cache in PER_FILE_CACHES:
+            cache.clear()
     facts = {rule.id: rule.facts for rule in rules if rule.facts}
     pending = [(rule, report) for rule in rules for report in rule.reports]
     if not pending:
@@ -102,7 +137,7 @@ def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type
 
     from advisor.positions import node_spans
 
-    positions = node_spans(tree, [report.node for _, report in pending], text)
+    positions = node_spans(tree, [report.node for _, report in pending], text, python_tree)
     suppressions = parse_suppressions(text)
     findings = []
     for rule, report in pending:
@@ -137,9 +172,7 @@ def run_walk(tree: "cst.Module", rules: list[Rule], errors: list[FileError], pat
             continue
         try:
             finish()
-        except RecursionError:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # RecursionError included: the walk is over, the rule recursed
             import traceback
 
             on_failure(rule, exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)))

@@ -156,6 +156,8 @@ def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | No
             )
     if "target_version" in values:
         values["target_version"] = _check_version(values["target_version"], where)
+    if "timeout" in values and not values["timeout"] > 0:
+        raise ConfigError(f"{where}: [tool.advisor] timeout must be a number of seconds above 0, got {values['timeout']!r}")
     return Config(**values)
 
 

@@ -144,12 +144,14 @@ def index_file(path: Path, display: str | None = None) -> FileIndex | None:
     return index_text(source, display or str(path), module_name(path))
 
 
-def index_text(source: str, display: str, module: str) -> FileIndex | None:
-    """Index decoded source (None if Python cannot parse it)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+def index_text(source: str, display: str, module: str, tree: ast.Module | None = None) -> FileIndex | None:
+    """Index decoded source (None if Python cannot parse it); ``tree``: its
+    ``ast`` tree when the caller already parsed it."""
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     index = FileIndex(display, module, source=source)
     try:
         _index_statements(index, tree.body, "", "")

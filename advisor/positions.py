@@ -82,17 +82,19 @@ def _codegen(node: Any, module: "cst.Module", indents: tuple[str, ...] = (), gen
     return state
 
 
-def node_spans(module: "cst.Module", nodes: Iterable[Any], text: str | None = None) -> dict[int, Span]:
+def node_spans(module: "cst.Module", nodes: Iterable[Any], text: str | None = None,
+               python_tree: Any = None) -> dict[int, Span]:
     """id(node) -> Span for each of ``nodes`` (nodes of ``module``).
 
     With the module's ``text``, only the statements that hold the nodes are
     generated: each is placed by the line Python's own parser gives it and
     checked against the text, so a file whose findings sit in its imports
     costs a few lines of codegen, not the whole file. Anything that cannot be
-    placed and checked that way falls back to generating the whole module."""
+    placed and checked that way falls back to generating the whole module.
+    ``python_tree``: the file's ``ast`` tree when the caller already has it."""
     nodes = list(nodes)
     if text is not None:
-        spans = _spans_by_statement(module, nodes, text)
+        spans = _spans_by_statement(module, nodes, text, python_tree)
         if spans is not None:
             return spans
     state = _codegen(module, module)
@@ -123,16 +125,19 @@ def _to_spans(recorded: dict[int, tuple[int, int]], nodes: list[Any], base: int,
     return spans
 
 
-def _spans_by_statement(module: "cst.Module", nodes: list[Any], text: str) -> dict[int, Span] | None:
+def _spans_by_statement(module: "cst.Module", nodes: list[Any], text: str,
+                        python_tree: Any = None) -> dict[int, Span] | None:
     prefix = _spans_from_prefix(module, nodes, text)
     if prefix is not None:
         return prefix
     import ast
 
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    tree = python_tree
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     placer = _Placer(module, text, {id(node) for node in nodes})
     if not placer.place(module.body, tree.body, ()) or placer.wanted:
         return None

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 REQUIRED_SECTIONS = ("Why it matters", "Example", "Use instead", "Fix safety", "Known limits")
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 #: Metadata a rule may ask for, by short name -> libcst provider path.
+#: Caches rule helpers keep across the rules of one file (keyed by node id);
+#: the analysis empties them after every file so no tree outlives its file.
+PER_FILE_CACHES: list[dict[Any, Any]] = []
+
 METADATA_PROVIDERS = {
     "scope": "libcst.metadata:ScopeProvider",
     "parent": "libcst.metadata:ParentNodeProvider",

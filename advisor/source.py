@@ -78,6 +78,13 @@ def decode_source(data: bytes) -> Source:
     return Source(text=text, encoding=encoding, data=data)
 
 
+def source_lines(text: str) -> list[str]:
+    """The file's lines as finding positions number them: split at "\\n" only
+    (``str.splitlines`` also splits at form feeds and other characters a
+    Python line may hold), without the "\\r" of CRLF endings."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
 def module_name(path: Path) -> str:
     """Dotted module name, walking up through packages (dirs with __init__.py)."""
     path = real_path(path)

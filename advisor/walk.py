@@ -18,6 +18,7 @@ dataclass's (``@decorator`` before ``def``, ``(`` before the expression).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import traceback
 from typing import Any, Callable, Iterable
 
@@ -76,7 +77,9 @@ def _record_order(node: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 class BatchedWalk:
     """Walk a tree once, calling every visitor's hooks; a visitor whose hook
     raises is reported through ``on_failure`` and dropped for the rest of the
-    walk while the others go on. ``RecursionError`` propagates."""
+    walk while the others go on. ``RecursionError`` propagates when the tree is
+    too deep for the walk; a hook that recurses without end on a shallow tree
+    is that hook's failure."""
 
     def __init__(self, visitors: Iterable[Any], on_failure: Callable[[Any, BaseException, str], None]) -> None:
         import libcst as cst
@@ -151,8 +154,10 @@ class BatchedWalk:
                 continue
             try:
                 hook(node)
-            except RecursionError:
-                raise
+            except RecursionError as exc:
+                if _stack_depth() > sys.getrecursionlimit() // 2:
+                    raise  # the tree is too deep for the walk itself
+                self._fail(hook, exc)  # the rule recursed without end on a shallow tree
             except Exception as exc:
                 self._fail(hook, exc)
 
@@ -162,6 +167,13 @@ class BatchedWalk:
         self._failed.append(visitor)
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
         self._on_failure(visitor, exc, detail)
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 def children(node: Any) -> list[Any]:

@@ -124,51 +124,98 @@ def perflint_ids(bin_dir: Path) -> str:
     return ",".join(ids)
 
 
+def pylint_seconds(bin_dir: Path, corpus: Path, jobs: int) -> float:
+    """pylint + perflint over the corpus, one run per package. pylint's
+    parallel mode aborts the whole run when astroid fails on one file; a
+    package where that happens is run again with --jobs=1, where pylint
+    reports the file (astroid-error) and checks the rest."""
+    base = [str(bin_dir / "pylint"), "--load-plugins=perflint", "--disable=all", f"--enable={perflint_ids(bin_dir)}",
+            "--recursive=y"]
+    total = 0.0
+    for package in sorted(p for p in corpus.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        started = time.perf_counter()
+        result = subprocess.run([*base, f"--jobs={jobs}", str(package)], capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if not _pylint_exit(result.returncode) and "Traceback" in result.stderr:
+            started = time.perf_counter()
+            result = subprocess.run([*base, "--jobs=1", str(package)], capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            failed = result.stdout.count("astroid-error") + result.stdout.count("(fatal)")
+            print(f"  pylint: astroid failed in {package.name}; ran it with --jobs=1 ({failed} file(s) reported)", flush=True)
+        elif not _pylint_exit(result.returncode):
+            raise SystemExit(f"pylint failed on {package} ({result.returncode}): {(result.stdout + result.stderr)[-2000:]}")
+        total += seconds
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-peers", action="store_true", help="only advisor and the floor")
+    parser.add_argument("--only", default="advisor,floor,fixit,pylint,ruff,help",
+                        help="comma-separated subset to time (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--peer-runs", type=int, help="runs for Fixit and pylint (default: --runs; each takes minutes)")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if args.skip_peers:
+        only -= {"fixit", "pylint", "ruff"}
     corpus = fetch_corpus()
     files = sum(1 for _ in corpus.rglob("*.py"))
     lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
-    print(f"corpus: {files} files, {lines} lines in {corpus}")
+    print(f"corpus: {files} files, {lines} lines in {corpus}", flush=True)
     script = Path(sys.executable).parent / "advisor"  # the installed command, as users run it
     command = [str(script)] if script.exists() else [sys.executable, "-m", "advisor"]
     advisor = [*command, "scan", str(corpus), "-q", "--no-measure", "--jobs", str(args.jobs)]
     cache = corpus / ".advisor"
     results: dict[str, float] = {}
-    results["advisor cold"] = median(advisor + ["--no-cache"], args.runs)
-    timed(advisor)  # populate the cache
-    results["advisor warm"] = median(advisor, args.runs)
-    floor = [sys.executable, str(REPO / "benchmarks" / "floor.py"), str(corpus)]
-    results["floor, 1 process"] = median(floor + ["--jobs", "1"], args.runs)
-    results[f"floor, {args.jobs} processes"] = median(floor + ["--jobs", str(args.jobs)], args.runs)
-    if not args.skip_peers:
+
+    def record(name: str, seconds: float) -> None:
+        results[name] = seconds
+        print(f"{name:<26} {seconds:>9.3f} s (median)", flush=True)
+
+    slow_runs = args.peer_runs or args.runs
+    if "advisor" in only:
+        shutil.rmtree(cache, ignore_errors=True)
+        record("advisor cold", median(advisor + ["--no-cache"], args.runs))
+        timed(advisor)  # populate the cache
+        record("advisor warm", median(advisor, args.runs))
+        shutil.rmtree(cache, ignore_errors=True)
+    if "floor" in only:
+        floor = [sys.executable, str(REPO / "benchmarks" / "floor.py"), str(corpus)]
+        record("floor, 1 process", median(floor + ["--jobs", "1"], args.runs))
+        record(f"floor, {args.jobs} processes", median(floor + ["--jobs", str(args.jobs)], args.runs))
+    if "fixit" in only:
         fixit = peer_venv("fixit")
-        slow_runs = args.peer_runs or args.runs
-        results["fixit"] = median([str(fixit / "fixit"), "lint", str(corpus)], slow_runs)
+        record("fixit", median([str(fixit / "fixit"), "lint", str(corpus)], slow_runs))
+    if "pylint" in only:
         pylint = peer_venv("pylint")
-        results["pylint+perflint"] = median([str(pylint / "pylint"), "--load-plugins=perflint", "--disable=all",
-                                             f"--enable={perflint_ids(pylint)}", f"--jobs={args.jobs}", "--recursive=y",
-                                             str(corpus)], slow_runs, accept=_pylint_exit)
+        record("pylint+perflint", statistics.median(pylint_seconds(pylint, corpus, args.jobs) for _ in range(slow_runs)))
+    if "ruff" in only:
         ruff = peer_venv("ruff")
-        results["ruff PERF,TC,PLC0415"] = median([str(ruff / "ruff"), "check", "--no-cache", "--select", "PERF,TC,PLC0415",
-                                                  "--exit-zero", str(corpus)], args.runs)
-    results["python -c pass"] = median([sys.executable, "-c", "pass"], max(args.runs, 10))
-    results["advisor --help"] = median([*command, "--help"], max(args.runs, 10))
-    shutil.rmtree(cache, ignore_errors=True)
-    cold = results["advisor cold"]
-    print(f"\n{'what':<26} {'median s':>9} {'advisor cold / this':>20}")
-    for name, seconds in results.items():
-        print(f"{name:<26} {seconds:>9.3f} {cold / seconds:>19.2f}x")
-    floor_n = results[f"floor, {args.jobs} processes"]
-    print(f"\ncold / floor (same cores): {cold / floor_n:.2f}x   cold / warm: {cold / results['advisor warm']:.1f}x")
-    if "fixit" in results:
-        print(f"fixit / cold: {results['fixit'] / cold:.2f}x   pylint+perflint / cold: {results['pylint+perflint'] / cold:.2f}x")
-    print(f"--help / python -c pass: {results['advisor --help'] / results['python -c pass']:.2f}x")
+        record("ruff PERF,TC,PLC0415", median([str(ruff / "ruff"), "check", "--no-cache", "--select", "PERF,TC,PLC0415",
+                                               "--exit-zero", str(corpus)], args.runs))
+    if "help" in only:
+        record("python -c pass", median([sys.executable, "-c", "pass"], max(args.runs, 10)))
+        record("advisor --help", median([*command, "--help"], max(args.runs, 10)))
+    summarize(results, args.jobs)
+
+
+def summarize(results: dict[str, float], jobs: int) -> None:
+    cold = results.get("advisor cold")
+    if cold:
+        print(f"\n{'what':<26} {'median s':>9} {'advisor cold / this':>20}")
+        for name, seconds in results.items():
+            print(f"{name:<26} {seconds:>9.3f} {cold / seconds:>19.2f}x")
+        floor_n = results.get(f"floor, {jobs} processes")
+        if floor_n:
+            print(f"\ncold / floor (same cores): {cold / floor_n:.2f}x")
+        print(f"cold / warm: {cold / results['advisor warm']:.1f}x")
+        for peer in ("fixit", "pylint+perflint", "ruff PERF,TC,PLC0415"):
+            if peer in results:
+                print(f"{peer} / advisor cold: {results[peer] / cold:.2f}x")
+    if "advisor --help" in results:
+        print(f"--help / python -c pass: {results['advisor --help'] / results['python -c pass']:.2f}x")
 
 
 if __name__ == "__main__":

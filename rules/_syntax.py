@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.cstwalk import walk
 from advisor.imports import dotted_name  # re-exported for the loop rules
+from advisor.rule import PER_FILE_CACHES
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -71,9 +72,10 @@ _SCANNER: Any = None
 
 
 #: id(node) -> (node, facts): the four loop rules ask about the same bodies in
-#: the same walk; one scan serves them all. Bounded, and keeps the node alive
-#: so an id is never reused while cached.
+#: the same walk; one scan serves them all. Emptied after every file (see
+#: advisor.rule.PER_FILE_CACHES); keeps the node alive so an id is never reused while cached.
 _FACTS_CACHE: dict[int, tuple[Any, "BodyFacts"]] = {}
+PER_FILE_CACHES.append(_FACTS_CACHE)
 
 
 def body_facts(node: Any) -> BodyFacts:

@@ -129,7 +129,8 @@ class LazyImports(NameUsageMixin, Rule):
         Valid("import numpy as np\nimport numpy.linalg as np\n\ndef f():\n    return np.norm(1)\n", why="name-bound-twice"),
         Valid("import numpy as np\n", why="unused-import-is-another-tools-job"),
         Valid("import numpy as np\n\ndef f():\n    global np\n    np = None\n", why="rebound-via-global"),
-        Valid("lazy import pandas as pd\n\ndef f():\n    return pd.DataFrame()\n", why="already-a-lazy-import"),
+        Valid("lazy import pandas as pd\n\ndef f():\n    return pd.DataFrame()\n", why="already-a-lazy-import",
+              config={"target-version": "3.15"}),
         Valid("import numpy as np\n\ndef f(np=None):\n    return np\n", why="a-parameter-shadows-the-import"),
         Valid("import numpy as np\n\ndef f():\n    return globals()['np']\n\ndef g():\n    return np.ones(1)\n",
               why="globals-read-in-a-function"),
@@ -268,9 +269,14 @@ class LazyImports(NameUsageMixin, Rule):
             kept.append((finding, module))
         requests = set()
         startups = {}
+        moving: dict[str, set[str]] = {}  # module -> the statements proposed to move out of it
         for finding, module in kept:
-            skip = {f.data["statement"] for f, m in kept if m == module}
-            startup = project.startup_statements(module, skip) if module else set()
+            moving.setdefault(module, set()).add(finding.data["statement"])
+        module_startup: dict[str, set[tuple[str, str]]] = {}
+        for finding, module in kept:
+            if module and module not in module_startup:
+                module_startup[module] = project.startup_statements(module, moving[module])
+            startup = module_startup.get(module, set())
             if module and project.is_project_module(_request(finding)[1]):
                 startup = startup | project.shared_statements(module)
             startups[id(finding)] = startup
@@ -296,10 +302,14 @@ class LazyImports(NameUsageMixin, Rule):
 
 
 def project_module_of(finding: Finding, project: "Project") -> str:
-    for facts in project.files:
-        if facts.path == finding.path:
-            return facts.module
-    return ""
+    """The dotted module of the finding's file ("" if the project does not know it)."""
+    index = project.__dict__.get("_module_by_path")
+    if index is None:
+        index = {}
+        for facts in project.files:
+            index.setdefault(facts.path, facts.module)
+        project.__dict__["_module_by_path"] = index
+    return index.get(finding.path, "")
 
 
 def _request(finding: Finding) -> tuple[str, str]:

@@ -170,10 +170,22 @@ def test_a_failing_visitor_is_dropped_and_the_others_go_on():
     assert counts.names == ["f", "a", "boom", "b", "c"]
 
 
-def test_recursion_error_propagates():
-    class Visitor:
+def test_recursion_in_a_hook_is_the_rules_failure_and_a_deep_tree_propagates():
+    class Recurses:
         def visit_Name(self, node: cst.Name) -> None:
-            raise RecursionError
+            raise RecursionError("maximum recursion depth exceeded")
 
-    with pytest.raises(RecursionError):
-        BatchedWalk([Visitor()], lambda *a: None).walk(cst.parse_module("x\n"))
+    failures: list[Any] = []
+    BatchedWalk([Recurses()], lambda v, exc, detail: failures.append(exc)).walk(cst.parse_module("x\n"))
+    assert [type(e) for e in failures] == [RecursionError]
+
+    import sys
+
+    deep = cst.parse_module("x = " + "-" * 400 + "1\n")  # 400 nested UnaryOperations
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        with pytest.raises(RecursionError):
+            BatchedWalk([Recurses()], lambda *a: None).walk(deep)
+    finally:
+        sys.setrecursionlimit(limit)

@@ -93,12 +93,12 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
     from advisor.analysis import run_walk
     from advisor.registry import all_rules
     from advisor.rule import FileContext, build_options
-    from advisor.source import decode_source, is_test_path
+    from advisor.source import decode_source, is_test_path, source_lines
 
     rule_class = all_rules(config, include_entry_points=False)["lazy-imports"]
     source = decode_source(path.read_bytes())
     tree = cst.parse_module(source.text)
-    context = FileContext(display, module, config, tuple(source.text.splitlines()), is_test_path(Path(display)))
+    context = FileContext(display, module, config, tuple(source_lines(source.text)), is_test_path(Path(display)))
     if context.is_test:
         return []
     rule: Any = rule_class(context, build_options(rule_class, config.rule_options.get("lazy-imports", {})))

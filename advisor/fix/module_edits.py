@@ -126,6 +126,8 @@ def _rewrite_line(line: Any, plans: list["Plan"]) -> tuple[Any | None, list[Any]
     for j in sorted({p.small for p in plans}, reverse=True):
         small = smalls[j]
         mine = [p for p in plans if p.small == j]
+        if all(p.strategy == "lazy-modules" for p in mine):
+            continue  # stays as it is, even one alias of `import a, b`: __lazy_modules__ makes it lazy
         aliases = {p.alias for p in mine}
         if None in aliases or len(aliases) == len(small.names):
             lazy = [p for p in mine if p.strategy == "lazy"]

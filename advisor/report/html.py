@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor import __version__
+from advisor.source import source_lines
 
 if TYPE_CHECKING:
     from advisor.engine import ScanReport
@@ -227,7 +228,7 @@ class _SourceReader:
         if path not in self.cache:
             try:
                 with open(path, encoding="utf-8", errors="replace") as handle:
-                    self.cache[path] = handle.read().splitlines()
+                    self.cache[path] = source_lines(handle.read())
             except OSError:
                 self.cache[path] = None
         return self.cache[path]
