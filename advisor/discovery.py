@@ -31,8 +31,11 @@ def _gitignore_spec(directory: Path) -> "pathspec.PathSpec | None":
 class Excluder:
     """Decides whether a path is excluded, by name patterns and .gitignore files."""
 
-    def __init__(self, root: Path, patterns: tuple[str, ...], use_gitignore: bool = True) -> None:
+    def __init__(self, root: Path, patterns: tuple[str, ...], use_gitignore: bool = True,
+                 gitignore_top: Path | None = None) -> None:
         self.root = root
+        #: .gitignore files above this directory do not count (a directory named on the command line).
+        self.gitignore_top = gitignore_top
         self.name_patterns = [p for p in (*DEFAULT_EXCLUDES, *patterns) if "/" not in p.strip("/")]
         self.path_patterns = [p.strip("/") for p in patterns if "/" in p.strip("/")]
         self.use_gitignore = use_gitignore
@@ -57,7 +60,7 @@ class Excluder:
                 relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
                 if spec.match_file(relative):  # type: ignore[attr-defined]
                     return True
-            if directory == self.root or (directory / ".git").exists():
+            if directory in (self.root, self.gitignore_top) or (directory / ".git").exists():
                 break
         return False
 
@@ -86,7 +89,12 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], force_excl
         if not given.is_dir():
             yield given  # missing: analysis reports it as an error
             continue
-        yield from _walk(given, excluder, seen)
+        walker = excluder
+        if not force_exclude and _excluded_anywhere(given, excluder):
+            # Named on the command line inside an ignored or excluded directory (a vendored
+            # tree, a download area): scan it, with only the ignore rules found inside it.
+            walker = Excluder(excluder.root, exclude, gitignore_top=given)
+        yield from _walk(given, walker, seen)
 
 
 def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:

@@ -174,6 +174,23 @@ def test_discovery_respects_gitignore_excludes_and_venvs(project):
     assert sorted(f["path"] for f in report["findings"]) == ["kept/x.py"]
 
 
+def test_a_directory_named_inside_an_ignored_one_is_scanned_with_its_own_ignores(project):
+    """Like Ruff: naming a directory on the command line scans it even when a
+    .gitignore above it ignores it (a vendored tree, a download area); ignore
+    rules inside it still apply, and pre-commit's --force-exclude still excludes."""
+    for name in ("vendor/lib/a.py", "vendor/lib/skip/b.py", "vendor/lib/__pycache__/c.py"):
+        path = project / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(COSTLY)
+    (project / ".gitignore").write_text("vendor/\n")
+    (project / "vendor" / "lib" / ".gitignore").write_text("skip/\n")
+    assert [f["path"] for f in scan_json("--no-cache", cwd=project)[1]["findings"]] == []
+    named = scan_json("--no-cache", "vendor/lib", cwd=project)[1]
+    assert sorted(f["path"] for f in named["findings"]) == ["vendor/lib/a.py"]
+    forced = scan_json("--no-cache", "--force-exclude", "vendor/lib", cwd=project)[1]
+    assert forced["findings"] == []
+
+
 def test_second_scan_comes_from_the_cache(project):
     (project / "pkg" / "cli.py").write_text(COSTLY)
     first = scan_json(cwd=project)[1]
