@@ -120,10 +120,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--counts", default="250,500,1000,2000")
+    parser.add_argument("--counts", default="250,500,1000,2000", help='file counts ("" to skip)')
     parser.add_argument("--sizes", default="100,1000,10000")
     args = parser.parse_args()
-    by_files([int(n) for n in args.counts.split(",")], args.runs, args.jobs)
+    if args.counts:
+        by_files([int(n) for n in args.counts.split(",")], args.runs, args.jobs)
     by_size([int(n) for n in args.sizes.split(",")], args.runs)
 
 

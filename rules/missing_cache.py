@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.rule import Invalid, Rule, Valid
+from advisor.rule import PER_FILE_CACHES, Invalid, Rule, Valid
 from advisor.rules._loopscope import LoopScopeMixin, Scope, call_name, walk
 from advisor.rules._purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
@@ -186,8 +186,8 @@ def call_sites(purity: Purity, function: Scope) -> list[Site] | None:
     name = node.name.value
     immutable = purity.returns_immutable(function)
     sites = []
-    for current, ancestors in walk(purity.module.node):
-        if not isinstance(current, cst.Name) or current.value != name or any(a is node for a in ancestors):
+    for current, ancestors in _names_in_module(purity).get(name, ()):
+        if any(a is node for a in ancestors):
             continue
         parent = ancestors[-1] if ancestors else None
         if parent is node or isinstance(parent, (cst.Attribute, cst.ImportAlias)) and parent.value is not current:
@@ -203,6 +203,26 @@ def call_sites(purity: Purity, function: Scope) -> list[Site] | None:
         if inside_function or looping:
             sites.append(Site(looping))
     return sites
+
+
+#: id(module node) -> (module node, name -> [(Name node, its ancestors)]): one walk
+#: of the module serves every candidate (a walk per candidate was quadratic: 30 s
+#: on pip's 8,000-line idna table). Emptied after every file.
+_NAME_INDEX: dict[int, tuple[Any, dict[str, list[tuple[Any, tuple[Any, ...]]]]]] = {}
+PER_FILE_CACHES.append(_NAME_INDEX)
+
+
+def _names_in_module(purity: Purity) -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
+    module = purity.module.node
+    cached = _NAME_INDEX.get(id(module))
+    if cached is not None and cached[0] is module:
+        return cached[1]
+    index: dict[str, list[tuple[Any, tuple[Any, ...]]]] = {}
+    for current, ancestors in walk(module):
+        if isinstance(current, cst.Name):
+            index.setdefault(current.value, []).append((current, ancestors))
+    _NAME_INDEX[id(module)] = (module, index)
+    return index
 
 
 def _arguments_ok(purity: Purity, function: Scope, call: Any) -> bool:
