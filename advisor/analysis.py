@@ -54,7 +54,7 @@ def analyse_text(
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        return FileResult(display_path, errors=(FileError(display_path, "parse", _syntax_message(text, exc)),))
+        return FileResult(display_path, errors=(FileError(display_path, "parse", _syntax_message(rejected, exc)),))
     except RecursionError:
         return FileResult(display_path, errors=(FileError(display_path, "parse", "too deeply nested to parse"),))
     except Exception as exc:  # libcst's own failures on odd input
@@ -98,17 +98,11 @@ def _targets_newer_python(config: "Config") -> bool:
         return False
 
 
-def _syntax_message(text: str, exc: Exception) -> str:
+def _syntax_message(rejected: str, exc: Exception) -> str:
     """CPython's own wording and position when it also rejects the file (it is
     more precise than libcst's); otherwise libcst's."""
-    import ast
-
-    try:
-        compile(text, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as error:
-        return f"syntax error at line {error.lineno}, column {(error.offset or 1) - 1}: {error.msg}"
-    except (ValueError, RecursionError, MemoryError):
-        pass
+    if rejected:
+        return rejected
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"libcst cannot parse this file (Python accepts it): {first_line}"
 
@@ -152,7 +146,7 @@ def run_walk(tree: "cst.Module", rules: list[Rule], errors: list[FileError], pat
     """Resolve the metadata the rules declare, walk the tree once for all of
     them, then call each surviving rule's ``finish``. A rule that raises is
     recorded in ``errors``, loses its reports, and the others go on."""
-    from advisor.walk import BatchedWalk
+    from advisor.walk import BatchedWalk, short_traceback
 
     _attach_metadata(tree, rules)
     failed: list[Rule] = []
@@ -173,9 +167,7 @@ def run_walk(tree: "cst.Module", rules: list[Rule], errors: list[FileError], pat
         try:
             finish()
         except Exception as exc:  # RecursionError included: the walk is over, the rule recursed
-            import traceback
-
-            on_failure(rule, exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)))
+            on_failure(rule, exc, short_traceback(exc))
 
 
 def _attach_metadata(tree: "cst.Module", rules: list[Rule]) -> None:

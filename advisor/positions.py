@@ -69,16 +69,21 @@ def _state_class() -> type:
 _STATE: type | None = None
 
 
-def _codegen(node: Any, module: "cst.Module", indents: tuple[str, ...] = (), generate: bool = True) -> Any:
-    """Codegen ``node`` alone (inside blocks indented by ``indents``), recording offsets."""
+def _new_state(module: "cst.Module", indents: tuple[str, ...] = ()) -> Any:
+    """An offset-recording codegen state inside blocks indented by ``indents``."""
     global _STATE
     if _STATE is None:
         _STATE = _state_class()
     state = _STATE(module.default_indent, module.default_newline)
     for indent in indents:
         state.increase_indent(indent)
-    if generate:
-        node._codegen(state)
+    return state
+
+
+def _codegen(node: Any, module: "cst.Module", indents: tuple[str, ...] = ()) -> Any:
+    """Codegen ``node`` alone (inside blocks indented by ``indents``), recording offsets."""
+    state = _new_state(module, indents)
+    node._codegen(state)
     return state
 
 
@@ -152,7 +157,7 @@ def _spans_from_prefix(module: "cst.Module", nodes: list[Any], text: str) -> dic
     (imports at the top are found at once); None past a quarter of the file,
     where parsing with ``ast`` to place statements is cheaper."""
     wanted = {id(node) for node in nodes}
-    state = _codegen(module, module, generate=False)
+    state = _new_state(module)
     budget = len(text) // 4
     for part in (*module.header, *module.body):
         part._codegen(state)

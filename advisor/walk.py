@@ -165,8 +165,12 @@ class BatchedWalk:
         """Skip the hook's visitor for the rest of the walk and report it once."""
         visitor = getattr(hook, "__self__", None)
         self._failed.append(visitor)
-        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
-        self._on_failure(visitor, exc, detail)
+        self._on_failure(visitor, exc, short_traceback(exc))
+
+
+def short_traceback(exc: BaseException) -> str:
+    """The last frames of a rule's failure, for ``--verbose``."""
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
 
 
 def _stack_depth() -> int:
