@@ -126,7 +126,7 @@ SPRUNG = [
     ("t_patched.py", "from traps.heavy import fetch", ["fetch"], ["load"], "functions", "test_mock_patch_string"),
     ("t_side_effect.py", "import traps.plugins", ["traps"], ["plugin_names"], "functions", "test_side_effect"),
     ("t_loop_callee.py", "from traps import heavy", ["heavy"], ["norm"], "functions", "test_loop_callee"),
-    ("t_startup.py", "import xml.etree.ElementTree", ["ET"], ["parse"], "functions", "test_startup_path"),
+    ("t_startup.py", "import ssl", ["ssl"], ["parse"], "functions", "test_startup_path"),
     ("t_module_level.py", "from traps import heavy", ["heavy"], ["start"], "functions", "test_module_level"),
     ("t_decorator.py", "from traps import heavy", ["heavy"], ["job"], "functions", "test_decorator"),
     ("t_base.py", "from traps import heavy", ["heavy"], ["Special.run"], "functions", "test_base_class"),
