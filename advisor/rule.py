@@ -109,6 +109,11 @@ class Rule:
     fix: ClassVar[FixSafety] = "none"
     #: Short names from METADATA_PROVIDERS; resolved only for files that need them.
     needs: ClassVar[tuple[str, ...]] = ()
+    #: Recorder classes (plain visitors with a no-argument constructor) this
+    #: rule reads from. One instance per file serves every rule that names the
+    #: class, and its hooks run before the rules' hooks: rules that need the
+    #: same bookkeeping (scopes, bindings) pay for it once. See ``shared_state``.
+    shared: ClassVar[tuple[type, ...]] = ()
     Options: ClassVar[type] = NoOptions
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
@@ -120,6 +125,14 @@ class Rule:
         #: Facts merged project-wide in the main process (see Rule.refine).
         self.facts: dict[str, Any] = {}
         self._metadata: Any = None
+        self._shared: dict[type, Any] = {}
+
+    def shared_state(self, recorder: type) -> Any:
+        """This file's instance of ``recorder`` (one of ``shared``), made before the walk."""
+        try:
+            return self._shared[recorder]
+        except KeyError:
+            raise RuleDefinitionError(f"rule {self.id} asked for {recorder.__name__} without naming it in `shared`") from None
 
     # -- reporting ---------------------------------------------------------
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import traceback
+import typing
 from typing import Any, Callable, Iterable
 
 #: Node types made only of whitespace, comments and punctuation: skipped unless hooked.
@@ -96,9 +97,8 @@ class BatchedWalk:
 
     def _index_hooks(self) -> None:
         for visitor in self._visitors:
-            for name in dir(type(visitor)):
-                if name.startswith(("visit_", "leave_")):
-                    self._hooks.setdefault(name, []).append(getattr(visitor, name))
+            for name in _hook_names(type(visitor)):
+                self._hooks.setdefault(name, []).append(getattr(visitor, name))
 
     def _trivia(self, cst: Any) -> frozenset[type]:
         """Trivia node types, or none at all when some visitor hooks one of them."""
@@ -109,17 +109,21 @@ class BatchedWalk:
         return trivia | _PLAIN_VALUES
 
     def _plan(self, node: Any) -> tuple[Any, ...]:
-        """(visit hooks, field plan, leave hooks) for the type of ``node``."""
+        """(visit hooks, field plan, leave hooks) for the type of ``node``. A
+        field that can hold only trivia or plain values is left out of the
+        plan when no hook asks for it and trivia is skipped anyway."""
         cls = type(node)
         name = cls.__name__
         hooks = self._hooks
         order = field_order(node)
         hooked = _HOOKED[cls]
+        barren = _barren_fields(cls) if self._skip is not _PLAIN_VALUES else frozenset()
         fields = tuple(
             (field, tuple(hooks.get(f"visit_{name}_{field}", ())), tuple(hooks.get(f"leave_{name}_{field}", ())))
             if field in hooked else (field, (), ())
             for field in order
         )
+        fields = tuple(plan for plan in fields if plan[1] or plan[2] or plan[0] not in barren)
         plan = (tuple(hooks.get("visit_" + name, ())), fields, tuple(hooks.get("leave_" + name, ())))
         self._plans[cls] = plan
         return plan
@@ -164,8 +168,24 @@ class BatchedWalk:
     def _fail(self, hook: Callable[[Any], Any], exc: Exception) -> None:
         """Skip the hook's visitor for the rest of the walk and report it once."""
         visitor = getattr(hook, "__self__", None)
-        self._failed.append(visitor)
+        self.drop(visitor)
         self._on_failure(visitor, exc, short_traceback(exc))
+
+    def drop(self, visitor: Any) -> None:
+        """Call none of ``visitor``'s hooks from now on (it failed, or what it reads did)."""
+        if visitor not in self._failed:
+            self._failed.append(visitor)
+
+
+_HOOK_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _hook_names(cls: type) -> tuple[str, ...]:
+    """The ``visit_``/``leave_`` attributes of a visitor class (``dir()`` is slow: once per class)."""
+    names = _HOOK_NAMES.get(cls)
+    if names is None:
+        names = _HOOK_NAMES[cls] = tuple(n for n in dir(cls) if n.startswith(("visit_", "leave_")))
+    return names
 
 
 def short_traceback(exc: BaseException) -> str:
@@ -189,7 +209,11 @@ def children(node: Any) -> list[Any]:
         _SKIP.append(_trivia_types(cst) | _PLAIN_VALUES | {type(None), type(cst.MaybeSentinel.DEFAULT)})
     skip = _SKIP[0]
     found = []
-    for field in _ORDER.get(type(node)) or field_order(node):
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None:
+        barren = _barren_fields(type(node))
+        fields = _CHILD_FIELDS[type(node)] = tuple(f for f in field_order(node) if f not in barren)
+    for field in fields:
         value = getattr(node, field)
         kind = type(value)
         if kind is tuple or kind is list:
@@ -201,6 +225,44 @@ def children(node: Any) -> list[Any]:
 
 _SKIP: list[frozenset[type]] = []
 _TRIVIA: list[frozenset[type]] = []
+#: type -> the fields ``children`` reads (barren ones left out).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_BARREN: dict[type, frozenset[str]] = {}
+
+
+def _barren_fields(cls: type) -> frozenset[str]:
+    """Fields of ``cls`` whose declared type admits only trivia, plain values
+    (``str``, ``None``, ``MaybeSentinel``) or sequences of them: nothing a walk
+    that skips trivia would descend into. Read from the dataclass annotations
+    once per type; a type whose annotations cannot be resolved has none."""
+    found = _BARREN.get(cls)
+    if found is None:
+        import libcst as cst
+
+        try:
+            hints = typing.get_type_hints(cls)
+            found = frozenset(f.name for f in dataclasses.fields(cls) if _barren_type(hints[f.name], cst))
+        except Exception:
+            found = frozenset()
+        _BARREN[cls] = found
+    return found
+
+
+def _barren_type(annotation: Any, cst: Any) -> bool:
+    if typing.get_origin(annotation) is not None:
+        return all(_barren_type(arg, cst) for arg in typing.get_args(annotation))
+    if not isinstance(annotation, type):
+        return False  # a Literal's value, a forward reference: keep the field
+    if annotation in _PLAIN_VALUES or annotation is type(None) or issubclass(annotation, cst.MaybeSentinel):
+        return True
+    trivia = _trivia_types(cst)
+    # libcst's add_slots makes a copy of each node class; the pre-copy originals
+    # linger among __subclasses__ but are never instantiated: leave them out.
+    subclasses = [sub for sub in _all_node_types(annotation)
+                  if getattr(sys.modules.get(sub.__module__), sub.__name__, None) is sub]
+    # an abstract base (BaseParenthesizableWhitespace) is barren when all its kinds are trivia
+    itself = annotation in trivia or (bool(subclasses) and bool(getattr(annotation, "__abstractmethods__", ())))
+    return itself and all(sub in trivia for sub in subclasses)
 
 
 def _trivia_types(cst: Any) -> frozenset[type]:

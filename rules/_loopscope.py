@@ -1,11 +1,13 @@
 """Scope and loop bookkeeping shared by the loop rules (concat-in-loop,
 quadratic-membership, missing-cache).
 
-One mixin records, during the batched walk, what each scope binds, which
-loops enclose each binding, call and comparison, and whether the scope
-yields or awaits. Rules then decide per scope in ``scope_done`` (called when
-the scope is left), so nothing walks the tree a second time. Loops do not
-cross scope boundaries: a ``def`` inside a loop starts with no loops.
+One recorder (``ScopeRecorder``, shared by the three rules through
+``Rule.shared``: one instance per file) records, during the batched walk,
+what each scope binds, which loops enclose each binding, call and
+comparison, and whether the scope yields or awaits. Rules then read the
+finished scope tree in ``finish``, so nothing walks the tree a second time
+and the bookkeeping is paid once, not once per rule. Loops do not cross scope
+boundaries: a ``def`` inside a loop starts with no loops.
 """
 
 from __future__ import annotations
@@ -103,16 +105,23 @@ def small_literal_loop(loop: Any, limit: int = 5) -> bool:
     return False
 
 
-class LoopScopeMixin:
-    """Builds ``Scope`` records during the walk; subclasses implement ``scope_done``."""
+def post_order(scope: Scope) -> Iterator[Scope]:
+    """``scope`` and every scope inside it, inner ones first: the order the walk left them."""
+    for child in scope.children:
+        yield from post_order(child)
+    yield scope
 
-    _scope: Scope | None = None
-    _line: Any = None
-    #: ids of Name nodes that are not variable reads (attribute names, keywords, ...).
-    _skip: set[int] = set()
 
-    def scope_done(self, scope: Scope) -> None:
-        """Called when the walk leaves ``scope`` (the module last)."""
+class ScopeRecorder:
+    """Builds ``Scope`` records during the walk; ``module`` is the finished tree."""
+
+    def __init__(self) -> None:
+        self._scope: Scope | None = None
+        self._line: Any = None
+        #: ids of Name nodes that are not variable reads (attribute names, keywords, ...).
+        self._skip: set[int] = set()
+        #: The module's scope, once the walk has left it.
+        self.module: Scope | None = None
 
     # -- scopes ----------------------------------------------------------------
 
@@ -130,7 +139,8 @@ class LoopScopeMixin:
         if scope.parent is not None:
             declared_nonlocal = {n for n in scope.declared if n not in scope.parent.declared}
             scope.parent.escaped |= declared_nonlocal
-        self.scope_done(scope)
+        else:
+            self.module = scope
 
     def _loops(self) -> Loops:
         return tuple(self._scope.loop_stack) if self._scope is not None else ()

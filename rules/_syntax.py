@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
@@ -66,6 +67,11 @@ class BodyFacts:
     callees: list[str] = field(default_factory=list)
     #: Dotted names of ``async with`` items (``lock``, ``self.sem``).
     async_with: list[str] = field(default_factory=list)
+
+    @cached_property
+    def bound_set(self) -> frozenset[str]:
+        """``bound`` frozen, made once (read after the scan is complete)."""
+        return frozenset(self.bound)
 
 
 _SCANNER: Any = None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.rule import Invalid, Rule, Valid
-from advisor.rules._loopscope import Binding, LoopScopeMixin, Scope, call_name, small_literal_loop, target_names, walk
+from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, post_order, small_literal_loop, target_names, walk
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -25,7 +25,7 @@ class ConcatInLoopOptions:
     include_str: bool = True
 
 
-class ConcatInLoop(LoopScopeMixin, Rule):
+class ConcatInLoop(Rule):
     """Build bytes and strings with `join()` and lists with `append`, not by concatenation in a loop.
 
     ## What it does
@@ -94,6 +94,7 @@ class ConcatInLoop(LoopScopeMixin, Rule):
     kind = "runtime"
     fix = "none"
     Options = ConcatInLoopOptions
+    shared = (ScopeRecorder,)
 
     VALID = [
         Valid("def count(xs):\n    n = 0\n    for x in xs:\n        n += 1\n    return n\n", why="int-counter"),
@@ -121,9 +122,13 @@ class ConcatInLoop(LoopScopeMixin, Rule):
         Invalid("def render(rows):\n    out = ''\n    for row in rows:\n        out += f'<tr>{row}</tr>'\n    return out\n", why="local-str-plus-equals", line=4, message="quadratic on PyPy"),
     ]
 
-    def scope_done(self, scope: Scope) -> None:
-        if scope.kind not in ("function", "module"):
-            return
+    def finish(self) -> None:
+        module = self.shared_state(ScopeRecorder).module
+        for scope in post_order(module) if module is not None else ():
+            if scope.kind in ("function", "module"):
+                self._check_scope(scope)
+
+    def _check_scope(self, scope: Scope) -> None:
         for name, bindings in scope.bindings.items():
             if name in scope.declared or name in scope.escaped:
                 continue
@@ -170,7 +175,6 @@ class ConcatInLoop(LoopScopeMixin, Rule):
 
     def visit_Module(self, node: "cst.Module") -> None:
         self._exiting = set()
-        super().visit_Module(node)
 
     def visit_IndentedBlock(self, node: "cst.IndentedBlock") -> None:
         last = node.body[-1] if node.body else None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.rule import PER_FILE_CACHES, Invalid, Rule, Valid
-from advisor.rules._loopscope import LoopScopeMixin, Scope, call_name, walk
+from advisor.rules._loopscope import Scope, ScopeRecorder, call_name, walk
 from advisor.rules._purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class MissingCacheOptions:
     min_call_sites: int = 3
 
 
-class MissingCache(LoopScopeMixin, Rule):
+class MissingCache(Rule):
     """Cache deterministic functions that redo expensive work on every call.
 
     ## What it does
@@ -89,6 +89,7 @@ class MissingCache(LoopScopeMixin, Rule):
     kind = "runtime"
     fix = "none"
     Options = MissingCacheOptions
+    shared = (ScopeRecorder,)
 
     VALID = [
         Valid("import re\n\ndef patterns():\n    print('compiling')\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(xs):\n    return [patterns()[0].match(x) for x in xs]\n", why="side-effect-print"),
@@ -115,8 +116,9 @@ class MissingCache(LoopScopeMixin, Rule):
         Invalid("from importlib.metadata import version\n\ndef agent():\n    return 'tool/' + version('tool')\n\ndef send(reqs):\n    for r in reqs:\n        r.headers['User-Agent'] = agent()\n", why="reads-package-metadata", line=3, message="package metadata"),
     ]
 
-    def scope_done(self, scope: Scope) -> None:
-        if scope.kind != "module":
+    def finish(self) -> None:
+        scope = self.shared_state(ScopeRecorder).module
+        if scope is None:
             return
         purity = Purity(scope)
         called = _called_names(scope)

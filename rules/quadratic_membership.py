@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from advisor._lazy import lazy_module
 from advisor.rule import Invalid, Rule, Valid
-from advisor.rules._loopscope import Binding, LoopScopeMixin, Scope, call_name, small_literal_loop, walk
+from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -29,7 +29,7 @@ class QuadraticMembershipOptions:
     min_literal_items: int = 8
 
 
-class QuadraticMembership(LoopScopeMixin, Rule):
+class QuadraticMembership(Rule):
     """Test membership in a set, not a list, inside a loop.
 
     ## What it does
@@ -84,6 +84,7 @@ class QuadraticMembership(LoopScopeMixin, Rule):
     kind = "runtime"
     fix = "none"
     Options = QuadraticMembershipOptions
+    shared = (ScopeRecorder,)
 
     VALID = [
         Valid("def f(xs):\n    ok = {'a', 'b'}\n    return [x for x in xs if x in ok]\n", why="set-membership"),
@@ -110,8 +111,9 @@ class QuadraticMembership(LoopScopeMixin, Rule):
         Invalid("def f(xs, ys):\n    keep = []\n    for y in ys:\n        keep.append(y)\n    for x in xs:\n        if x not in keep:\n            yield x\n", why="list-built-before-the-loop", line=6),
     ]
 
-    def scope_done(self, scope: Scope) -> None:
-        if scope.kind == "module":
+    def finish(self) -> None:
+        scope = self.shared_state(ScopeRecorder).module
+        if scope is not None:
             self._check_scope(scope, scope)
             for child in _descendants(scope):
                 self._check_scope(child, scope)
