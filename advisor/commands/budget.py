@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from advisor.commands import SUMMARIES
+
 DESCRIPTION = """\
 Run CMD several times and compare its median wall-clock time with a budget.
 The first run is a warm-up and is not counted; the median of the rest is the
@@ -25,7 +27,7 @@ exit codes: 0 within budget, 1 over budget, 2 usage error or CMD failed
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "budget", help="fail when a command's startup time exceeds a budget", description=DESCRIPTION,
+        "budget", help=SUMMARIES["budget"], description=DESCRIPTION,
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--max-ms", type=float, required=True, metavar="N", help="the budget: median wall-clock ms")

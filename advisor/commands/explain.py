@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from advisor.commands.common import load_config_for
+from advisor.commands import SUMMARIES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("explain", help="show what a rule finds, why it matters and how to fix it",
+    parser = subparsers.add_parser("explain", help=SUMMARIES["explain"],
                                    description="Print a rule's documentation.")
     parser.add_argument("rule", metavar="ID", help="a rule id, as listed by `advisor rules`")
     parser.add_argument("--config", metavar="FILE", help="read plugins from FILE's [tool.advisor]")
@@ -17,6 +16,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from advisor.commands.common import load_config_for
     from advisor.docs import render_rule_page
     from advisor.registry import all_rules, check_ids
 

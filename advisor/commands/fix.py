@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from advisor.commands import SUMMARIES
 from advisor.commands.common import Progress, add_config_options, load_config_for
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ examples:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "fix", help="apply safe fixes (codemods), optionally verified and measured",
+        "fix", help=SUMMARIES["fix"],
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories to fix (default: .)")

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from advisor.commands import SUMMARIES
+
 DESCRIPTION = """\
 Run a Python program under pyinstrument in its own interpreter and save the
 session (default .advisor/profile.pyisession in the project root), which
@@ -23,7 +25,7 @@ _VALUE_OPTIONS = {"-X", "-W", "--check-hash-based-pycs"}
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "profile", help="profile a Python command to rank findings by measured time", description=DESCRIPTION,
+        "profile", help=SUMMARIES["profile"], description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: advisor profile --imports -- python -m myapp build\n"
                "exit codes: the command's own when it fails, 2 when it cannot be profiled",

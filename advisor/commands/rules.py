@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from advisor.commands.common import load_config_for
+from advisor.commands import SUMMARIES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("rules", help="list the available rules", description="List every rule: id, kind, fix tier, summary.")
+    parser = subparsers.add_parser("rules", help=SUMMARIES["rules"], description="List every rule: id, kind, fix tier, summary.")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--config", metavar="FILE", help="read plugins from FILE's [tool.advisor]")
     parser.set_defaults(run=run_rules)
 
 
 def run_rules(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from advisor.commands.common import load_config_for
     from advisor.registry import all_rules, enabled_rule_ids
 
     config = load_config_for([Path.cwd()], args)
@@ -27,6 +28,8 @@ def run_rules(args: argparse.Namespace) -> int:
         for r in rules.values()
     ]
     if args.format == "json":
+        import json
+
         print(json.dumps(rows, indent=2))
         return 0
     width = max(len(r["id"]) for r in rows) if rows else 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from advisor.commands import SUMMARIES
 from advisor.commands.common import Progress, add_config_options, load_config_for, use_color
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ the time each is estimated to cost. Import costs are measured with
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "scan", help="find and rank optimization opportunities", description=DESCRIPTION,
+        "scan", help=SUMMARIES["scan"], description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit codes: 0 no findings, 1 findings, 2 usage/config error or a file not analysed",
     )
