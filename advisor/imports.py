@@ -38,16 +38,28 @@ class ImportTarget:
 
 def dotted_name(node: Any) -> str:
     """``a.b.c`` for a Name/Attribute chain; "" for anything else."""
-    import libcst as cst
-
+    attribute, name = _CHAIN or _chain_types()
+    if type(node) is name:  # exact types: libcst's node classes are final, and
+        return node.value  # isinstance() on them goes through ABCMeta (slow, and this is hot)
     parts = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is attribute:
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return ""
+
+
+_CHAIN: tuple[type, type] | tuple[()] = ()
+
+
+def _chain_types() -> tuple[type, type]:
+    global _CHAIN
+    import libcst as cst
+
+    _CHAIN = (cst.Attribute, cst.Name)
+    return _CHAIN
 
 
 def resolve_relative(module: str, level: int, current: str, is_package: bool) -> str:

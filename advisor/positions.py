@@ -132,9 +132,10 @@ def _to_spans(recorded: dict[int, tuple[int, int]], nodes: list[Any], base: int,
 
 def _spans_by_statement(module: "cst.Module", nodes: list[Any], text: str,
                         python_tree: Any = None) -> dict[int, Span] | None:
-    prefix = _spans_from_prefix(module, nodes, text)
-    if prefix is not None:
-        return prefix
+    if python_tree is None:  # parsing with ast costs more than a short prefix: try that first
+        prefix = _spans_from_prefix(module, nodes, text)
+        if prefix is not None:
+            return prefix
     import ast
 
     tree = python_tree
@@ -145,7 +146,7 @@ def _spans_by_statement(module: "cst.Module", nodes: list[Any], text: str,
             return None
     placer = _Placer(module, text, {id(node) for node in nodes})
     if not placer.place(module.body, tree.body, ()) or placer.wanted:
-        return None
+        return _spans_from_prefix(module, nodes, text) if python_tree is not None else None
     spans: dict[int, Span] = {}
     for recorded, base in placer.placed:
         spans.update(_to_spans(recorded, nodes, base, placer.line_starts))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.imports import ImportTarget, dotted_name, targets_of
+from advisor.rule import PER_FILE_CACHES
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -50,7 +51,7 @@ ANNOTATION_READERS = frozenset({
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Use:
     """One read of a module-level name."""
 
@@ -60,6 +61,12 @@ class Use:
     function: str = ""
     #: For annotations: something may read it at run time (pydantic, FastAPI, ...).
     runtime: bool = False
+
+
+#: (where, function, runtime) -> the one Use for it: a file has thousands of name
+#: reads and a handful of distinct uses. Emptied after every file.
+_USES: dict[tuple[Any, ...], Use] = {}
+PER_FILE_CACHES.append(_USES)
 
 
 @dataclass
@@ -284,13 +291,16 @@ class NameUsageMixin:
 
     def _record(self, name: str) -> None:
         if self._body_depth:
-            use = Use("function", self._outer_function)
+            key: tuple[Any, ...] = ("function", self._outer_function, False)
         elif self._annotation_depth and self._scopes:
-            use = Use("annotation", self._scopes[-1][1], runtime=self._scopes[-1][2])
+            key = ("annotation", self._scopes[-1][1], self._scopes[-1][2])
         elif self._annotation_depth and self.usage.future_annotations:
-            use = Use("annotation")  # a module-level variable annotation, never evaluated
+            key = ("annotation", "", False)  # a module-level variable annotation, never evaluated
         else:
-            use = Use("module")
+            key = ("module", "", False)
+        use = _USES.get(key)
+        if use is None:  # Use is frozen: one instance per kind of use serves every name
+            use = _USES[key] = Use(*key)
         self.usage.uses.setdefault(name, []).append(use)
 
     def visit_Attribute(self, node: "cst.Attribute") -> None:

@@ -11,8 +11,11 @@ Usage: python benchmarks/peers.py [--runs N] [--skip-peers] [--jobs N]
 3. Times, on the same files: advisor cold (`--no-cache`), advisor warm (the
    result cache in place), Fixit (`fixit lint`), pylint with only perflint's
    checks, Ruff with PERF/TC/PLC0415, and the floor: libcst parse plus the
-   metadata the enabled rules declare, in one process and with all cores.
-   Also `advisor --help` against `python -c pass`.
+   metadata the enabled rules declare, in one process and with all cores
+   (each cold run of advisor alternates with a run of the floor, so both
+   see the same machine load), and once more with Python's cyclic GC paused
+   around each parse, as advisor's workers do. Also `advisor --help`
+   against `python -c pass`.
 4. Prints medians over --runs and the ratios advisor/peer.
 
 advisor runs with --no-measure so that every tool does the same job (static
@@ -187,9 +190,21 @@ def main() -> None:
         print(f"{name:<26} {seconds:>9.3f} s (median)", flush=True)
 
     slow_runs = args.peer_runs or args.runs
+    floor = [sys.executable, str(REPO / "benchmarks" / "floor.py"), str(corpus)]
+    floor_n = f"floor, {args.jobs} processes"
+    pairs: list[float] = []
     if "advisor" in only:
         shutil.rmtree(cache, ignore_errors=True)
-        record("advisor cold", median(advisor + ["--no-cache"], args.runs, accept=_advisor_exit))
+        # cold runs alternate with the floor on the same cores, so both see the same machine load
+        cold_runs, floor_runs = [], []
+        for _ in range(args.runs):
+            cold_runs.append(timed(advisor + ["--no-cache"], accept=_advisor_exit))
+            if "floor" in only:
+                floor_runs.append(timed(floor + ["--jobs", str(args.jobs)]))
+                pairs.append(cold_runs[-1] / floor_runs[-1])
+        record("advisor cold", statistics.median(cold_runs))
+        if floor_runs:
+            record(floor_n, statistics.median(floor_runs))
         timed(advisor, accept=_advisor_exit)  # populate the cache
         record("advisor warm", median(advisor, args.runs, accept=_advisor_exit))
         as_json = [a for a in advisor if a != "-q"] + ["--format", "json"]
@@ -197,9 +212,10 @@ def main() -> None:
         print(f"  advisor: {summary['files']} files, {summary['findings']} findings, {summary['errors']} file errors", flush=True)
         shutil.rmtree(cache, ignore_errors=True)
     if "floor" in only:
-        floor = [sys.executable, str(REPO / "benchmarks" / "floor.py"), str(corpus)]
+        if floor_n not in results:
+            record(floor_n, median(floor + ["--jobs", str(args.jobs)], args.runs))
+        record(f"{floor_n}, GC paused", median(floor + ["--jobs", str(args.jobs), "--gc-paused"], args.runs))
         record("floor, 1 process", median(floor + ["--jobs", "1"], args.runs))
-        record(f"floor, {args.jobs} processes", median(floor + ["--jobs", str(args.jobs)], args.runs))
     if "fixit" in only:
         fixit = peer_venv("fixit")
         record("fixit", median([str(fixit / "fixit"), "lint", str(corpus)], slow_runs))
@@ -213,10 +229,10 @@ def main() -> None:
     if "help" in only:
         record("python -c pass", median([sys.executable, "-c", "pass"], max(args.runs, 10)))
         record("advisor --help", median([*command, "--help"], max(args.runs, 10)))
-    summarize(results, args.jobs)
+    summarize(results, args.jobs, pairs)
 
 
-def summarize(results: dict[str, float], jobs: int) -> None:
+def summarize(results: dict[str, float], jobs: int, pairs: list[float]) -> None:
     cold = results.get("advisor cold")
     if cold:
         print(f"\n{'what':<26} {'median s':>9} {'advisor cold / this':>20}")
@@ -225,6 +241,12 @@ def summarize(results: dict[str, float], jobs: int) -> None:
         floor_n = results.get(f"floor, {jobs} processes")
         if floor_n:
             print(f"\ncold / floor (same cores): {cold / floor_n:.2f}x")
+        if pairs:
+            print(f"cold / floor, run by run (each cold run next to a floor run): median {statistics.median(pairs):.2f}x, "
+                  f"runs {', '.join(f'{p:.2f}' for p in pairs)}")
+        paused = results.get(f"floor, {jobs} processes, GC paused")
+        if paused:
+            print(f"cold / floor with the GC paused as advisor does: {cold / paused:.2f}x")
         print(f"cold / warm: {cold / results['advisor warm']:.1f}x")
         for peer in ("fixit", "pylint+perflint", "ruff PERF,TC,PLC0415"):
             if peer in results:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 else:
     cst = lazy_module("libcst")
 
-__all__ = ["READ_METHODS", "BodyFacts", "Frame", "Loop", "LoopWalkMixin", "names_read", "root_name", "short_code"]
+__all__ = ["READ_METHODS", "BodyFacts", "Frame", "FrameTracker", "Loop", "LoopWalkMixin", "names_read", "root_name", "short_code"]
 
 
 class Loop:
@@ -82,21 +82,34 @@ class Frame:
         return body_facts(self.node) if self.kind == "function" else None
 
 
-class LoopWalkMixin:
-    """Visitor methods that keep ``self.frames`` (frames, loops, bindings) current.
+class FrameTracker:
+    """Visitor hooks that keep ``frames`` (frames, loops, bindings) current.
 
-    Rules that define one of these visitor methods themselves must call
-    ``super()``. ``self.extra_factories`` lets a rule teach the resolver
-    more constructors (n-plus-one's ``extra-round-trips``).
+    One instance per file is shared by every loop rule (see ``Rule.shared``):
+    its hooks run before the rules' own, so a rule's ``visit_For`` already
+    sees the loop target bound. ``extra_factories`` teaches the resolver
+    more constructors (n-plus-one's ``extra-round-trips``); rules with
+    different factories get different trackers (``with_factories``).
     """
 
     extra_factories: dict[str, str] = {}
 
-    def init_walk(self) -> None:
+    def __init__(self) -> None:
         self.frames: list[Frame] = [Frame(None, "module")]
         #: Names bound by import statements (modules and their members, not state).
         self.imported: set[str] = set()
         self._comp_stack: list[list[Any]] = []
+
+    @classmethod
+    def with_factories(cls, factories: dict[str, str]) -> type["FrameTracker"]:
+        """A tracker class that also knows ``factories`` (this one if there are none)."""
+        if not factories:
+            return cls
+        key = tuple(sorted(factories.items()))
+        variant = _TRACKERS.get(key)
+        if variant is None:
+            variant = _TRACKERS[key] = type("FrameTracker", (cls,), {"extra_factories": dict(factories)})
+        return variant
 
     # -- questions rules ask -------------------------------------------------
 
@@ -316,6 +329,54 @@ class LoopWalkMixin:
 
     def leave_CompFor_inner_for_in(self, node: "cst.CompFor") -> None:
         self._pop_comp_loops(1)
+
+
+_TRACKERS: dict[tuple[tuple[str, str], ...], type[FrameTracker]] = {}
+
+
+class LoopWalkMixin:
+    """What a loop rule asks about the place it is at, answered by the file's
+    shared ``FrameTracker``. Call ``init_walk()`` in ``__init__`` after setting
+    ``extra_factories``."""
+
+    extra_factories: dict[str, str] = {}
+    shared: tuple[type, ...] = (FrameTracker,)
+
+    def init_walk(self) -> None:
+        self._tracker_class = FrameTracker.with_factories(self.extra_factories)
+        self.shared = (self._tracker_class,)
+
+    @property
+    def tracker(self) -> FrameTracker:
+        return self.shared_state(self._tracker_class)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def frames(self) -> list[Frame]:
+        return self.tracker.frames
+
+    @property
+    def frame(self) -> Frame:
+        return self.tracker.frames[-1]
+
+    @property
+    def imported(self) -> set[str]:
+        return self.tracker.imported
+
+    def active_loops(self) -> list[Loop]:
+        """Loops of the current function whose per-item part we are in."""
+        return self.tracker.frames[-1].loops
+
+    def resolve(self, node: Any) -> str:
+        """What an expression refers to: "requests.get", "requests.Session()", or ""."""
+        return self.tracker.resolve(node)
+
+    def resolve_row(self, iterable: Any) -> str:
+        """Symbol of one item of ``iterable`` (a Django row of a queryset, else "")."""
+        return self.tracker.resolve_row(iterable)
+
+    def lookup(self, name: str) -> str:
+        """A name's symbol, searched the way Python does (class bodies skipped)."""
+        return self.tracker.lookup(name)
 
 
 def _is_static(node: Any) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from advisor._lazy import lazy_module
+from advisor.imports import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -84,11 +85,21 @@ def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         stack.extend((child, inner) for child in reversed(children(current)))
 
 
+def descendants(node: Any) -> Iterator[Any]:
+    """Every node under ``node`` (itself first), in ``walk``'s order, without
+    the ancestor tuples that ``walk`` builds for every node."""
+    from advisor.walk import children
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
 def call_name(call: Any) -> str:
     """``a.b.c`` for a call of ``a.b.c(...)``; "" when the callee is not a dotted name."""
-    from advisor.imports import dotted_name
-
-    return dotted_name(call.func if isinstance(call, cst.Call) else call)
+    return dotted_name(call.func if type(call) is cst.Call else call)
 
 
 def small_literal_loop(loop: Any, limit: int = 5) -> bool:
@@ -293,7 +304,7 @@ class ScopeRecorder:
     def _imports(self, node: Any) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
-        for sub, _ in walk(node):
+        for sub in descendants(node):
             if isinstance(sub, cst.Name):
                 self._skip.add(id(sub))
         for alias in node.names:

@@ -13,7 +13,7 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.rules._loopscope import Scope, call_name, small_literal_loop, walk
+from advisor.rules._loopscope import Scope, call_name, descendants, small_literal_loop, walk
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -302,17 +302,20 @@ class Purity:
 
     def _builds_table(self, function: Scope) -> bool:
         params = {n for n, bs in function.bindings.items() if any(b.kind == "param" for b in bs)}
-        for node, _ in walk(function.node.body):
+        comprehensions = {cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp}
+        displays = {cst.Dict, cst.List, cst.Set}
+        for node in descendants(function.node.body):
             iterable = None
-            if isinstance(node, cst.For) and not small_literal_loop(node):
+            kind = type(node)  # exact types: isinstance() on libcst's ABCs is slow, and this sees every node
+            if kind is cst.For and not small_literal_loop(node):
                 iterable = node.iter
-            elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            elif kind in comprehensions:
                 iterable = node.for_in.iter
-            elif isinstance(node, (cst.Dict, cst.List, cst.Set)) and len(node.elements) >= 16:
+            elif kind in displays and len(node.elements) >= 16:
                 return True
             if iterable is None:
                 continue
-            used = {n.value for n, _ in walk(iterable) if isinstance(n, cst.Name)}
+            used = {n.value for n in descendants(iterable) if isinstance(n, cst.Name)}
             if used and not used & params and all(n not in function.bindings for n in used) and all(
                     self._name_ok(n, function, function) for n in used):
                 return True
@@ -322,7 +325,7 @@ class Purity:
 def _raised_calls(body: Any) -> set[int]:
     """ids of the calls that build the exception of a ``raise`` (not its arguments' calls)."""
     found = set()
-    for node, _ in walk(body):
+    for node in descendants(body):
         if isinstance(node, cst.Raise) and isinstance(node.exc, cst.Call):
             found.add(id(node.exc))
     return found

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.rule import Invalid, Rule, Valid
-from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, post_order, small_literal_loop, target_names, walk
+from advisor.rules._loopscope import (
+    Binding, Scope, ScopeRecorder, call_name, descendants, post_order, small_literal_loop, target_names, walk,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -201,8 +203,8 @@ def _logarithmic_loop(loop: Any) -> bool:
     once per digit, so what it builds stays short."""
     if not isinstance(loop, cst.While):
         return False
-    tested = {n.value for n, _ in walk(loop.test) if isinstance(n, cst.Name)}
-    for node, _ in walk(loop.body):
+    tested = {n.value for n in descendants(loop.test) if isinstance(n, cst.Name)}
+    for node in descendants(loop.body):
         if isinstance(node, cst.AugAssign) and isinstance(node.operator, (cst.FloorDivideAssign, cst.RightShiftAssign)):
             if isinstance(node.target, cst.Name) and node.target.value in tested:
                 return True

@@ -193,7 +193,6 @@ class LoopInvariant(LoopWalkMixin, Rule):
     # -- contexts, recorded on the way down ---------------------------------------------
 
     def visit_For(self, node: "cst.For") -> None:
-        super().visit_For(node)
         self.readonly.add(id(node.iter))
 
     def visit_CompFor(self, node: "cst.CompFor") -> None:
@@ -207,7 +206,6 @@ class LoopInvariant(LoopWalkMixin, Rule):
         self.readonly.add(id(node.value))
 
     def visit_Assign(self, node: "cst.Assign") -> None:
-        super().visit_Assign(node)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.assigned[id(node.value)] = node.targets[0].target.value
 

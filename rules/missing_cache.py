@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.rule import PER_FILE_CACHES, Invalid, Rule, Valid
-from advisor.rules._loopscope import Scope, ScopeRecorder, call_name, walk
+from advisor.rules._loopscope import Scope, ScopeRecorder, call_name, descendants, walk
 from advisor.rules._purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def _arguments_ok(purity: Purity, function: Scope, call: Any) -> bool:
 def _hashable_annotation(annotation: Any) -> bool:
     if annotation is None:
         return False
-    names = {n.value for n, _ in walk(annotation.annotation) if isinstance(n, cst.Name)}
+    names = {n.value for n in descendants(annotation.annotation) if isinstance(n, cst.Name)}
     return bool(names) and names <= HASHABLE_ANNOTATIONS
 
 

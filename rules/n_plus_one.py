@@ -181,10 +181,10 @@ class NPlusOne(LoopWalkMixin, Rule):
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
         super().__init__(context, options)
-        self.init_walk()
         trips, factories = parse_extra(options.extra_round_trips)
         self.trips: dict[str, RoundTrip] = {**ROUND_TRIPS, **trips}
         self.extra_factories = factories
+        self.init_walk()
         self.enabled = options.include_tests or not context.is_test
         self.awaited: set[int] = set()
         #: Django model -> fields declared as ForeignKey/OneToOneField here.
@@ -197,7 +197,6 @@ class NPlusOne(LoopWalkMixin, Rule):
         self.awaited.add(id(node.expression))
 
     def visit_Assign(self, node: "cst.Assign") -> None:
-        super().visit_Assign(node)
         frame = self.frame
         if frame.kind != "class" or not isinstance(node.value, cst.Call):
             return
@@ -210,7 +209,6 @@ class NPlusOne(LoopWalkMixin, Rule):
     # -- findings ----------------------------------------------------------------------
 
     def visit_For(self, node: "cst.For") -> None:
-        super().visit_For(node)
         loop = self._per_item_loop()
         symbol = self.resolve(node.iter)
         if loop is None or not symbol.startswith("django.qs:") or not self._depends(node.iter):

@@ -118,3 +118,34 @@ def test_shared_state_raises_rule_definition_error_directly():
     rule = rule_class(context, build_options(rule_class, {}))
     with pytest.raises(RuleDefinitionError, match="shared"):
         rule.shared_state(NameCounter)
+
+
+# -- the built-in recorders ------------------------------------------------------
+
+CLIENT_LOOP = "import myapp\n\ndef pull(ids):\n    c = myapp.Client()\n    for i in ids:\n        c.get(i)\n"
+
+
+def _builtin(*ids: str) -> list[type[Rule]]:
+    from advisor.registry import load_class
+    from advisor.rules import BUILTIN_RULES
+
+    return [load_class(BUILTIN_RULES[i]) for i in ids]
+
+
+def test_loop_rules_share_one_frame_tracker_unless_their_factories_differ():
+    from advisor.rules._loops import FrameTracker
+
+    assert FrameTracker.with_factories({}) is FrameTracker
+    taught = FrameTracker.with_factories({"myapp.Client": "myapp.Client()"})
+    assert taught is FrameTracker.with_factories({"myapp.Client": "myapp.Client()"})
+    assert taught is not FrameTracker and taught.extra_factories == {"myapp.Client": "myapp.Client()"}
+
+
+def test_a_factory_taught_to_n_plus_one_works_next_to_the_other_loop_rules():
+    rules = _builtin("loop-invariant", "n-plus-one", "blocking-in-async", "sequential-await")
+    options = {"n-plus-one": {"extra-round-trips": ["myapp.Client().get -> get_many"]}}
+    taught = analyse_text(CLIENT_LOOP, "m.py", "m", rules, Config(root=Path("."), rule_options=options))
+    assert [(f.rule, f.span.line) for f in taught.findings] == [("n-plus-one", 6)]
+    assert not taught.errors
+    untaught = analyse_text(CLIENT_LOOP, "m.py", "m", rules, Config(root=Path(".")))
+    assert not untaught.findings and not untaught.errors
