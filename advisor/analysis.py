@@ -86,7 +86,7 @@ def _analyse_text(
     if outline and python_tree is not None:
         from dataclasses import replace
 
-        from advisor.graph import index_text
+        from advisor.outline import index_text
 
         index = index_text(text, display_path, module, python_tree)
         if index is not None:

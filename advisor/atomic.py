@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO, Callable
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically, keeping ``mode`` (or the old file's)."""
+    atomic_write_with(path, lambda handle: handle.write(data), mode)
+
+
+def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object], mode: int | None = None) -> None:
+    """Let ``write`` fill a temp file beside ``path``, then swap it in
+    atomically (keeping ``mode``, or the old file's). For large data that is
+    better streamed (``pickle.dump``) than built in memory first."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -19,7 +27,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:

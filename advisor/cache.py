@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor import __version__
-from advisor.atomic import atomic_write_bytes
+from advisor.atomic import atomic_write_with
 from advisor.findings import FileResult
 
 CACHE_FORMAT = 1
@@ -64,7 +64,8 @@ class ResultCache:
             gitignore = self.directory.parent / ".gitignore"  # type: ignore[union-attr]
             if not gitignore.exists():
                 gitignore.write_text("# created by advisor: caches and profiles are local\n*\n")
-            atomic_write_bytes(self.file, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
+            # streamed into the temp file: no second copy of the whole cache in memory
+            atomic_write_with(self.file, lambda handle: pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # an unwritable cache only costs time
 

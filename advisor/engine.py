@@ -6,9 +6,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import time
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from advisor.config import Config
 from advisor.findings import FileError, FileResult, Finding
@@ -19,6 +20,7 @@ from advisor.source import module_name, source_root
 if TYPE_CHECKING:
     from advisor.cache import ResultCache
     from advisor.evidence.profile import Evidence
+    from advisor.graph import EntryPoint
     from advisor.pool import Task
 
 
@@ -62,8 +64,12 @@ def scan(
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
     evidence: "Evidence | None" = None,
+    memo: bool = True,
 ) -> ScanReport:
-    """Scan ``paths`` and return ranked findings and per-file errors."""
+    """Scan ``paths`` and return ranked findings and per-file errors.
+
+    ``memo=False`` never answers from the whole-scan memo: the caller wants
+    refine and ranking to run (``advisor fix`` observes them)."""
     from advisor.cache import ResultCache
     from advisor import scan_memo
     from advisor.discovery import discover
@@ -75,13 +81,20 @@ def scan(
     if evidence is not None:
         report.notices.extend(evidence.notices)
     cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))
+    files = list(discover(paths, config.root, config.exclude, config.force_exclude))
+    report.files = len(files)
+    answer = _memo_answer(files, cache_key, config, evidence) if use_cache and memo else None
+    if answer is not None:  # nothing changed: not even the result cache is loaded
+        (report.findings, report.errors, notices), report.cached = answer
+        report.notices.extend(notices)
+        report.seconds = time.perf_counter() - started
+        return report
     cache = ResultCache(config.cache_path() if use_cache else None, cache_key)
     results: list[FileResult] = []
     stamps: dict[str, str] = {}
     tasks: list[Task] = []
     outline: bool | None = None
-    files = list(discover(paths, config.root, config.exclude, config.force_exclude))
-    report.files = len(files)
+    entries: "list[EntryPoint] | None" = None  # found once, for the workers' outlines and for ranking
     for path in files:
         display = display_path(path)
         try:
@@ -100,7 +113,8 @@ def scan(
             hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns, data) if data is not None else None
             if hit is None:
                 if outline is None:
-                    outline = _ranking_needs_outlines(files, config)
+                    entries = _entry_points(files, config)
+                    outline = bool(entries)
                 tasks.append(Task(path, display, module_name(path), data if data is not None else b"", outline))
                 if data is None:
                     tasks.pop()
@@ -117,20 +131,44 @@ def scan(
         _analyse(tasks, rules, config, jobs, cache, results, progress)
     cache.save()
     displays = [display_path(path) for path in files]
-    memo = None
-    if use_cache and all_cached:
-        memo = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
-    if memo is not None:
-        report.findings, report.errors, notices = memo
+    remembered = None
+    if use_cache and memo and all_cached:  # (some file could not be stat()ed above)
+        remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
+    if remembered is not None:
+        report.findings, report.errors, notices = remembered
         report.notices.extend(notices)
     else:
         first_notice = len(report.notices)
-        report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report)
+        report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report, entries)
         if use_cache:
             key = scan_memo.memo_key(cache_key, displays, stamps, config, evidence)
             scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:]))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _memo_answer(files: list[Path], cache_key: str, config: Config,
+                 evidence: "Evidence | None") -> tuple[Any, int] | None:
+    """(the last scan's findings, errors and notices; the files that count as
+    cached) when every file has the size and mtime it had then and nothing
+    else the answer depends on changed: a ``stat()`` per file and one small
+    file read. None when it cannot tell (a file that cannot be stat()ed)."""
+    from advisor import scan_memo
+
+    stamps: dict[str, str] = {}
+    displays = []
+    regular = 0
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        display = display_path(path)
+        displays.append(display)
+        stamps[display] = f"{status.st_size}-{status.st_mtime_ns}"
+        regular += S_ISREG(status.st_mode)
+    remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
+    return None if remembered is None else (remembered, regular)
 
 
 def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: int | None,
@@ -169,7 +207,7 @@ def _handed_over(tasks: list[Task]) -> Iterator[Task]:
 
 def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config, files: list[Path],
              stamps: dict[str, str], progress: Callable[[str], None] | None,
-             report: ScanReport) -> tuple[list[Finding], list[FileError]]:
+             report: ScanReport, entries: "list[EntryPoint] | None" = None) -> tuple[list[Finding], list[FileError]]:
     by_rule: dict[str, list[Finding]] = {r.id: [] for r in rules}
     errors: list[FileError] = []
     facts = []
@@ -193,23 +231,26 @@ def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config,
     from advisor.rank import rank_findings
 
     outlines = {os.path.realpath(r.path): r.outline for r in results if r.outline is not None}
-    findings, rank_notices = rank_findings(findings, report.evidence, files, config.root, outlines)
+    findings, rank_notices = rank_findings(findings, report.evidence, files, config.root, outlines, entries)
     report.notices.extend(rank_notices)
     findings.sort(key=lambda f: (-f.score, f.path, f.span.line, f.span.column, f.rule))
     errors.sort(key=lambda e: (e.path, e.kind))
     return findings, errors
 
 
-def _ranking_needs_outlines(files: list[Path], config: Config) -> bool:
+def _entry_points(files: list[Path], config: Config) -> "list[EntryPoint]":
     """Static ranking asks which entry points reach each finding, and that
-    needs every file's outline: made by the workers, in parallel, only then."""
+    needs every file's outline: made by the workers, in parallel, only when
+    there is one. Found once (each file is read), then handed to ranking."""
     from advisor.graph import entry_points
 
-    return bool(entry_points(config.root, [p for p in files if p.suffix == ".py"]))
+    return entry_points(config.root, [p for p in files if p.suffix == ".py"])
 
 
 def _ignored_for_file(finding: Finding, config: Config) -> bool:
     """per-file-ignores globs are relative to the project root, wherever the scan runs."""
+    if not config.per_file_ignores:
+        return False  # (no relpath per finding for nothing)
     try:
         relative = Path(os.path.relpath(os.path.abspath(finding.path), config.root)).as_posix()
     except ValueError:

@@ -1,277 +1,23 @@
-"""Static structure of the project for ranking: where each function starts
-and ends, where its loops are, and which functions the entry points reach.
+"""Which functions the project's entry points reach: the call graph over the
+files' outlines (``advisor.outline``), built in the main process for ranking.
 
-Built with the stdlib ``ast`` (a fraction of libcst's parse time) in the main
-process, so ranking works the same for cached and fresh results. networkx
-and radon are imported only when a call graph or a complexity is needed.
+Reachability is a plain walk over dicts; networkx is imported only by
+``build_call_graph`` (tests and tools that want the graph itself).
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from advisor.source import SourceError, module_name, read_source
+from advisor.outline import MODULE_CODE, FileIndex, FunctionInfo, index_file, index_text
+from advisor.source import module_name
 
 if TYPE_CHECKING:
     import networkx as nx
-
-#: Node name of a module's own top-level code.
-MODULE_CODE = "<module>"
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionInfo:
-    """One ``def`` (or ``async def``) of the project."""
-
-    path: str
-    module: str
-    #: Dotted within the module: ``Client.fetch``, ``outer.inner``.
-    qualname: str
-    #: The first decorator's line: what ``co_firstlineno`` reports.
-    first_line: int
-    def_line: int
-    end_line: int
-
-    @property
-    def node(self) -> str:
-        return f"{self.module}:{self.qualname}"
-
-
-@dataclass
-class FileIndex:
-    """Functions and loops of one file, by line."""
-
-    path: str
-    module: str
-    functions: list[FunctionInfo] = field(default_factory=list)
-    #: (first body line, last line, qualname of the function that owns the loop or "").
-    loops: list[tuple[int, int, str]] = field(default_factory=list)
-    #: Calls and references: caller qualname (or MODULE_CODE) -> names it mentions.
-    mentions: dict[str, set[str]] = field(default_factory=dict)
-    #: Local alias -> project-wide dotted name, from the file's imports.
-    aliases: dict[str, str] = field(default_factory=dict)
-    #: The text, kept only when indexed in this process; an outline from the
-    #: result cache reads the file again on the rare call that needs it.
-    source: str = ""
-    _comprehensions: list[tuple[int, int, str]] | None = field(default=None, repr=False)
-    #: def line -> radon complexity, computed on first use.
-    _complexities: dict[int, int] | None = field(default=None, repr=False)
-
-    def enclosing(self, line: int) -> FunctionInfo | None:
-        """The innermost function whose lines (decorators included) hold ``line``."""
-        best = None
-        for fn in self.functions:
-            if fn.first_line <= line <= fn.end_line and (best is None or fn.first_line >= best.first_line):
-                best = fn
-        return best
-
-    def loop_depth(self, line: int, owner: str) -> int:
-        """How many loops (statements and comprehensions) of the same function run the code at ``line``."""
-        if self._comprehensions is None:
-            self._comprehensions = self._find_comprehensions()
-        return sum(1 for start, end, loop_owner in (*self.loops, *self._comprehensions)
-                   if loop_owner == owner and start <= line <= end)
-
-    def _find_comprehensions(self) -> list[tuple[int, int, str]]:
-        """Walked only for files with findings: expressions are many."""
-        found = []
-        kinds = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-        for node in ast.walk(ast.parse(self.text())):
-            if isinstance(node, kinds):
-                fn = self.enclosing(node.lineno)
-                found.append((node.lineno, node.end_lineno or node.lineno, fn.qualname if fn else ""))
-        return found
-
-    def text(self) -> str:
-        if not self.source:
-            try:
-                self.source = read_source(Path(self.path)).text
-            except SourceError:
-                return ""
-        return self.source
-
-    def outline(self) -> "FileIndex":
-        """A copy without the text, for the result cache."""
-        return FileIndex(self.path, self.module, self.functions, self.loops, self.mentions, self.aliases)
-
-    def relabelled(self, path: str) -> "FileIndex":
-        """The same outline for a file shown under another path (a scan from elsewhere)."""
-        if path == self.path:
-            return self
-        functions = [FunctionInfo(path, f.module, f.qualname, f.first_line, f.def_line, f.end_line) for f in self.functions]
-        return FileIndex(path, self.module, functions, self.loops, self.mentions, self.aliases, self.source)
-
-    def function(self, qualname: str) -> FunctionInfo | None:
-        return next((fn for fn in self.functions if fn.qualname == qualname), None)
-
-    def complexity(self, fn: FunctionInfo) -> int | None:
-        """Radon's cyclomatic complexity of ``fn`` (None if radon cannot tell)."""
-        if self._complexities is None:
-            self._complexities = _radon_complexities(self.text())
-        return self._complexities.get(fn.def_line)
-
-
-def _radon_complexities(source: str) -> dict[int, int]:
-    """def line -> cyclomatic complexity of every function and method."""
-    try:
-        from radon.complexity import cc_visit
-
-        blocks = cc_visit(source)
-    except (ImportError, SyntaxError, ValueError, RecursionError):
-        return {}
-    found = {}
-    todo = list(blocks)
-    while todo:
-        block = todo.pop()
-        todo.extend(getattr(block, "methods", None) or [])
-        todo.extend(getattr(block, "closures", None) or [])
-        if not hasattr(block, "methods"):  # a function, not a class
-            found[int(block.lineno)] = int(block.complexity)
-    return found
-
-
-def index_file(path: Path, display: str | None = None) -> FileIndex | None:
-    """Index one file; None when it cannot be read or parsed."""
-    try:
-        source = read_source(path).text
-    except SourceError:
-        return None
-    return index_text(source, display or str(path), module_name(path))
-
-
-def index_text(source: str, display: str, module: str, tree: ast.Module | None = None) -> FileIndex | None:
-    """Index decoded source (None if Python cannot parse it); ``tree``: its
-    ``ast`` tree when the caller already parsed it."""
-    if tree is None:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-    index = FileIndex(display, module, source=source)
-    try:
-        _index_statements(index, tree.body, "", "")
-        _index_mentions(index, tree)
-    except RecursionError:
-        return None
-    return index
-
-
-def _index_statements(index: FileIndex, body: list[ast.stmt], scope: str, owner: str) -> None:
-    """Functions, statement loops and imports: statements only, so
-    that indexing a whole project stays cheap (expressions are never walked)."""
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            qualname = f"{scope}.{node.name}" if scope else node.name
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            index.functions.append(FunctionInfo(index.path, index.module, qualname, first, node.lineno, node.end_lineno or node.lineno))
-            if owner:
-                index.mentions.setdefault(owner, set()).add(node.name)  # a nested def: assume it runs
-            _index_statements(index, node.body, qualname, qualname)
-            continue
-        if isinstance(node, ast.ClassDef):
-            _index_statements(index, node.body, f"{scope}.{node.name}" if scope else node.name, owner)
-            continue
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-            start = node.lineno if isinstance(node, ast.While) else node.body[0].lineno
-            index.loops.append((start, max(s.end_lineno or s.lineno for s in node.body), owner))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                head = alias.name.split(".")[0]
-                index.aliases[alias.asname or head] = alias.name if alias.asname else head
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(index.module, node.module or "", node.level, index.path.endswith("__init__.py"))
-            for alias in node.names:
-                index.aliases[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.excepthandler, ast.match_case)):
-                _index_statements(index, child.body, scope, owner)
-        for field_name in ("body", "orelse", "finalbody", "handlers"):
-            block = getattr(node, field_name, None)
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                _index_statements(index, block, scope, owner)
-
-
-def _index_mentions(index: FileIndex, tree: ast.Module) -> None:
-    """Names each function reads (globals and attributes), from its compiled code
-    objects: the compiler walks expressions in C, far faster than a visitor."""
-    try:
-        code = compile(tree, index.path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError):
-        return
-    starts = {(fn.first_line, fn.qualname.rsplit(".", 1)[-1]): fn.qualname for fn in index.functions}
-    todo = [code]
-    while todo:
-        current = todo.pop()
-        todo.extend(c for c in current.co_consts if hasattr(c, "co_names"))
-        owner = starts.get((current.co_firstlineno, current.co_name))
-        if owner is None and current is not code:
-            fn = index.enclosing(current.co_firstlineno)  # a comprehension, lambda or class body
-            owner = fn.qualname if fn else None
-        names = index.mentions.setdefault(owner or MODULE_CODE, set())
-        names.update(current.co_names if owner else _loaded_names(current))
-
-
-def _loaded_names(code: Any) -> set[str]:
-    """Names module or class-body code reads (globals, attributes, imports,
-    locals): its stores are the definitions themselves (every ``def`` stores
-    its name), which would reach everything. Decoded straight from the
-    bytecode: ``dis.get_instructions`` costs more than compiling the file."""
-    table = _name_ops()
-    names = code.co_names
-    raw = code.co_code
-    found: set[str] = set()
-    extended = 0
-    for offset in range(0, len(raw), 2):
-        op, arg = raw[offset], raw[offset + 1] | extended
-        if op == _EXTENDED_ARG:
-            extended = arg << 8
-            continue
-        extended = 0
-        entry = table.get(op)
-        if entry is None:
-            continue
-        if entry[0]:
-            found.add(names[arg >> entry[1]])
-        else:
-            found.add(code._varname_from_oparg(arg))  # what dis itself uses for locals and cells
-    return found
-
-
-_EXTENDED_ARG = 144
-_NAME_OPS: dict[int, tuple[bool, int]] = {}
-
-
-def _name_ops() -> dict[int, tuple[bool, int]]:
-    """opcode -> (indexes co_names?, bits to shift the argument) for this Python."""
-    if not _NAME_OPS:
-        import dis
-        import sys
-
-        global _EXTENDED_ARG
-        _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
-        shifts = {"LOAD_GLOBAL": 1, "LOAD_ATTR": 1 if sys.version_info >= (3, 12) else 0, "LOAD_SUPER_ATTR": 2}
-        for name, op in dis.opmap.items():
-            if name in ("LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "IMPORT_NAME", "IMPORT_FROM",
-                        "LOAD_FROM_DICT_OR_GLOBALS", "LOAD_SUPER_ATTR"):
-                _NAME_OPS[op] = (True, shifts.get(name, 0))
-            elif name in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF", "LOAD_CLOSURE",
-                          "LOAD_CLASSDEREF", "LOAD_FROM_DICT_OR_DEREF"):
-                _NAME_OPS[op] = (False, 0)
-    return _NAME_OPS
-
-
-def _absolute(module: str, target: str, level: int, is_package: bool) -> str:
-    if not level:
-        return target
-    parts = module.split(".") if module else []
-    keep = len(parts) - level + (1 if is_package else 0)
-    base = parts[:max(keep, 0)]
-    return ".".join([*base, target] if target else base)
 
 
 @dataclass
@@ -307,6 +53,12 @@ class ProjectGraph:
                 self._files[real] = index_file(Path(real), _display(Path(path))) if os.path.isfile(real) else None
         return self._files[real]
 
+    def release(self) -> None:
+        """Drop the parsed trees of the files asked about (their answers stay)."""
+        for index in self._files.values():
+            if index is not None:
+                index.release()
+
     def reached_by(self, node: str) -> str | None:
         """Label of an entry point that reaches ``node``; None if none does."""
         if self._reach is None:
@@ -314,71 +66,153 @@ class ProjectGraph:
         return self._reach.get(node)
 
     def _reachability(self) -> dict[str, str]:
+        """Node -> label of the first entry point (in order) that reaches it, in
+        one traversal: a node already labelled has all its callees labelled too
+        (by the same or an earlier entry point), so each node is visited once."""
         if not self.entry_points:
             return {}
         indexes = [i for i in (self.file(p) for p in self.paths) if i is not None]
-        graph = build_call_graph(indexes)
+        calls = CallGraph(indexes)
         reach: dict[str, str] = {}
-        import networkx as nx
-
         for entry in self.entry_points:
-            if entry.node not in graph:
+            if entry.node not in calls.nodes or entry.node in reach:
                 continue
-            for node in nx.descendants(graph, entry.node) | {entry.node}:
-                reach.setdefault(node, entry.label)
+            reach[entry.node] = entry.label
+            todo = [entry.node]
+            while todo:
+                for callee in calls.callees(todo.pop()):
+                    if callee not in reach:
+                        reach[callee] = entry.label
+                        todo.append(callee)
         return reach
 
 
 def build_call_graph(files: Iterable[FileIndex]) -> "nx.DiGraph":
-    """Caller -> callee edges between project functions and module code."""
+    """Caller -> callee edges between project functions and module code, as networkx."""
     import networkx as nx
 
-    files = list(files)
     graph = nx.DiGraph()
-    defined: dict[str, str] = {}  # "module.qualname" -> node
-    by_leaf: dict[str, list[str]] = {}
-    modules = {f.module for f in files if f.module}
-    for index in files:
-        graph.add_node(f"{index.module}:{MODULE_CODE}")
-        for fn in index.functions:
-            graph.add_node(fn.node)
-            defined[f"{index.module}.{fn.qualname}"] = fn.node
-            by_leaf.setdefault(fn.qualname.rsplit(".", 1)[-1], []).append(fn.node)
-    for index in files:
-        for caller, names in index.mentions.items():
-            source = f"{index.module}:{caller}"
-            for name in names:
-                for target in _resolve(name, index, caller, names, defined, by_leaf, modules):
-                    if target != source:
-                        graph.add_edge(source, target)
+    edges = call_edges(files)
+    graph.add_nodes_from(edges)
+    graph.add_edges_from((caller, callee) for caller, callees in edges.items() for callee in callees)
     return graph
 
 
-def _resolve(name: str, index: FileIndex, caller: str, names: set[str], defined: dict[str, str],
-             by_leaf: dict[str, list[str]], modules: set[str]) -> list[str]:
-    """Project nodes a name read by ``caller`` may stand for (generous: reachability only)."""
-    found: list[str] = []
-    if name in modules:  # `import pkg.mod` runs the module
-        found.append(f"{name}:{MODULE_CODE}")
-    target = index.aliases.get(name)
-    if target:
-        found += _lookup(target, defined, modules)
-        parent = target.rpartition(".")[0]
-        if parent in modules:  # `from pkg.mod import f` runs pkg.mod too
-            found.append(f"{parent}:{MODULE_CODE}")
-        if target in modules:  # `mod.func()`: the names read next to the module's
-            found += [n for other in names for n in _lookup(f"{target}.{other}", defined, set())]
-    scopes = [f"{index.module}.{name}"]
-    parts = caller.split(".") if caller != MODULE_CODE else []
-    scopes += [f"{index.module}.{'.'.join(parts[:i])}.{name}" for i in range(len(parts), 0, -1)]  # self.x, nested defs
-    for dotted in scopes:
-        found += _lookup(dotted, defined, set())
-    if not found and len(by_leaf.get(name, ())) == 1:
-        found = list(by_leaf[name])  # `obj.method()`: a method name defined once in the project
-    return found
+def call_edges(files: Iterable[FileIndex]) -> dict[str, set[str]]:
+    """Every node (function or module code) -> the nodes it may call."""
+    calls = CallGraph(files)
+    return {node: calls.callees(node) for node in calls.nodes}
 
 
-def _lookup(dotted: str, defined: dict[str, str], modules: set[str]) -> list[str]:
+class CallGraph:
+    """Caller -> callee edges as plain dicts, each node's callees resolved on
+    first ask: a traversal from the entry points resolves only the names read
+    by code they reach, and needs no graph library."""
+
+    def __init__(self, files: Iterable[FileIndex]) -> None:
+        files = list(files)
+        defined: dict[str, str] = {}  # "module.qualname" -> node
+        by_leaf: dict[str, list[str]] = {}
+        self.nodes: set[str] = set()
+        for index in files:
+            self.nodes.add(f"{index.module}:{MODULE_CODE}")
+            for fn in index.functions:
+                self.nodes.add(fn.node)
+                defined[f"{index.module}.{fn.qualname}"] = fn.node
+                by_leaf.setdefault(fn.qualname.rsplit(".", 1)[-1], []).append(fn.node)
+        self._project = _Names(defined, by_leaf, {f.module for f in files if f.module})
+        #: node -> (file, caller, names read) of the code behind it (more than one
+        #: when two scanned files share a module name).
+        self._readers: dict[str, list[tuple[FileIndex, str, set[str]]]] = {}
+        for index in files:
+            for caller, names in index.mentions.items():
+                source = f"{index.module}:{caller}"
+                self.nodes.add(source)
+                self._readers.setdefault(source, []).append((index, caller, names))
+        self._callees: dict[str, set[str]] = {}
+
+    def callees(self, node: str) -> set[str]:
+        found = self._callees.get(node)
+        if found is None:
+            found = self._callees[node] = set()
+            for index, caller, names in self._readers.get(node, ()):
+                resolver = _Resolver(self._project, index, caller, names)
+                for name in names:
+                    found.update(resolver.resolve(name))
+            found.discard(node)
+        return found
+
+
+class _Names:
+    """What the project defines, by scope: ``"pkg.mod.Class."`` -> leaf name ->
+    node (the function itself, else the class's ``__init__``), so resolving a
+    name is a dict look-up per enclosing scope instead of building strings."""
+
+    def __init__(self, defined: dict[str, str], by_leaf: dict[str, list[str]], modules: set[str]) -> None:
+        self.defined, self.by_leaf, self.modules = defined, by_leaf, modules
+        self.members: dict[str, dict[str, str]] = {}
+        for dotted, node in defined.items():
+            owner, _, leaf = dotted.rpartition(".")
+            if leaf == "__init__":  # calling a class runs its __init__
+                scope, _, name = owner.rpartition(".")
+                self.members.setdefault(scope + ".", {})[name] = node
+        for dotted, node in defined.items():  # a function of that name wins over a class
+            scope, _, leaf = dotted.rpartition(".")
+            self.members.setdefault(scope + ".", {})[leaf] = node
+
+
+class _Resolver:
+    """Project nodes a name read by one caller may stand for (generous:
+    reachability only). Per caller, so its scopes are spelled out once."""
+
+    def __init__(self, project: _Names, index: FileIndex, caller: str, names: set[str]) -> None:
+        self.project, self.index, self.names = project, index, names
+        parts = caller.split(".") if caller != MODULE_CODE else []
+        # self.x, nested defs: the module, then each enclosing scope, innermost first.
+        self.scopes = [f"{index.module}."] + [f"{index.module}.{'.'.join(parts[:i])}." for i in range(len(parts), 0, -1)]
+        self.scope_members = [m for m in (project.members.get(scope) for scope in self.scopes) if m]
+        self._beside: dict[str, list[str]] = {}
+
+    def resolve(self, name: str) -> list[str]:
+        found: list[str] = []
+        defined, modules = self.project.defined, self.project.modules
+        if name in modules:  # `import pkg.mod` runs the module
+            found.append(f"{name}:{MODULE_CODE}")
+        target = self.index.aliases.get(name)
+        if target:
+            found += _lookup(target, defined, modules)
+            parent = target.rpartition(".")[0]
+            if parent in modules:  # `from pkg.mod import f` runs pkg.mod too
+                found.append(f"{parent}:{MODULE_CODE}")
+            if target in modules:  # `mod.func()`: the names read next to the module's
+                found += self._names_beside(target)
+        if "." in name:  # `import a.b` reads "a.b": not a leaf, look it up in full
+            for scope in self.scopes:
+                found += _lookup(scope + name, defined, _NO_MODULES)
+        else:
+            for members in self.scope_members:
+                node = members.get(name)
+                if node:
+                    found.append(node)
+        by_leaf = self.project.by_leaf.get(name, ())
+        if not found and len(by_leaf) == 1:
+            found = list(by_leaf)  # `obj.method()`: a method name defined once in the project
+        return found
+
+    def _names_beside(self, target: str) -> list[str]:
+        if target not in self._beside:
+            members = self.project.members.get(target + ".", {})
+            self._beside[target] = [
+                n for other in self.names
+                for n in (_lookup(f"{target}.{other}", self.project.defined, _NO_MODULES) if "." in other
+                          else [members[other]] if other in members else [])]
+        return self._beside[target]
+
+
+_NO_MODULES: frozenset[str] = frozenset()
+
+
+def _lookup(dotted: str, defined: dict[str, str], modules: "set[str] | frozenset[str]") -> list[str]:
     if dotted in defined:
         return [defined[dotted]]
     init = defined.get(f"{dotted}.__init__")
@@ -435,11 +269,13 @@ def _console_scripts(root: Path | None) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in scripts.items()]
 
 
-def build_project_graph(paths: Iterable[Path], root: Path | None,
-                        outlines: dict[str, FileIndex] | None = None) -> ProjectGraph:
-    """A lazy graph of the scanned files and the project's entry points."""
+def build_project_graph(paths: Iterable[Path], root: Path | None, outlines: dict[str, FileIndex] | None = None,
+                        entries: list[EntryPoint] | None = None) -> ProjectGraph:
+    """A lazy graph of the scanned files and the project's entry points
+    (``entries``: ``entry_points(root, paths)`` when the caller already has it,
+    which spares reading every file again)."""
     python_files = [p for p in paths if p.suffix == ".py"]
-    return ProjectGraph(python_files, entry_points(root, python_files), outlines)
+    return ProjectGraph(python_files, entry_points(root, python_files) if entries is None else entries, outlines)
 
 
 def _display(path: Path) -> str:
@@ -449,4 +285,4 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["EntryPoint", "FileIndex", "FunctionInfo", "ProjectGraph", "build_call_graph", "build_project_graph", "index_file", "index_text"]
+__all__ = ["EntryPoint", "ProjectGraph", "CallGraph", "build_call_graph", "build_project_graph", "call_edges", "entry_points"]

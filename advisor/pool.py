@@ -29,7 +29,7 @@ class Task:
     display: str
     module: str
     data: bytes
-    #: Also outline the file for static ranking (see advisor.graph.FileIndex).
+    #: Also outline the file for static ranking (see advisor.outline.FileIndex).
     outline: bool = False
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -46,6 +46,8 @@ class Project:
         self.files = modules
         self.source_roots = source_roots
         self.progress = progress
+        #: (module, names) of an eager import -> the project modules it runs.
+        self._modules_of: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     # -- names other code takes from a module -------------------------------------
 
@@ -94,21 +96,29 @@ class Project:
         """
         seen: set[str] = set()
         found: set[tuple[str, str]] = set()
+        steps = self._eager_steps
         stack = [module, *_parents(module)]
         while stack:
             current = stack.pop()
-            if current in seen or current not in self.modules:
+            if current in seen or current not in steps:
                 continue
             seen.add(current)
-            for target in self.modules[current].eager:
-                if current == module and target["statement"] in skip:
+            for statement, project_parts, request in steps[current]:
+                if current == module and statement in skip:
                     continue
-                project_parts = self._project_modules_of(target)
                 if project_parts:
                     stack.extend(project_parts)
                 else:
-                    found.add((target["statement"], target["module"].split(".")[0]))
+                    found.add(request)
         return found
+
+    @cached_property
+    def _eager_steps(self) -> dict[str, list[tuple[str, list[str], tuple[str, str]]]]:
+        """Project module -> (statement, project modules it runs, (statement,
+        top-level)) per eager import: worked out once, walked per finding."""
+        return {name: [(target["statement"], self._project_modules_of(target),
+                        (target["statement"], target["module"].split(".")[0])) for target in facts.eager]
+                for name, facts in self.modules.items()}
 
     def shared_statements(self, module: str) -> set[tuple[str, str]]:
         """External statements some *other* project module runs at import time.
@@ -180,9 +190,15 @@ class Project:
         return {m for m in named if m in self.modules}
 
     def _project_modules_of(self, target: dict[str, Any]) -> list[str]:
+        """The project modules an eager import runs (memoized: asked per statement, many times)."""
         module = target["module"]
-        candidates = [module, *_parents(module)] + [f"{module}.{n}" for n in target.get("names", ())]
-        return [c for c in candidates if c in self.modules]
+        names = target.get("names", ())
+        key = (module, tuple(names))
+        found = self._modules_of.get(key)
+        if found is None:
+            candidates = [module, *_parents(module)] + [f"{module}.{n}" for n in names]
+            found = self._modules_of[key] = [c for c in candidates if c in self.modules]
+        return found
 
     def project_stamp(self, top_level: str) -> str:
         """Changes whenever a file of the project package ``top_level`` changes."""
@@ -199,9 +215,15 @@ class Project:
         return ImportCosts(self)
 
 
-def _parents(module: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _parent_names(module: str) -> tuple[str, ...]:
     parts = module.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
+    return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
+
+
+def _parents(module: str) -> list[str]:
+    """``a.b.c`` -> ``["a", "a.b"]`` (a pure function of the name, so cached across scans)."""
+    return list(_parent_names(module))
 
 
 def facts_from_result(path: str, facts: dict[str, Any], stamp: str) -> ModuleFacts | None:

@@ -18,7 +18,8 @@ from advisor.findings import Finding, Impact
 
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence, FrameRef, Profile
-    from advisor.graph import FileIndex, FunctionInfo, ProjectGraph
+    from advisor.graph import EntryPoint, ProjectGraph
+    from advisor.outline import FileIndex, FunctionInfo
 
 #: Confidence in a saving estimated from sampled time / from static signals.
 PROFILE_CONFIDENCE = 0.8
@@ -54,9 +55,11 @@ class Site:
 
 
 def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: Iterable[Path],
-                  root: Path | None, outlines: "dict[str, FileIndex] | None" = None) -> tuple[list[Finding], list[str]]:
+                  root: Path | None, outlines: "dict[str, FileIndex] | None" = None,
+                  entries: "list[EntryPoint] | None" = None) -> tuple[list[Finding], list[str]]:
     """Score every run-time finding; return them with notices on how.
-    ``outlines`` (real path -> FileIndex) spare re-parsing files the workers indexed."""
+    ``outlines`` (real path -> FileIndex) spare re-parsing files the workers indexed;
+    ``entries``, the entry points of ``files`` when the caller already found them."""
     runtime = [f for f in findings if f.impact.kind == "runtime"]
     sampled = evidence is not None and evidence.has_samples
     if not findings:
@@ -65,6 +68,9 @@ def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: I
         assert evidence is not None
         heat = heat_of(evidence)
         ranked = [_rank_sampled(f, heat) for f in findings]
+        for index in heat._files.values():
+            if index is not None:
+                index.release()
         hot = sum(1 for f in ranked if f.impact.kind == "runtime" and f.reason.startswith("hot"))
         count = len(evidence.profiles)
         note = (f"ranked by {count} profile{'s' if count != 1 else ''} ({evidence.total_s:.2f} s sampled): "
@@ -78,8 +84,9 @@ def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: I
         return findings, []
     from advisor.graph import build_project_graph
 
-    graph = build_project_graph(files, root, outlines)
+    graph = build_project_graph(files, root, outlines, entries)
     ranked = [_rank_static(f, graph) if f.impact.kind == "runtime" else f for f in findings]
+    graph.release()
     return ranked, ["no profile: run-time findings ranked by static signals (reachability from entry points, "
                     "loop depth, complexity); record one with `advisor profile -- CMD`"]
 
@@ -167,7 +174,7 @@ class Heat:
     def file(self, path: str) -> "FileIndex | None":
         real = os.path.realpath(path)
         if real not in self._files:
-            from advisor.graph import index_file
+            from advisor.outline import index_file
 
             self._files[real] = index_file(Path(real), real) if os.path.isfile(real) and real.endswith(".py") else None
         return self._files[real]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.graph import _loaded_names, build_project_graph, index_file
+from advisor.graph import build_project_graph
+from advisor.outline import _loaded_names, index_file
 
 REPO = Path(__file__).resolve().parent.parent
 

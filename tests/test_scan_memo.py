@@ -99,3 +99,42 @@ def test_a_changed_profile_misses_the_memo(project: Path, monkeypatch: pytest.Mo
     profile.write_text('{"changed": true}')
     _scan(project, evidence=Evidence(sources=[str(profile)]))
     assert calls == [1]
+
+
+def test_a_memo_hit_does_not_even_load_the_result_cache(project: Path, monkeypatch: pytest.MonkeyPatch):
+    first = _scan(project)
+    import advisor.cache
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the result cache was loaded on a memo hit")
+
+    monkeypatch.setattr(advisor.cache.ResultCache, "__init__", refuse)
+    second = _scan(project)
+    assert second.findings == first.findings and second.errors == first.errors
+    assert second.files == first.files == 2 and second.cached == 2
+
+
+def test_memo_false_always_runs_refine_and_ranking(project: Path, monkeypatch: pytest.MonkeyPatch):
+    """``advisor fix`` observes lazy-imports' refine to explain what it left alone:
+    a remembered answer would skip it and leave those explanations empty."""
+    _scan(project)
+    calls = _collects(monkeypatch)
+    _scan(project)
+    assert calls == []
+    report = _scan(project, memo=False)
+    assert calls == [1] and report.cached == 2
+
+
+def test_a_second_fix_still_explains_what_it_left_alone(project: Path):
+    """``advisor fix --diff`` then ``advisor fix``: the second run's scan is
+    unchanged, and a remembered answer used to leave its "left alone" list empty."""
+    from advisor.fix.runner import FixRequest, run_fix
+
+    (project / "demo" / "__init__.py").write_text("")
+    (project / "demo" / "a.py").write_text("import asyncio\n\n\ndef g(c):\n    return asyncio.run(c)\n")
+    (project / "demo" / "c.py").write_text("from demo.a import asyncio\n\nX = asyncio.sleep\n")
+    reasons = []
+    for _ in range(2):
+        report = run_fix(FixRequest(paths=[project / "demo"], write=False), load_config(project))
+        reasons.append([(item.path, item.reason) for item in report.left_alone])
+    assert reasons[0] == reasons[1] == [("demo/a.py", "`asyncio` is imported from this module by demo/c.py")]

@@ -190,7 +190,8 @@ def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixR
     # here, and the summary would call them "left alone".
     observed["raw"] = []
     with _observing_refine(rule_class, observed):
-        result = scan(scan_paths, config, jobs=request.jobs, use_cache=request.use_cache, progress=progress)
+        # memo=False: a remembered answer would skip the refine this fix observes (its "left alone" reasons)
+        result = scan(scan_paths, config, jobs=request.jobs, use_cache=request.use_cache, progress=progress, memo=False)
     inside = [e for e in result.errors if _inside(real_path(Path(e.path)), roots)]  # a symlink loop has no real path
     report.errors.extend(e for e in inside if e not in report.errors)
     report.notices.extend(n for n in result.notices if n not in report.notices)
