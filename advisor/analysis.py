@@ -190,15 +190,25 @@ def run_walk(tree: "cst.Module", rules: list[Rule], errors: list[FileError], pat
             fail(rule, f"rule {rule.id} crashed{via}: {type(exc).__name__}: {exc}", detail)
 
     walk = BatchedWalk([*recorders, *rules], on_failure)
-    walk.walk(tree)
-    for rule in rules:
-        finish = getattr(rule, "finish", None)
-        if finish is None or rule in failed:
-            continue
-        try:
-            finish()
-        except Exception as exc:  # RecursionError included: the walk is over, the rule recursed
-            on_failure(rule, exc, short_traceback(exc))
+    try:
+        walk.walk(tree)
+        for rule in rules:
+            finish = getattr(rule, "finish", None)
+            if finish is None or rule in failed:
+                continue
+            try:
+                finish()
+            except Exception as exc:  # RecursionError included: the walk is over, the rule recursed
+                on_failure(rule, exc, short_traceback(exc))
+    finally:
+        # Break the reference cycles a file's analysis makes, so that reference
+        # counting frees its tree at once: left to the cyclic collector, every
+        # node of every file was traversed again (a tenth of a worker's time).
+        walk.release()
+        for recorder in recorders:
+            release = getattr(recorder, "release", None)
+            if release is not None:
+                release()
 
 
 def _make_recorders(rules: list[Rule]) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -40,29 +41,47 @@ class Excluder:
         self.path_patterns = [p.strip("/") for p in patterns if "/" in p.strip("/")]
         self.use_gitignore = use_gitignore
         self._specs: dict[Path, object] = {}
+        # One regular expression for all name patterns: fnmatch per pattern per
+        # path was most of discovery's time on a large tree.
+        self._names = re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(p.rstrip('/')))})"
+                                          for p in self.name_patterns) or "(?!)")
+        #: directory -> the (directory, .gitignore spec) pairs that apply to its entries.
+        self._gitignores: dict[Path, list[tuple[Path, object]]] = {}
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        name = path.name
-        if any(fnmatch.fnmatch(name, p.rstrip("/")) for p in self.name_patterns):
+        if self._names.match(os.path.normcase(path.name)):
             return True
-        try:
-            relative = path.resolve().relative_to(self.root).as_posix()
-        except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
-            relative = path.as_posix()
-        if any(fnmatch.fnmatch(relative, p) or relative.startswith(p + "/") for p in self.path_patterns):
-            return True
+        if self.path_patterns:
+            try:
+                relative = path.resolve().relative_to(self.root).as_posix()
+            except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
+                relative = path.as_posix()
+            if any(fnmatch.fnmatch(relative, p) or relative.startswith(p + "/") for p in self.path_patterns):
+                return True
         return self.use_gitignore and self._gitignored(path, is_dir)
 
     def _gitignored(self, path: Path, is_dir: bool) -> bool:
-        for directory in path.parents:
-            spec = self._spec(directory)
-            if spec is not None:
-                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):  # type: ignore[attr-defined]
-                    return True
-            if directory in (self.root, self.gitignore_top) or (directory / ".git").exists():
-                break
+        for directory, spec in self._applying(path.parent):
+            relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(relative):  # type: ignore[attr-defined]
+                return True
         return False
+
+    def _applying(self, parent: Path) -> list[tuple[Path, object]]:
+        """The .gitignore files of ``parent`` and the directories above it, up to
+        the project root, a repository's top (``.git``) or ``gitignore_top``:
+        looked up once per directory, not once per file."""
+        found = self._gitignores.get(parent)
+        if found is None:
+            found = []
+            for directory in (parent, *parent.parents):
+                spec = self._spec(directory)
+                if spec is not None:
+                    found.append((directory, spec))
+                if directory in (self.root, self.gitignore_top) or (directory / ".git").exists():
+                    break
+            self._gitignores[parent] = found
+        return found
 
     def _spec(self, directory: Path) -> object:
         if directory not in self._specs:

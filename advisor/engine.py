@@ -70,6 +70,14 @@ def scan(
 
     ``memo=False`` never answers from the whole-scan memo: the caller wants
     refine and ranking to run (``advisor fix`` observes them)."""
+    from advisor.source import DirectoryFacts
+
+    with DirectoryFacts():
+        return _scan(paths, config, jobs=jobs, use_cache=use_cache, progress=progress, evidence=evidence, memo=memo)
+
+
+def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: bool,
+          progress: Callable[[str], None] | None, evidence: "Evidence | None", memo: bool) -> ScanReport:
     from advisor.cache import ResultCache
     from advisor import scan_memo
     from advisor.discovery import discover

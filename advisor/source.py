@@ -10,6 +10,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any, Callable
 
 #: Files larger than this are reported, not parsed (a generated blob, not code).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -89,19 +90,30 @@ def module_name(path: Path) -> str:
     """Dotted module name, walking up through packages (dirs with __init__.py)."""
     path = real_path(path)
     parts = [] if path.stem == "__init__" else [path.stem]
-    parent = path.parent
-    while (parent / "__init__.py").is_file() and parent.name.isidentifier():
-        parts.append(parent.name)
-        if parent.parent == parent:
-            break
-        parent = parent.parent
+    parts.extend(_cached("package", path.parent, _package_names))
     name = ".".join(reversed(parts))
     return name if all(p.isidentifier() for p in parts) else ""
 
 
+def _package_names(directory: Path) -> tuple[str, ...]:
+    """The package names from ``directory`` up (innermost first)."""
+    names = []
+    parent = directory
+    while (parent / "__init__.py").is_file() and parent.name.isidentifier():
+        names.append(parent.name)
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    return tuple(names)
+
+
 def source_root(path: Path) -> Path:
     """The directory that must be on sys.path for ``module_name(path)`` to import."""
-    parent = real_path(path).parent
+    return _cached("root", real_path(path).parent, _source_root_of)
+
+
+def _source_root_of(directory: Path) -> Path:
+    parent = directory
     while (parent / "__init__.py").is_file() and parent.parent != parent:
         parent = parent.parent
     return parent
@@ -109,10 +121,51 @@ def source_root(path: Path) -> Path:
 
 def real_path(path: Path) -> Path:
     """The real path; for a symlink loop (which an errors entry reports), the link itself."""
+    if _SCAN_CACHE is not None and path.name not in ("", ".", ".."):
+        try:
+            if not path.is_symlink():  # then only its directory can hide a link: resolved once per directory
+                return _cached("real", path.parent, _resolve) / path.name
+        except OSError:
+            pass
+    return _resolve(path)
+
+
+def _resolve(path: Path) -> Path:
     try:
         return path.resolve()
     except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" before Python 3.13
         return path.absolute()
+
+
+#: Directory facts (real path, package, source root) during one scan, or None.
+_SCAN_CACHE: dict[tuple[str, Path], Any] | None = None
+
+
+def _cached(kind: str, directory: Path, compute: Callable[[Path], Any]) -> Any:
+    cache = _SCAN_CACHE
+    if cache is None:
+        return compute(directory)
+    key = (kind, directory)
+    if key not in cache:
+        cache[key] = compute(directory)
+    return cache[key]
+
+
+class DirectoryFacts:
+    """``with DirectoryFacts():`` looks each directory's real path, package and
+    source root up once. Only for the length of one scan, while the tree holds
+    still: on a 2,800-file tree these lookups were seconds of ``stat()`` and
+    ``realpath`` before the first file reached a worker."""
+
+    def __enter__(self) -> "DirectoryFacts":
+        global _SCAN_CACHE
+        self._outer = _SCAN_CACHE
+        _SCAN_CACHE = {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _SCAN_CACHE
+        _SCAN_CACHE = self._outer
 
 
 def is_test_path(path: PurePath) -> bool:

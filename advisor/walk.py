@@ -171,10 +171,21 @@ class BatchedWalk:
         self.drop(visitor)
         self._on_failure(visitor, exc, short_traceback(exc))
 
+    def release(self) -> None:
+        """Forget the visitors. The walk and its failure callback refer to each
+        other, and that cycle would keep every rule, and through them the whole
+        tree, alive until the cyclic collector traversed it all."""
+        self._visitors, self._hooks, self._plans, self._failed = [], {}, {}, []
+        self._on_failure = _ignore_failure
+
     def drop(self, visitor: Any) -> None:
         """Call none of ``visitor``'s hooks from now on (it failed, or what it reads did)."""
         if visitor not in self._failed:
             self._failed.append(visitor)
+
+
+def _ignore_failure(visitor: Any, exc: BaseException, detail: str) -> None:
+    """The failure callback of a released walk."""
 
 
 _HOOK_NAMES: dict[type, tuple[str, ...]] = {}

@@ -134,6 +134,15 @@ class ScopeRecorder:
         #: The module's scope, once the walk has left it.
         self.module: Scope | None = None
 
+    def release(self) -> None:
+        """After the rules' ``finish``: unlink the scopes (each points at its
+        parent and its children) so that the tree they hold is freed at once."""
+        if self.module is not None:
+            for scope in list(post_order(self.module)):
+                scope.parent = None
+                scope.children = []
+        self.module = self._scope = None
+
     # -- scopes ----------------------------------------------------------------
 
     def _push(self, node: Any, kind: str) -> Scope:

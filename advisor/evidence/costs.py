@@ -6,6 +6,7 @@ what a statement adds on top of what the module's startup path loads anyway.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 
@@ -113,11 +114,15 @@ class ImportCosts:
         return self.timer.closure(statement, version)
 
 
-def _module_and_parents(statement: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _module_and_parents(statement: str) -> frozenset[str]:
+    """The modules an import statement names, with their parents (a pure
+    function of the text: cached, as refine asks it for every eager statement
+    of the startup path once per finding)."""
     parts = statement.split()
     module = parts[1]
     pieces = module.split(".")
     found = {".".join(pieces[:i]) for i in range(1, len(pieces) + 1)}
     if parts[0] == "from" and len(parts) > 3:
         found.update(f"{module}.{n.strip(',')}" for n in parts[3:])
-    return found
+    return frozenset(found)
