@@ -212,3 +212,34 @@ def test_the_result_cache_is_pickled_straight_and_atomically(tmp_path: Path, mon
     cache.save()
     assert cache.file.stat().st_mode & 0o777 == 0o600
     assert ResultCache(tmp_path / "cache", "key").entries[str(source)].digest == cache.entries[str(source)].digest
+
+
+def test_directory_facts_are_remembered_only_for_the_length_of_a_scan(tmp_path: Path) -> None:
+    from advisor.source import DirectoryFacts, module_name, real_path, source_root
+
+    (tmp_path / "pkg").mkdir()
+    module = tmp_path / "pkg" / "mod.py"
+    module.write_text("x = 1\n")
+    linked = tmp_path / "link"
+    linked.symlink_to(tmp_path / "pkg", target_is_directory=True)
+    with DirectoryFacts():
+        assert module_name(module) == "mod"
+        assert real_path(linked / "mod.py") == module.resolve()  # a link in a directory above is still resolved
+        (tmp_path / "pkg" / "__init__.py").write_text("")
+        assert module_name(module) == "mod"  # remembered: the tree holds still during a scan
+    assert module_name(module) == "pkg.mod" and source_root(module) == tmp_path.resolve()
+    with DirectoryFacts():
+        assert module_name(linked / "mod.py") == "pkg.mod"
+
+
+def test_excluder_name_patterns_match_like_fnmatch(tmp_path: Path) -> None:
+    import fnmatch
+
+    from advisor.config import DEFAULT_EXCLUDES
+    from advisor.discovery import Excluder
+
+    excluder = Excluder(tmp_path, ("generated_*", "legacy/"), use_gitignore=False)
+    patterns = [*DEFAULT_EXCLUDES, "generated_*", "legacy"]
+    for name in ("build", "dist2", "x.egg-info", "generated_pb2.py", "legacy", "src", ".venv", "venvs", "node_modules"):
+        expected = any(fnmatch.fnmatch(name, p) for p in patterns)
+        assert excluder.excluded(tmp_path / name, True) is expected, name
