@@ -49,9 +49,9 @@ def analyse_text(
     The cyclic garbage collector is paused for the file: a parse allocates
     hundreds of thousands of nodes, each allocation burst triggered full
     collections that walked every live object, and reference counting frees
-    the tree anyway. That was about a tenth of the analysis time. The few
-    cycles the rules make (scopes that point at their parents) are collected
-    once the collector is back on, so memory stays bounded by one file.
+    the tree anyway. ``run_walk`` breaks the cycles a file's analysis makes
+    (see ``BatchedWalk.release``), and what is left is collected once the
+    collector is back on, so memory stays bounded by one file.
     """
     was_enabled = gc.isenabled()
     gc.disable()

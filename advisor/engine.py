@@ -114,7 +114,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
         except OSError as exc:
             results.append(FileResult(display, errors=(FileError(display, "read", f"cannot stat: {exc.strerror or exc}"),)))
             continue
-        stamps[display] = f"{stat.st_size}-{stat.st_mtime_ns}"
+        stamps[display] = _stamp(stat)
         hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns)
         if hit is None and path.is_file():
             data = _read_bytes(path)
@@ -173,10 +173,16 @@ def _memo_answer(files: list[Path], cache_key: str, config: Config,
             return None
         display = display_path(path)
         displays.append(display)
-        stamps[display] = f"{status.st_size}-{status.st_mtime_ns}"
+        stamps[display] = _stamp(status)
         regular += S_ISREG(status.st_mode)
     remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
     return None if remembered is None else (remembered, regular)
+
+
+def _stamp(status: os.stat_result) -> str:
+    """A file's size and mtime as the whole-scan memo keys them: one format for
+    the memo check before the scan and the memo stored after it."""
+    return f"{status.st_size}-{status.st_mtime_ns}"
 
 
 def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: int | None,
