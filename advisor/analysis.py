@@ -8,11 +8,12 @@ data. Never raises for bad input: problems become FileError entries.
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.findings import FileError, FileResult, Finding, FixInfo, Impact, Span
-from advisor.rule import METADATA_PROVIDERS, PER_FILE_CACHES, FileContext, Rule, build_options
+from advisor.rule import METADATA_PROVIDERS, PER_FILE_CACHES, FileContext, Rule, WithoutTree, build_options
 from advisor.source import SourceError, decode_source, is_test_path, read_source, source_lines
 
 if TYPE_CHECKING:
@@ -65,33 +66,94 @@ def analyse_text(
 def _analyse_text(
     text: str, display_path: str, module: str, rules: list[type[Rule]], config: "Config", outline: bool
 ) -> FileResult:
-    import libcst as cst
-
     python_tree, rejected = _python_parse(text)
     if rejected and not _targets_newer_python(config):
         # CPython rejects what libcst may accept (``except X, e:``, 300 nested brackets
         # that would crash libcst's native parser): the interpreter decides.
         return FileResult(display_path, errors=(FileError(display_path, "parse", rejected),))
-    try:
-        tree = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        return FileResult(display_path, errors=(FileError(display_path, "parse", _syntax_message(rejected, exc)),))
-    except RecursionError:
-        return FileResult(display_path, errors=(FileError(display_path, "parse", "too deeply nested to parse"),))
-    except Exception as exc:  # libcst's own failures on odd input
-        return FileResult(display_path, errors=(FileError(display_path, "parse", f"cannot parse: {exc}"),))
     lines = tuple(source_lines(text))
     context = FileContext(display_path, module, config, lines, is_test_path(Path(display_path)))
-    result = _run_rules(tree, context, rules, text, python_tree)
+    chosen = [(rule, build_options(rule, config.rule_options.get(rule.id, {}))) for rule in rules]
+    walked, unwalked = _first_pass(chosen, python_tree, context, text)
+    if walked:
+        result = _parse_and_run(text, context, walked, python_tree, rejected)
+    else:
+        result = FileResult(display_path)  # no rule needs libcst here: it never parses the file
+    if unwalked:
+        result = _add_unwalked(result, unwalked, context, text)
     if outline and python_tree is not None:
-        from dataclasses import replace
-
         from advisor.outline import index_text
 
         index = index_text(text, display_path, module, python_tree)
         if index is not None:
-            result = replace(result, outline=index.outline())
+            result = _replace(result, outline=index.outline())
     return result
+
+
+#: Off only to measure what the first pass saves and to prove it changes no
+#: finding (``ADVISOR_FIRST_PASS=0``, benchmarks/first_pass.py).
+FIRST_PASS = os.environ.get("ADVISOR_FIRST_PASS", "1") != "0"
+
+
+def _first_pass(chosen: list[tuple[type[Rule], Any]], python_tree: Any, context: FileContext,
+                text: str = "") -> tuple[list[tuple[type[Rule], Any]], list[tuple[type[Rule], WithoutTree]]]:
+    """(the rules to walk this file with, what each of the others gives without a walk).
+
+    Without an ``ast`` tree (code for a newer Python) every rule walks."""
+    if python_tree is None or not FIRST_PASS:
+        return chosen, []
+    from advisor.first_pass import FirstPass
+
+    first_pass = FirstPass.of(python_tree, text)
+    walked, unwalked = [], []
+    for rule, options in chosen:
+        try:
+            skip = not rule.may_report(first_pass, context, options)
+            found = rule.without_tree(first_pass, context, options) if skip else None
+        except Exception:  # a faulty first-pass check: walk the file, where failures are reported
+            skip, found = False, None
+        if found is None:
+            walked.append((rule, options))
+        elif found.facts or found.reports:
+            unwalked.append((rule, found))
+    return walked, unwalked
+
+
+def _add_unwalked(result: FileResult, unwalked: list[tuple[type[Rule], WithoutTree]], context: FileContext,
+                  text: str) -> FileResult:
+    """Merge the facts and the ``ast``-made reports of the rules that were not walked."""
+    facts = {**result.facts, **{rule.id: found.facts for rule, found in unwalked if found.facts}}
+    reports = [(rule, report) for rule, found in unwalked for report in found.reports]
+    findings = list(result.findings)
+    if reports:
+        from advisor.suppress import parse_suppressions
+
+        suppressions = parse_suppressions(text)
+        findings += [_finding(rule, report, report.span, context) for rule, report in reports
+                     if not suppressions.silences(rule.id, report.span.line, report.span.end_line)]
+    return _replace(result, facts=facts, findings=tuple(findings))
+
+
+def _parse_and_run(text: str, context: FileContext, walked: list[tuple[type[Rule], Any]], python_tree: Any,
+                   rejected: str) -> FileResult:
+    import libcst as cst
+
+    path = context.path
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return FileResult(path, errors=(FileError(path, "parse", _syntax_message(rejected, exc)),))
+    except RecursionError:
+        return FileResult(path, errors=(FileError(path, "parse", "too deeply nested to parse"),))
+    except Exception as exc:  # libcst's own failures on odd input
+        return FileResult(path, errors=(FileError(path, "parse", f"cannot parse: {exc}"),))
+    return _run_rules(tree, context, walked, text, python_tree)
+
+
+def _replace(result: FileResult, **changes: Any) -> FileResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
 
 
 def _python_parse(text: str) -> tuple[Any, str]:
@@ -128,13 +190,10 @@ def _syntax_message(rejected: str, exc: Exception) -> str:
     return f"libcst cannot parse this file (Python accepts it): {first_line}"
 
 
-def _run_rules(tree: "cst.Module", context: FileContext, rule_classes: list[type[Rule]], text: str,
+def _run_rules(tree: "cst.Module", context: FileContext, walked: list[tuple[type[Rule], Any]], text: str,
                python_tree: Any = None) -> FileResult:
     errors: list[FileError] = []
-    rules = []
-    for rule_class in rule_classes:
-        options = build_options(rule_class, context.config.rule_options.get(rule_class.id, {}))
-        rules.append(rule_class(context, options))
+    rules = [rule_class(context, options) for rule_class, options in walked]
     try:
         run_walk(tree, rules, errors, context.path)
     except RecursionError:  # the tree is too deep for the walk: rules that hit the same depth first are not to blame
@@ -240,7 +299,7 @@ def _attach_metadata(tree: "cst.Module", rules: list[Rule]) -> None:
         rule._metadata = lookup
 
 
-def _finding(rule: Rule, report: Any, span: Span, context: FileContext) -> Finding:
+def _finding(rule: "Rule | type[Rule]", report: Any, span: Span, context: FileContext) -> Finding:
     safety = report.fix or rule.fix
     line_text = context.lines[span.line - 1] if 0 < span.line <= len(context.lines) else ""
     return Finding(

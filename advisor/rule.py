@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
 
 from advisor.errors import ConfigError, RuleDefinitionError
-from advisor.findings import Finding, FixSafety, Impact, ImpactKind
+from advisor.findings import Finding, FixSafety, Impact, ImpactKind, Span
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from advisor.config import Config
+    from advisor.first_pass import FirstPass
     from advisor.project import Project
 
 #: Docstring sections every rule documents (Ruff's rule-doc shape).
@@ -99,6 +100,25 @@ class PendingReport:
     data: dict[str, Any]
 
 
+@dataclass
+class TreeFreeReport:
+    """A report made from the ``ast`` tree, without a libcst walk: it carries its span."""
+
+    span: Span
+    message: str
+    data: dict[str, Any]
+    impact: Impact | None = None
+    fix: FixSafety | None = None
+
+
+@dataclass
+class WithoutTree:
+    """What a rule that was not walked contributes for a file (see ``Rule.without_tree``)."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    reports: list[TreeFreeReport] = field(default_factory=list)
+
+
 class Rule:
     """Base class of every rule. See docs/writing-rules.md."""
 
@@ -154,6 +174,23 @@ class Rule:
         if name not in self.needs:
             raise RuleDefinitionError(f"rule {self.id} asked for {name!r} metadata without declaring it in `needs`")
         return self._metadata(name, node, default)
+
+    # -- the cheap first pass (worker) ---------------------------------------
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: Any) -> bool:
+        """False only when this rule cannot report anything in the file, judged
+        from CPython ``ast`` facts (advisor/first_pass.py). When no enabled rule
+        may report, the file is never parsed with libcst. Must over-approximate:
+        the default (True) always walks the file."""
+        return True
+
+    @classmethod
+    def without_tree(cls, first_pass: "FirstPass", context: FileContext, options: Any) -> WithoutTree:
+        """For a file this rule is not walked on (``may_report`` was False):
+        the project facts the walk would have recorded, and any report the
+        rule makes from the ``ast`` tree alone (``first_pass.tree``)."""
+        return WithoutTree()
 
     # -- project-wide step (main process) -----------------------------------
 

@@ -245,3 +245,23 @@ def parse_extra(entries: tuple[str, ...] | list[str]) -> tuple[dict[str, RoundTr
         if sep:
             factories[head] = f"{head}()"
     return trips, factories
+
+
+#: Words one of which an import statement must hold for a call to resolve to a
+#: round trip: the resolver (``_loops.py``) knows names only through the file's
+#: imports, every symbol above is rooted in an imported module, and Django
+#: models come from a ``models`` module (advisor/first_pass.py).
+DJANGO_WORDS = frozenset({"django", "models"})
+TRIGGER_WORDS = frozenset({symbol.split(".")[0] for symbol in (*ROUND_TRIPS, *FACTORIES, *ATTRIBUTES)}) | DJANGO_WORDS
+#: The last part of every round trip (``get`` of ``requests.get``): what a call must end in.
+TRIP_NAMES = frozenset(symbol.rsplit(".", 1)[-1] for symbol in ROUND_TRIPS)
+
+
+def extra_roots(entries: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The top-level modules of configured round trips (``pkg`` of ``pkg.api.fetch -> ...``)."""
+    return frozenset(entry.partition("->")[0].strip().split(".")[0] for entry in entries)
+
+
+def extra_names(entries: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The last parts of configured round trips (``fetch`` of ``pkg.api.fetch -> ...``)."""
+    return frozenset(entry.partition("->")[0].strip().rsplit(".", 1)[-1] for entry in entries)

@@ -13,6 +13,8 @@ from ._round_trips import ROUND_TRIPS
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -159,6 +161,11 @@ class BlockingInAsync(LoopWalkMixin, Rule):
         Invalid("import urllib.request\n\nasync def fetch(url):\n    return urllib.request.urlopen(url).read()\n",
                 why="urlopen", line=4, message="urllib.request.urlopen"),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: BlockingInAsyncOptions) -> bool:
+        """Only calls inside an ``async def`` are reported."""
+        return first_pass.async_def and (options.include_tests or not context.is_test)
 
     def __init__(self, context: FileContext, options: BlockingInAsyncOptions) -> None:
         super().__init__(context, options)

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.rule import Invalid, Rule, Valid
+from advisor.rule import FileContext, Invalid, Rule, Valid
 from advisor.rules._loopscope import (
-    Binding, Scope, ScopeRecorder, call_name, descendants, post_order, small_literal_loop, target_names, walk,
+    Binding, Scope, ScopeRecorder, call_name, descendants, post_order, small_literal_loop, target_names,
 )
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -123,6 +125,12 @@ class ConcatInLoop(Rule):
         Invalid("out = ''\nfor i in range(1000):\n    out += str(i)\n", why="module-level-str", line=3, message="only local variables"),
         Invalid("def render(rows):\n    out = ''\n    for row in rows:\n        out += f'<tr>{row}</tr>'\n    return out\n", why="local-str-plus-equals", line=4, message="quadratic on PyPy"),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: ConcatInLoopOptions) -> bool:
+        """Only a name grown in a loop (``x += ...``, ``x = x + ...``) that some
+        assignment gives a value of visible str, bytes or list type."""
+        return not first_pass.grown_in_loop.isdisjoint(first_pass.maybe_sequence)
 
     def finish(self) -> None:
         module = self.shared_state(ScopeRecorder).module

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor.findings import Finding, Impact
-from advisor.rule import FileContext, Invalid, Rule, Valid
+from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree
 from advisor.usage import NameUsageMixin, TopLevelImport, Use
 
 if TYPE_CHECKING:
+    from advisor.first_pass import FirstPass
     from advisor.project import Project
 
 #: Modules whose import does something: they must stay where they are.
@@ -159,6 +160,25 @@ class LazyImports(NameUsageMixin, Rule):
                 fixed="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    import pandas as pd\n\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
     ]
 
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> bool:
+        """Never walked when the ``ast`` tree is there: ``without_tree`` makes
+        the same reports and facts from it (advisor/import_reports.py, proved
+        equal on the corpus by benchmarks/import_facts_parity.py). The walk
+        remains for code only libcst parses, and for the codemod."""
+        return False
+
+    @classmethod
+    def without_tree(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> WithoutTree:
+        """The reports and project facts of the walk, from the ``ast`` tree."""
+        from advisor.import_reports import lazy_reports
+
+        is_package = context.path.endswith("__init__.py")
+        facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
+                                      context.is_test, options, context.config)
+        return WithoutTree(facts={"imports": facts},
+                           reports=[TreeFreeReport(r.span, r.message, r.data) for r in reports])
+
     def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
         super().__init__(context, options)
         is_package = context.path.endswith("__init__.py")
@@ -206,45 +226,12 @@ class LazyImports(NameUsageMixin, Rule):
 
     def _consider(self, entry: TopLevelImport, target: Any) -> bool:
         """Report ``target`` if only functions or annotations use it; True if reported."""
-        config = self.context.config
-        module = target.module
-        if _listed(module, target.names, config.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
+        relative = self.is_package and bool(getattr(entry.node, "relative", None))
+        data = report_data(target, self.usage, self.parameters, self.context.config, relative)
+        if data is None:
             return False
-        if _listed(module, target.names, config.cheap_modules):
-            return False
-        if self.is_package and getattr(entry.node, "relative", None):
-            return False  # `from .x import y` in __init__.py is a re-export by convention
-        uses: list[Use] = []
-        for bound in target.bound:
-            found = self.usage.uses.get(bound, [])
-            if not found or self.usage.bindings.get(bound, 0) > 1 or bound in self.usage.dunder_all:
-                return False
-            uses.extend(found)
-        if any(u.where == "module" for u in uses):
-            return False
-        if any(set(target.bound) & self.parameters.get(u.function, set()) for u in uses if u.where == "function"):
-            return False  # a parameter of that name shadows the import there
-        annotation_runtime = self.usage.reads_annotations
-        for use in uses:
-            if use.where == "annotation" and (use.runtime or annotation_runtime or _leaf(use.function) in self.usage.value_refs):
-                return False
-        functions = sorted({u.function for u in uses if u.where == "function"})
-        if any(_leaf(f) in self.usage.called_in_loop for f in functions):
-            return False  # deferring into a tight loop's callee trades startup for run time
-        usage_kind = "functions" if all(u.where == "function" for u in uses) else (
-            "annotations" if not functions else "mixed")
         node = entry.node if len(entry.targets) == 1 else _alias_node(entry.node, target)
-        self.report(
-            node,
-            module=module,
-            where=_describe(functions, usage_kind),
-            statement=target.statement,
-            names=list(target.bound),
-            functions=functions,
-            usage=usage_kind,
-            key=target.statement,
-            costly=_listed(module, target.names, config.costly_modules),
-        )
+        self.report(node, **data)
         return True
 
     @classmethod
@@ -331,6 +318,52 @@ def _message(finding: Finding, ms: float) -> str:
     where = ", ".join(f"{f}()" for f in functions[:3]) + (f" and {len(functions) - 3} more" if len(functions) > 3 else "")
     verb = "uses" if len(functions) == 1 else "use"
     return f"`{module}` costs ~{ms:.0f} ms at startup; only {where} {verb} it"
+
+
+def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], config: Any,
+                package_relative: bool) -> dict[str, Any] | None:
+    """The report's data if only functions or annotations use ``target``, else None.
+
+    Shared by the libcst walk (``_consider``) and advisor/import_reports.py:
+    ``usage`` is anything with UsageState's ``uses``, ``bindings``,
+    ``dunder_all``, ``reads_annotations``, ``value_refs``, ``called_in_loop``;
+    ``package_relative``: a relative import in ``__init__.py``."""
+    if package_relative:
+        return None  # `from .x import y` in __init__.py is a re-export by convention
+    uses: list[Use] = []
+    for bound in target.bound:
+        found = usage.uses.get(bound, [])
+        if not found or usage.bindings.get(bound, 0) > 1 or bound in usage.dunder_all:
+            return None
+        uses.extend(found)
+    if any(u.where == "module" for u in uses):
+        return None
+    module = target.module
+    if _listed(module, target.names, config.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
+        return None
+    if _listed(module, target.names, config.cheap_modules):
+        return None
+    if any(set(target.bound) & parameters.get(u.function, set()) for u in uses if u.where == "function"):
+        return None  # a parameter of that name shadows the import there
+    annotation_runtime = usage.reads_annotations
+    for use in uses:
+        if use.where == "annotation" and (use.runtime or annotation_runtime or _leaf(use.function) in usage.value_refs):
+            return None
+    functions = sorted({u.function for u in uses if u.where == "function"})
+    if any(_leaf(f) in usage.called_in_loop for f in functions):
+        return None  # deferring into a tight loop's callee trades startup for run time
+    usage_kind = "functions" if all(u.where == "function" for u in uses) else (
+        "annotations" if not functions else "mixed")
+    return {
+        "module": module,
+        "where": _describe(functions, usage_kind),
+        "statement": target.statement,
+        "names": list(target.bound),
+        "functions": functions,
+        "usage": usage_kind,
+        "key": target.statement,
+        "costly": _listed(module, target.names, config.costly_modules),
+    }
 
 
 def _describe(functions: list[str], usage: str) -> str:

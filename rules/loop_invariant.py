@@ -12,6 +12,8 @@ from ._loops import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -46,6 +48,14 @@ COSTLY: dict[str, Costly] = {
     "pandas.read_csv": _READ_MUTABLE, "pandas.read_json": _READ_MUTABLE, "pandas.read_parquet": _READ_MUTABLE,
     "pandas.read_excel": _READ_MUTABLE, "numpy.loadtxt": _READ_MUTABLE, "numpy.load": _READ_MUTABLE,
 }
+#: The modules of COSTLY (advisor/first_pass.py): a file importing none of them
+#: can only call the builtin ``sorted``.
+COSTLY_ROOTS = frozenset(symbol.split(".")[0] for symbol in COSTLY)
+#: The last part of each costly call -> the modules it comes from (``compile`` -> re, regex).
+COSTLY_NAMES: dict[str, frozenset[str]] = {}
+for _symbol in COSTLY:
+    _last = _symbol.rsplit(".", 1)[-1]
+    COSTLY_NAMES[_last] = COSTLY_NAMES.get(_last, frozenset()) | {_symbol.split(".")[0]}
 #: Calls that may appear inside the arguments of a hoistable call.
 PURE = frozenset({
     "builtins.str", "builtins.int", "builtins.float", "builtins.bytes", "builtins.tuple",
@@ -180,6 +190,20 @@ class LoopInvariant(LoopWalkMixin, Rule):
         Invalid("import pandas as pd\n\ndef score(models):\n    for m in models:\n        frame = pd.read_csv('data.csv')\n        m.fit(frame.values)\n",
                 why="read-csv-of-a-constant-path", line=5, message="pd.read_csv()"),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: LoopInvariantOptions) -> bool:
+        """A call in a loop to a costly API: ``sorted``, or a call ending in
+        a costly name of a module the file imports (``compile`` and ``re``),
+        or a call of an alias, in a file that imports one of the modules."""
+        if not first_pass.loop or not (options.include_tests or not context.is_test):
+            return False
+        called = first_pass.called_in_loop
+        if "sorted" in called:
+            return True
+        if any(first_pass.mentions(COSTLY_NAMES[name]) for name in called.intersection(COSTLY_NAMES)):
+            return True
+        return first_pass.calls_alias_in_loop() and first_pass.mentions(COSTLY_ROOTS)
 
     def __init__(self, context: FileContext, options: LoopInvariantOptions) -> None:
         super().__init__(context, options)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.rule import PER_FILE_CACHES, Invalid, Rule, Valid
+from advisor.rule import PER_FILE_CACHES, FileContext, Invalid, Rule, Valid
 from advisor.rules._loopscope import Scope, ScopeRecorder, call_name, descendants, walk
 from advisor.rules._purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -115,6 +117,11 @@ class MissingCache(Rule):
         Invalid("import json\nfrom app.errors import ConfigError\n\ndef load():\n    with open('c.json') as f:\n        data = json.load(f)\n    if 'k' not in data:\n        raise ConfigError('no k')\n    return data\n\ndef f(xs):\n    return [load()['k'] + x for x in xs]\n", why="raising-an-exception-is-not-a-side-effect", line=4),
         Invalid("from importlib.metadata import version\n\ndef agent():\n    return 'tool/' + version('tool')\n\ndef send(reqs):\n    for r in reqs:\n        r.headers['User-Agent'] = agent()\n", why="reads-package-metadata", line=3, message="package metadata"),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: MissingCacheOptions) -> bool:
+        """Only a plain top-level function that is called here and may do costly work."""
+        return first_pass.cached_work_candidate()
 
     def finish(self) -> None:
         scope = self.shared_state(ScopeRecorder).module

@@ -11,12 +11,15 @@ from advisor.rule import FileContext, Invalid, Rule, Valid
 
 from ._loops import Loop, LoopWalkMixin, names_read, short_code
 from ._round_trips import (
-    DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, ROUND_TRIPS, RoundTrip, parse_extra,
+    DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
+    RoundTrip, extra_names, extra_roots, parse_extra,
 )
 from ._syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -178,6 +181,21 @@ class NPlusOne(LoopWalkMixin, Rule):
         Invalid("from urllib.request import urlopen\n\ndef bodies(urls):\n    for url in urls:\n        yield urlopen(url).read()\n",
                 why="urllib-urlopen-per-item", line=5, message="HTTP request"),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: NPlusOneOptions) -> bool:
+        """A ``for`` loop or comprehension, and an import of Django or of a
+        ``models`` module, or else an import of a client library (or of a
+        configured round trip) and a call in a loop that may be one of its
+        calls: the resolver knows a name only through the file's imports."""
+        if not first_pass.for_loop or not (options.include_tests or not context.is_test):
+            return False
+        if first_pass.mentions(DJANGO_WORDS) and (
+                not first_pass.attributes.isdisjoint(("objects", "_default_manager")) or first_pass.may_call_in_loop({"save"})):
+            return True  # every queryset starts at ``Model.objects``; new objects are saved
+        extra = options.extra_round_trips
+        return first_pass.mentions(TRIGGER_WORDS | extra_roots(extra)) and first_pass.may_call_in_loop(
+            TRIP_NAMES | extra_names(extra))
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
         super().__init__(context, options)

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from advisor._lazy import lazy_module
-from advisor.rule import Invalid, Rule, Valid
+from advisor.rule import FileContext, Invalid, Rule, Valid
 from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -110,6 +112,12 @@ class QuadraticMembership(Rule):
         Invalid("KNOWN = [\n    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',\n]\n\ndef f(xs):\n    return [x for x in xs if x in KNOWN]\n", why="long-module-level-literal", line=6),
         Invalid("def f(xs, ys):\n    keep = []\n    for y in ys:\n        keep.append(y)\n    for x in xs:\n        if x not in keep:\n            yield x\n", why="list-built-before-the-loop", line=6),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: QuadraticMembershipOptions) -> bool:
+        """Only ``in x`` / ``x.index()`` / ``x.count()`` in a loop, where every
+        binding of ``x`` builds a list (so at least one does)."""
+        return not first_pass.searched_in_loop.isdisjoint(first_pass.list_built)
 
     def finish(self) -> None:
         scope = self.shared_state(ScopeRecorder).module

@@ -15,6 +15,8 @@ from ._syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from advisor.first_pass import FirstPass
 else:
     cst = lazy_module("libcst")
 
@@ -163,6 +165,11 @@ class SequentialAwait(LoopWalkMixin, Rule):
         Invalid("async def resize(images):\n    done = []\n    for image in images:\n        path = f'/tmp/{image.name}'\n        done.append(await asyncio.wait_for(convert(image, path), timeout=5))\n",
                 why="per-item-value-computed-before-the-await", line=5, message="convert()"),
     ]
+
+    @classmethod
+    def may_report(cls, first_pass: "FirstPass", context: FileContext, options: SequentialAwaitOptions) -> bool:
+        """Only ``await`` expressions are reported."""
+        return first_pass.awaits and (options.include_tests or not context.is_test)
 
     def __init__(self, context: FileContext, options: SequentialAwaitOptions) -> None:
         super().__init__(context, options)

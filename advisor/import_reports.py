@@ -1,0 +1,380 @@
+"""lazy-imports' reports (before ``refine``) from CPython's ``ast``.
+
+Why: with the facts (advisor/import_facts.py) and the reports both from the
+``ast`` tree, a scan never parses a file with libcst for lazy-imports (its
+codemod still does). The walk extends import_facts' walker, so facts,
+``may_defer`` and reports come from one pass; the decision itself is the
+rule's own (``rules/lazy_imports.report_data``), fed with the same usage
+facts ``advisor.usage.NameUsageMixin`` records, and spans equal to what
+``advisor.positions.node_spans`` gives for the libcst node.
+
+Stdlib only (plus advisor modules that import no libcst).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.findings import Span
+from advisor.import_facts import _HANDLERS, _NAME_STRINGS, _Walker, _dotted
+from advisor.imports import ImportTarget
+from advisor.usage import _IDENTIFIER, ANNOTATION_READERS, PASSIVE_BASES, PASSIVE_DECORATORS, SIGNATURE_READERS, Use
+
+
+@dataclass(frozen=True)
+class Report:
+    """One pre-refine lazy-imports report: where, what it says, its data."""
+
+    span: Span
+    message: str
+    data: dict[str, Any]
+
+
+def lazy_reports(tree: ast.Module, module: str, is_package: bool, text: str, is_test: bool,
+                 options: Any, config: Any) -> tuple[dict[str, Any], list[Report]]:
+    """(``facts["imports"]`` as ``LazyImports.finish`` leaves it, the reports).
+
+    ``module``/``is_package``/``is_test`` as in the rule's FileContext,
+    ``options`` its LazyImportsOptions, ``config`` the Config. The facts
+    carry ``deferrable`` exactly when ``finish`` sets it (not on dynamic
+    files nor on skipped test files). Raises RecursionError on a tree too
+    deep to walk: take the libcst path then."""
+    from advisor.rules.lazy_imports import LazyImports, report_data
+
+    walker = _ReportWalker(module, is_package, text)
+    walker.run(tree)
+    walker.finish_uses()
+    facts = walker.facts()
+    reports: list[Report] = []
+    if walker.dynamic or (is_test and not options.include_tests):
+        return facts, reports
+    deferrable: list[str] = []
+    for node, targets in walker.top_level:
+        for target in targets:
+            data = report_data(target, walker, walker.parameters, config, is_package and bool(getattr(node, "level", 0)))
+            if data is None:
+                continue
+            at = node if len(targets) == 1 else _alias_node(node, target)
+            reports.append(Report(walker.span(at, node), LazyImports.message.format(**data), data))
+            deferrable.append(target.statement)
+    facts["deferrable"] = deferrable
+    return facts, reports
+
+
+class _ReportWalker(_Walker):
+    """import_facts' walker, also recording what NameUsageMixin and the rule's
+    own visitors (``visit_Param``, ``visit_Call``) record."""
+
+    def __init__(self, module: str | None, is_package: bool, text: str) -> None:
+        super().__init__(module, is_package, text)
+        self.uses: Any = None  # filled by finish_uses
+        self._by_use: dict[tuple[Any, ...], set[str]] = {}
+        self.current: set[str] = set()
+        self.strings = False  # a str/bytes constant seen in the annotation being walked
+        self.dunder_all: set[str] = set()
+        self.reads_annotations = False
+        self.value_refs: set[str] = set()
+        self.called_in_loop: set[str] = set()
+        self.parameters: dict[str, set[str]] = {}
+        self.top_level: list[tuple[Any, list[ImportTarget]]] = []
+        self.stack: list[tuple[str, str, bool]] = []  # usage.py's _scopes
+        self.outer_function = ""
+        self.loop_depth = 0
+        self._refresh()
+
+    def run(self, tree: ast.Module) -> None:
+        for statement in tree.body:
+            if type(statement) is ast.ImportFrom and statement.module == "__future__":
+                continue
+            if type(statement) in (ast.Import, ast.ImportFrom):
+                targets = self._targets(statement)
+                if targets:
+                    self.top_level.append((statement, targets))
+        super().run(tree)
+
+    def _targets(self, node: Any) -> list[ImportTarget]:
+        """advisor.imports.targets_of for an ast node."""
+        if type(node) is ast.Import:
+            return [ImportTarget(module=a.name, bound=(a.asname or a.name.split(".")[0],)) for a in node.names]
+        module = self._absolute(node)
+        if not module:
+            return []
+        return [ImportTarget(module=module, names=tuple(a.name for a in node.names),
+                             bound=tuple(a.asname or a.name for a in node.names))]
+
+    # -- uses ------------------------------------------------------------------------
+    # Names are collected per Use (``self.current``: the names read under the
+    # Use that holds here), and inverted to usage.py's name -> uses once, after.
+
+    def _refresh(self) -> None:
+        """Point ``self.current`` at the names of usage.py's ``_record`` key here."""
+        if self.body_depth:
+            key: tuple[Any, ...] = ("function", self.outer_function, False)
+        elif self.annotation and self.stack:
+            key = ("annotation", self.stack[-1][1], self.stack[-1][2])
+        elif self.annotation and self.future:
+            key = ("annotation", "", False)
+        else:
+            key = ("module", "", False)
+        self.current = self._names_of(key)
+
+    def _names_of(self, key: tuple[Any, ...]) -> set[str]:
+        found = self._by_use.get(key)
+        if found is None:
+            found = self._by_use[key] = set()
+        return found
+
+    def finish_uses(self) -> None:
+        """``self.uses``: UsageState.uses, for the few names the rule asks about."""
+        wanted = {name for _, targets in self.top_level for target in targets for name in target.bound}
+        self.uses = _Uses(self._by_use, wanted)
+
+    def name(self, node: ast.Name) -> None:
+        name = node.id
+        self.names.add(name)
+        if not (self.body_depth or self.lambda_depth or (self.annotation and (self.scopes or self.future))):
+            self.module_reads.add(name)
+        self.current.add(name)
+        self.value_refs.add(name)
+
+    def identifiers(self, node: Any) -> None:
+        for field in _NAME_STRINGS[type(node)]:
+            value = getattr(node, field)
+            names = [value] if isinstance(value, str) else value or ()
+            self.current.update(names)
+            self.value_refs.update(names)
+        _Walker.identifiers(self, node)
+
+    def global_(self, node: ast.Global) -> None:
+        self._names_of(("module", "", False)).update(node.names)  # usage.visit_Global
+        self.current.update(node.names)
+        self.value_refs.update(node.names)
+        _Walker.global_(self, node)
+
+    def _annotation(self, node: Any) -> None:
+        if self.body_depth:  # a function use, whatever the annotation
+            _Walker._annotation(self, node)
+            return
+        outer, self.annotation = self.annotation, True
+        self._refresh()
+        self.strings = False
+        self.visit(node)
+        if self.strings:
+            self.string_annotation = True  # import_facts' may_defer
+            for token in self._strings(node):  # usage.visit_SimpleString (an f-string holds a Constant too)
+                self.current.update(_IDENTIFIER.findall(token[1:]))
+        self.annotation = outer
+        self._refresh()
+
+    def constant(self, node: ast.Constant) -> None:
+        if self.annotation and type(node.value) in (str, bytes):
+            self.strings = True
+
+    def _strings(self, node: Any) -> list[str]:
+        """The plain (not f-) string tokens of ``node``'s source."""
+        segment = self._segment(node)
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO("(" + segment + ")").readline))
+        except (tokenize.TokenError, SyntaxError):
+            return []
+        return [t.string for t in tokens if t.type == tokenize.STRING
+                and "f" not in t.string[:t.string.find(t.string[-1])].lower()]
+
+    # -- scopes --------------------------------------------------------------------------
+
+    def function(self, node: Any) -> None:
+        if self.body_depth:
+            self._parameters(node.args, self.outer_function)
+            _Walker.function(self, node)
+            return
+        qualname = f"{self.stack[-1][1]}.{node.name}" if self.stack else node.name
+        self.stack.append(("function", qualname, _function_runtime(node)))
+        self._parameters(node.args, qualname)
+        _Walker.function(self, node)
+        self.stack.pop()
+
+    def _body(self, body: list[Any]) -> None:
+        if not self.body_depth:
+            self.outer_function = self.stack[-1][1]
+            self.body_depth += 1
+            self._refresh()
+            self.visit_all(body)
+            self.body_depth -= 1
+            self._refresh()
+        else:
+            _Walker._body(self, body)
+
+    def lambda_(self, node: ast.Lambda) -> None:
+        owner = self.outer_function if self.body_depth else (
+            self.stack[-1][1] if self.stack and self.stack[-1][0] == "function" else "")
+        self._parameters(node.args, owner)
+        _Walker.lambda_(self, node)
+
+    def _parameters(self, args: ast.arguments, owner: str) -> None:
+        """LazyImports.visit_Param: the parameter names of ``owner``."""
+        if not owner:
+            return
+        names = [a.arg for a in (*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg) if a is not None]
+        if names:
+            self.parameters.setdefault(owner, set()).update(names)
+
+    def class_(self, node: ast.ClassDef) -> None:
+        if self.body_depth:
+            _Walker.class_(self, node)
+            return
+        qualname = f"{self.stack[-1][1]}.{node.name}" if self.stack else node.name
+        self.stack.append(("class", qualname, _class_runtime(node)))
+        _Walker.class_(self, node)
+        self.stack.pop()
+
+    def loop(self, node: Any) -> None:
+        self.loop_depth += 1
+        self.children(node)
+        self.loop_depth -= 1
+
+    # -- calls and __all__ ----------------------------------------------------------------
+
+    def call(self, node: ast.Call) -> None:
+        called = self.call_facts(node)
+        last = called.rpartition(".")[2]
+        if called in ANNOTATION_READERS or last in ("get_type_hints", "get_annotations"):
+            self.reads_annotations = True
+        if self.loop_depth and last:
+            self.called_in_loop.add(last)
+        # (LazyImports.visit_Call's ``globals()`` in a function: call_facts marks it dynamic)
+        func = node.func
+        if type(func) is ast.Name:  # usage.visit_Name: a called name is no value reference
+            name = func.id
+            self.names.add(name)
+            if not (self.body_depth or self.lambda_depth or (self.annotation and (self.scopes or self.future))):
+                self.module_reads.add(name)
+            self.current.add(name)
+        else:
+            self.visit(func)
+        self.visit_all(node.args)
+        self.visit_all(node.keywords)
+
+    def assign(self, node: Any) -> None:
+        targets = node.targets if type(node) is ast.Assign else [node.target]
+        if not self.body_depth and type(node.value) in (ast.List, ast.Tuple, ast.Set) and any(
+                type(t) is ast.Name and t.id == "__all__" for t in targets):
+            for element in node.value.elts:
+                if type(element) is ast.Constant and type(element.value) is str and self._simple_string(element):
+                    self.dunder_all.add(element.value)
+        _Walker.assign(self, node)
+
+    # -- positions -----------------------------------------------------------------------
+
+    def _lines(self) -> list[str]:
+        if self.text_lines is None:  # numbered as ast numbers them
+            self.text_lines = (self.text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return self.text_lines
+
+    def _segment(self, node: Any) -> str:
+        lines = self._lines()[node.lineno - 1:node.end_lineno]
+        lines[-1] = lines[-1].encode()[:node.end_col_offset].decode(errors="replace")
+        lines[0] = lines[0].encode()[node.col_offset:].decode(errors="replace")
+        return "\n".join(lines)
+
+    def span(self, node: Any, statement: Any) -> Span:
+        """``node``'s Span (in top-level ``statement``) as node_spans gives it
+        for the libcst node: columns in characters (ast counts UTF-8 bytes),
+        lines counted by "\\n" only (a bare "\\r" ends a line for ast, not
+        there), and libcst drops the whitespace (a form feed) that may open a
+        module-level line."""
+        lines = self._lines()
+        line, end_line = node.lineno, node.end_lineno
+        column = _column(lines[line - 1], node.col_offset)
+        end_column = _column(lines[end_line - 1], node.end_col_offset)
+        first = lines[statement.lineno - 1]
+        head = first[:_column(first, statement.col_offset)]
+        if head and head.isspace():
+            if line == statement.lineno:
+                column -= len(head)
+            if end_line == statement.lineno:
+                end_column -= len(head)
+        text = self.text or ""
+        if "\r" in text and text.count("\r") != text.count("\r\n"):
+            return _by_newlines(text, lines, line, column, end_line, end_column)
+        return Span(line, column, end_line, end_column)
+
+
+def _by_newlines(text: str, lines: list[str], *position: int) -> Span:
+    """Re-count ast's (line, column) pairs with only "\\n" ending a line."""
+    starts, offset = [], 0
+    for line in lines:  # where each of ast's lines starts in ``text``
+        starts.append(offset)
+        offset += len(line)
+        offset += 2 if text.startswith("\r\n", offset) else 1
+    found = []
+    for line, column in (position[:2], position[2:]):
+        at = starts[line - 1] + column
+        begin = text.rfind("\n", 0, at) + 1
+        found += [text.count("\n", 0, begin) + 1, at - begin]
+    return Span(*found)
+
+
+class _Uses(dict):
+    """UsageState.uses (name -> its Uses), for the names the top-level imports
+    bind only: the rule asks about nothing else."""
+
+    def __init__(self, by_use: dict[tuple[Any, ...], set[str]], wanted: set[str]) -> None:
+        super().__init__()
+        for key, names in by_use.items():
+            found = wanted.intersection(names)
+            if found:
+                use = Use(*key)
+                for name in found:
+                    self.setdefault(name, []).append(use)
+
+
+def _column(line: str, offset: int) -> int:
+    return offset if line.isascii() else len(line.encode()[:offset].decode(errors="replace"))
+
+
+def _alias_node(node: Any, target: ImportTarget) -> Any:
+    """rules/lazy_imports._alias_node: the first alias naming the target's module."""
+    for alias in node.names:
+        if alias.name == target.module:
+            return alias
+    return node
+
+
+def _function_runtime(node: Any) -> bool:
+    """NameUsageMixin._function_reads_annotations."""
+    for decorator in node.decorator_list:
+        name = _dotted(decorator)
+        if name not in PASSIVE_DECORATORS and not name.endswith((".setter", ".getter", ".deleter")):
+            return True
+    args = node.args
+    for default in (*args.defaults, *args.kw_defaults):
+        if type(default) is ast.Call and _dotted(default.func).split(".")[-1] in SIGNATURE_READERS:
+            return True
+    return False
+
+
+def _class_runtime(node: ast.ClassDef) -> bool:
+    """NameUsageMixin._class_reads_annotations."""
+    if node.decorator_list or node.keywords:
+        return True
+    for base in node.bases:
+        value = base.value if type(base) is ast.Subscript else base
+        if _dotted(value) not in PASSIVE_BASES:
+            return True
+    return False
+
+
+_ReportWalker.handlers = {
+    **_HANDLERS,
+    ast.Name: _ReportWalker.name, ast.Global: _ReportWalker.global_, ast.Call: _ReportWalker.call,
+    ast.FunctionDef: _ReportWalker.function, ast.AsyncFunctionDef: _ReportWalker.function,
+    ast.Lambda: _ReportWalker.lambda_, ast.ClassDef: _ReportWalker.class_,
+    ast.Constant: _ReportWalker.constant, ast.Assign: _ReportWalker.assign, ast.AugAssign: _ReportWalker.assign,
+    **{kind: _ReportWalker.loop for kind in (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp,
+                                             ast.DictComp, ast.GeneratorExp)},
+    **{kind: _ReportWalker.identifiers for kind in _NAME_STRINGS},
+}
