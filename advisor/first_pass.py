@@ -75,7 +75,7 @@ class FirstPass:
     list_built: set[str] = field(default_factory=set)
     #: Names searched in a loop: ``... in x``, ``x.index()``, ``x.count()``.
     searched_in_loop: set[str] = field(default_factory=set)
-    #: Top-level ``def`` statements without decorators (missing-cache's candidates).
+    #: Module-scope ``def`` statements without decorators (missing-cache's candidates).
     plain_functions: list[ast.FunctionDef] = field(default_factory=list)
     #: The tree and text these facts come from, for rules that need a closer look.
     tree: ast.Module | None = None
@@ -86,7 +86,7 @@ class FirstPass:
     @classmethod
     def of(cls, tree: ast.Module, text: str = "") -> "FirstPass":
         facts = cls(tree=tree, text=text)
-        facts.plain_functions = [n for n in tree.body if type(n) is ast.FunctionDef and not n.decorator_list]
+        facts.plain_functions = _module_functions(tree.body)
         _walk(tree, facts)
         return facts
 
@@ -111,6 +111,24 @@ class FirstPass:
             if function.name in self.called and _may_do_work(function, self):
                 return True
         return False
+
+
+def _module_functions(body: list[ast.stmt]) -> list[ast.FunctionDef]:
+    """Undecorated ``def`` statements of the module's own scope, also those
+    nested in ``if``/``try``/``with``/loop blocks (``if PY2: def load(): ...``)."""
+    found: list[ast.FunctionDef] = []
+    todo = list(body)
+    while todo:
+        statement = todo.pop()
+        kind = type(statement)
+        if kind is ast.FunctionDef:
+            if not statement.decorator_list:  # type: ignore[attr-defined]
+                found.append(statement)  # type: ignore[arg-type]
+        elif kind is not ast.AsyncFunctionDef and kind is not ast.ClassDef:
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                for child in getattr(statement, name, ()):
+                    todo.extend(child.body if type(child) in (ast.ExceptHandler, ast.match_case) else [child])
+    return found
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, *_COMPREHENSIONS)

@@ -110,6 +110,25 @@ def test_aliased_import_still_reaches_the_walk() -> None:
     assert _runtime(_both_ways(code)) == ["loop-invariant"]
 
 
+def test_function_defined_in_a_module_level_block_counts() -> None:
+    """missing-cache looks at every function of the module's scope, also one
+    defined under ``if`` or ``try`` (version switches, optional imports)."""
+    code = """
+        import json
+        import sys
+
+        if sys.version_info >= (3, 8):
+            def load_settings():
+                with open('settings.json') as f:
+                    return json.load(f)
+
+        def price(items):
+            return [i * load_settings()['vat'] for i in items]
+    """
+    assert "missing-cache" in _walked(code)
+    assert _runtime(_both_ways(code)) == ["missing-cache"]
+
+
 def test_await_at_module_level_counts() -> None:
     """CPython's parser accepts a top-level ``await`` (notebooks, scripts run by asyncio's REPL)."""
     assert "sequential-await" in _walked("for u in urls:\n    await fetch(u)\n")
