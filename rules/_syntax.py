@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.cstwalk import walk
 from advisor.imports import dotted_name  # re-exported for the loop rules
 from advisor.rule import PER_FILE_CACHES
 
@@ -19,6 +18,9 @@ if TYPE_CHECKING:
     import libcst as cst
 else:
     cst = lazy_module("libcst")
+#: The walk (and advisor.walk's tables) load when a rule first scans a body:
+#: listing or refining rules in the main process never needs them.
+cstwalk = lazy_module("advisor.cstwalk")
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 #: Methods that only read their receiver (anything else may mutate it).
@@ -103,7 +105,7 @@ def _scan_body(node: Any) -> BodyFacts:
     if isinstance(node, (cst.CompFor, cst.For)):
         scanner.add_target(node.target)
     for part in parts:
-        walk(part, scanner)
+        cstwalk.walk(part, scanner)
     return facts
 
 
@@ -267,16 +269,16 @@ def names_read(node: Any) -> set[str]:
                 self.names.add(node.value)
 
             def visit_Attribute(self, node: Any) -> bool:
-                walk(node.value, self)
+                cstwalk.walk(node.value, self)
                 return False
 
             def visit_Arg(self, node: Any) -> bool:
-                walk(node.value, self)
+                cstwalk.walk(node.value, self)
                 return False
 
         _READS = Reads
     reader = _READS()
-    walk(node, reader)
+    cstwalk.walk(node, reader)
     return reader.names  # type: ignore[no-any-return]
 
 
