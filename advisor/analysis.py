@@ -108,10 +108,10 @@ def _first_pass(chosen: list[tuple[type[Rule], Any]], python_tree: Any, context:
     walked, unwalked = [], []
     for rule, options in chosen:
         try:
-            skip = not rule.may_report(first_pass, context, options)
-            found = rule.without_tree(first_pass, context, options) if skip else None
+            walks = rule.may_report(first_pass, context, options)
+            found = None if walks else rule.without_tree(first_pass, context, options)
         except Exception:  # a faulty first-pass check: walk the file, where failures are reported
-            skip, found = False, None
+            found = None
         if found is None:
             walked.append((rule, options))
         elif found.facts or found.reports:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
 
 #: Functions that, called in a module-level function, make missing-cache look
 #: at it: the last part of every pattern in ``rules/_purity.py`` ``_WORK``.
@@ -55,8 +54,6 @@ class FirstPass:
     import_aliases: set[str] = field(default_factory=set)
     #: Names bound by imports from ``importlib`` / ``importlib_metadata``.
     work_roots: set[str] = field(default_factory=set)
-    #: Every ``Name`` in the file.
-    names: set[str] = field(default_factory=set)
     #: Names and ``.attr`` names bound to a name, an attribute or an awaited one
     #: (``c = re.compile``, ``self.get = session.get``, ``with a.b as c``): the
     #: rules' resolver follows such aliases, so a call of one may be any call.
@@ -80,8 +77,6 @@ class FirstPass:
     #: The tree and text these facts come from, for rules that need a closer look.
     tree: ast.Module | None = None
     text: str = ""
-    #: Work a rule's checks share within this file (``may_report`` and ``facts_without_tree``).
-    memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tree: ast.Module, text: str = "") -> "FirstPass":
@@ -139,15 +134,14 @@ _SEQUENCE_VALUES = frozenset({ast.Constant, ast.JoinedStr, ast.List, ast.ListCom
 
 def _walk(tree: ast.Module, facts: FirstPass) -> None:
     """One pass over every node, dispatching on the exact type (no visitor overhead)."""
-    names, called, called_in_loop = facts.names, facts.called, facts.called_in_loop
+    called, called_in_loop = facts.called, facts.called_in_loop
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     pop, push = stack.pop, stack.append
     while stack:
         node, in_loop = pop()
         kind = type(node)
         if kind is ast.Name:
-            names.add(node.id)  # type: ignore[attr-defined]
-            continue
+            continue  # a leaf for every rule's question (its one child is the context)
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
             last = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else ""

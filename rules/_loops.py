@@ -346,6 +346,11 @@ class LoopWalkMixin:
         self._tracker_class = FrameTracker.with_factories(self.extra_factories)
         self.shared = (self._tracker_class,)
 
+    @staticmethod
+    def runs_on(context: Any, options: Any) -> bool:
+        """Test files are looked at only with the rule's ``include-tests`` option."""
+        return bool(options.include_tests or not context.is_test)
+
     @property
     def tracker(self) -> FrameTracker:
         return self.shared_state(self._tracker_class)  # type: ignore[attr-defined,no-any-return]

@@ -13,6 +13,7 @@ all read this one table, so they agree on what is a round trip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -251,17 +252,16 @@ def parse_extra(entries: tuple[str, ...] | list[str]) -> tuple[dict[str, RoundTr
 #: round trip: the resolver (``_loops.py``) knows names only through the file's
 #: imports, every symbol above is rooted in an imported module, and Django
 #: models come from a ``models`` module (advisor/first_pass.py).
+def roots(symbols: Iterable[str]) -> frozenset[str]:
+    """The top-level module of each symbol (``requests`` of ``requests.Session().get``)."""
+    return frozenset(symbol.split(".")[0] for symbol in symbols)
+
+
+def last_names(symbols: Iterable[str]) -> frozenset[str]:
+    """The last part of each symbol (``get`` of ``requests.get``): what a call of it ends in."""
+    return frozenset(symbol.rsplit(".", 1)[-1] for symbol in symbols)
+
+
 DJANGO_WORDS = frozenset({"django", "models"})
-TRIGGER_WORDS = frozenset({symbol.split(".")[0] for symbol in (*ROUND_TRIPS, *FACTORIES, *ATTRIBUTES)}) | DJANGO_WORDS
-#: The last part of every round trip (``get`` of ``requests.get``): what a call must end in.
-TRIP_NAMES = frozenset(symbol.rsplit(".", 1)[-1] for symbol in ROUND_TRIPS)
-
-
-def extra_roots(entries: tuple[str, ...] | list[str]) -> frozenset[str]:
-    """The top-level modules of configured round trips (``pkg`` of ``pkg.api.fetch -> ...``)."""
-    return frozenset(entry.partition("->")[0].strip().split(".")[0] for entry in entries)
-
-
-def extra_names(entries: tuple[str, ...] | list[str]) -> frozenset[str]:
-    """The last parts of configured round trips (``fetch`` of ``pkg.api.fetch -> ...``)."""
-    return frozenset(entry.partition("->")[0].strip().rsplit(".", 1)[-1] for entry in entries)
+TRIGGER_WORDS = roots((*ROUND_TRIPS, *FACTORIES, *ATTRIBUTES)) | DJANGO_WORDS
+TRIP_NAMES = last_names(ROUND_TRIPS)

@@ -165,12 +165,12 @@ class BlockingInAsync(LoopWalkMixin, Rule):
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: BlockingInAsyncOptions) -> bool:
         """Only calls inside an ``async def`` are reported."""
-        return first_pass.async_def and (options.include_tests or not context.is_test)
+        return first_pass.async_def and cls.runs_on(context, options)
 
     def __init__(self, context: FileContext, options: BlockingInAsyncOptions) -> None:
         super().__init__(context, options)
         self.init_walk()
-        self.enabled = options.include_tests or not context.is_test
+        self.enabled = self.runs_on(context, options)
         self.awaited: set[int] = set()
         #: Offloading calls whose arguments are being walked.
         self.offloads: set[int] = set()

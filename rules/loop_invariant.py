@@ -9,6 +9,7 @@ from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
 from ._loops import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
+from ._round_trips import roots
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -50,7 +51,7 @@ COSTLY: dict[str, Costly] = {
 }
 #: The modules of COSTLY (advisor/first_pass.py): a file importing none of them
 #: can only call the builtin ``sorted``.
-COSTLY_ROOTS = frozenset(symbol.split(".")[0] for symbol in COSTLY)
+COSTLY_ROOTS = roots(COSTLY)
 #: The last part of each costly call -> the modules it comes from (``compile`` -> re, regex).
 COSTLY_NAMES: dict[str, frozenset[str]] = {}
 for _symbol in COSTLY:
@@ -196,7 +197,7 @@ class LoopInvariant(LoopWalkMixin, Rule):
         """A call in a loop to a costly API: ``sorted``, or a call ending in
         a costly name of a module the file imports (``compile`` and ``re``),
         or a call of an alias, in a file that imports one of the modules."""
-        if not first_pass.loop or not (options.include_tests or not context.is_test):
+        if not first_pass.loop or not cls.runs_on(context, options):
             return False
         called = first_pass.called_in_loop
         if "sorted" in called:
@@ -208,7 +209,7 @@ class LoopInvariant(LoopWalkMixin, Rule):
     def __init__(self, context: FileContext, options: LoopInvariantOptions) -> None:
         super().__init__(context, options)
         self.init_walk()
-        self.enabled = options.include_tests or not context.is_test
+        self.enabled = self.runs_on(context, options)
         #: id(expression) of values used read-only, or assigned to a name (-> that name).
         self.readonly: set[int] = set()
         self.assigned: dict[int, str] = {}

@@ -12,7 +12,7 @@ from advisor.rule import FileContext, Invalid, Rule, Valid
 from ._loops import Loop, LoopWalkMixin, names_read, short_code
 from ._round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
-    RoundTrip, extra_names, extra_roots, parse_extra,
+    RoundTrip, last_names, parse_extra, roots,
 )
 from ._syntax import dotted_name
 
@@ -188,14 +188,14 @@ class NPlusOne(LoopWalkMixin, Rule):
         ``models`` module, or else an import of a client library (or of a
         configured round trip) and a call in a loop that may be one of its
         calls: the resolver knows a name only through the file's imports."""
-        if not first_pass.for_loop or not (options.include_tests or not context.is_test):
+        if not first_pass.for_loop or not cls.runs_on(context, options):
             return False
-        if first_pass.mentions(DJANGO_WORDS) and (
-                not first_pass.attributes.isdisjoint(("objects", "_default_manager")) or first_pass.may_call_in_loop({"save"})):
+        managers = not first_pass.attributes.isdisjoint(("objects", "_default_manager"))
+        if first_pass.mentions(DJANGO_WORDS) and (managers or first_pass.may_call_in_loop({"save"})):
             return True  # every queryset starts at ``Model.objects``; new objects are saved
-        extra = options.extra_round_trips
-        return first_pass.mentions(TRIGGER_WORDS | extra_roots(extra)) and first_pass.may_call_in_loop(
-            TRIP_NAMES | extra_names(extra))
+        extra = parse_extra(options.extra_round_trips)[0]  # valid: the options were checked on load
+        return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and first_pass.may_call_in_loop(
+            TRIP_NAMES | last_names(extra))
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
         super().__init__(context, options)
@@ -203,7 +203,7 @@ class NPlusOne(LoopWalkMixin, Rule):
         self.trips: dict[str, RoundTrip] = {**ROUND_TRIPS, **trips}
         self.extra_factories = factories
         self.init_walk()
-        self.enabled = options.include_tests or not context.is_test
+        self.enabled = self.runs_on(context, options)
         self.awaited: set[int] = set()
         #: Django model -> fields declared as ForeignKey/OneToOneField here.
         self.relations: dict[str, set[str]] = {}

@@ -169,12 +169,12 @@ class SequentialAwait(LoopWalkMixin, Rule):
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: SequentialAwaitOptions) -> bool:
         """Only ``await`` expressions are reported."""
-        return first_pass.awaits and (options.include_tests or not context.is_test)
+        return first_pass.awaits and cls.runs_on(context, options)
 
     def __init__(self, context: FileContext, options: SequentialAwaitOptions) -> None:
         super().__init__(context, options)
         self.init_walk()
-        self.enabled = options.include_tests or not context.is_test
+        self.enabled = self.runs_on(context, options)
         self.reported: set[int] = set()
         #: Awaits that are whole statements (their result is dropped).
         self.bare: set[int] = set()
