@@ -45,12 +45,6 @@ class Config:
     target_version: str = f"{sys.version_info[0]}.{sys.version_info[1]}"
     #: The scanned project's interpreter, used to measure import costs.
     python: str = sys.executable
-    #: Modules that must stay eager: importing them registers or patches something.
-    side_effect_modules: tuple[str, ...] = ()
-    #: Modules always treated as costly, whatever measuring says.
-    costly_modules: tuple[str, ...] = ()
-    #: Modules never treated as costly.
-    cheap_modules: tuple[str, ...] = ()
     #: Measure import costs with ``python -X importtime`` (else use the table).
     measure_imports: bool = True
     #: Apply excludes to files named on the command line too (pre-commit).
@@ -63,6 +57,8 @@ class Config:
     plugins: tuple[str, ...] = ()
     #: Rule id -> raw options table, checked by each rule's Options class.
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Deprecated settings found, each with what to write instead (shown as notices).
+    deprecations: tuple[str, ...] = ()
 
     def cache_path(self) -> Path:
         """The absolute cache directory."""
@@ -72,8 +68,7 @@ class Config:
     def fingerprint(self) -> str:
         """A string that changes whenever a setting that shapes findings changes."""
         parts = [
-            self.select, self.ignore, self.per_file_ignores, self.target_version,
-            self.side_effect_modules, self.plugins,
+            self.select, self.ignore, self.per_file_ignores, self.target_version, self.plugins,
             sorted((k, sorted(v.items())) for k, v in self.rule_options.items()),
         ]
         return repr(parts)
@@ -81,9 +76,12 @@ class Config:
 
 _LIST_KEYS = {
     "select": "select", "ignore": "ignore", "exclude": "exclude",
-    "extend-exclude": "exclude", "side-effect-modules": "side_effect_modules",
-    "costly-modules": "costly_modules", "cheap-modules": "cheap_modules",
-    "plugins": "plugins",
+    "extend-exclude": "exclude", "plugins": "plugins",
+}
+#: Old top-level keys that are now options of one rule: key -> rule id. Still
+#: read (for one release) and moved into the rule's table, with a notice.
+_MOVED_TO_RULES = {
+    "side-effect-modules": "lazy-imports", "costly-modules": "lazy-imports", "cheap-modules": "lazy-imports",
 }
 _SCALAR_KEYS = {
     "target-version": ("target_version", str), "python": ("python", str),
@@ -92,7 +90,7 @@ _SCALAR_KEYS = {
     "cache-dir": ("cache_dir", str),
 }
 _TABLE_KEYS = {"per-file-ignores", "rules"}
-KNOWN_KEYS = frozenset(_LIST_KEYS) | frozenset(_SCALAR_KEYS) | _TABLE_KEYS
+KNOWN_KEYS = frozenset(_LIST_KEYS) | frozenset(_SCALAR_KEYS) | _TABLE_KEYS | frozenset(_MOVED_TO_RULES)
 
 
 def find_project_root(start: Path) -> Path:
@@ -148,7 +146,9 @@ def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | No
         elif key == "per-file-ignores":
             values["per_file_ignores"] = _per_file_ignores(value, where)
         elif key == "rules":
-            values["rule_options"] = _rule_tables(value, where)
+            values["rule_options"] = {**_rule_tables(value, where), **values.get("rule_options", {})}
+        elif key in _MOVED_TO_RULES:
+            _move_to_rule(values, key, _string_list(value, key, where), where, table)
         else:
             raise ConfigError(
                 f"{where}: unknown key {key!r} in [tool.advisor]; known keys: "
@@ -159,6 +159,21 @@ def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | No
     if "timeout" in values and not values["timeout"] > 0:
         raise ConfigError(f"{where}: [tool.advisor] timeout must be a number of seconds above 0, got {values['timeout']!r}")
     return Config(**values)
+
+
+def _move_to_rule(values: dict[str, Any], key: str, value: tuple[str, ...], where: str,
+                  table: Mapping[str, Any]) -> None:
+    """A deprecated top-level key goes into its rule's options table, unless
+    that table sets it already (the new place wins), and says so once."""
+    rule_id = _MOVED_TO_RULES[key]
+    rules_table = table.get("rules", {}) if isinstance(table.get("rules"), dict) else {}
+    written = rules_table.get(rule_id, {}) if isinstance(rules_table.get(rule_id), dict) else {}
+    merged = {rule_id: dict(written)} if "rule_options" not in values else dict(values["rule_options"])
+    if key not in written:
+        merged.setdefault(rule_id, {})[key] = list(value)
+    values["rule_options"] = {**values.get("rule_options", {}), **merged}
+    values["deprecations"] = values.get("deprecations", ()) + (
+        f"{where}: [tool.advisor] {key} is deprecated; write it as {key} in [tool.advisor.rules.{rule_id}]",)
 
 
 def with_overrides(config: Config, **overrides: Any) -> Config:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+if TYPE_CHECKING:
+    from advisor.evidence.profile import Evidence
+    from advisor.project import Project
 
 ImpactKind = Literal["startup", "runtime"]
 #: Where an estimate comes from, most trustworthy first.
@@ -90,8 +94,36 @@ class FileResult:
     path: str
     findings: tuple[Finding, ...] = ()
     errors: tuple[FileError, ...] = ()
-    #: Project-wide facts (imports, patch targets, ...) merged in the main process.
+    #: Rule id -> that rule's facts for this file, merged project-wide in the main process.
     facts: dict[str, Any] = field(default_factory=dict)
-    #: advisor.outline.FileIndex without the text: functions, loops and names read,
+    #: Modules the file imports when it is imported (advisor.engine.module_imports).
+    imports: tuple[str, ...] = ()
+    #: advisor.rank.outline.FileIndex without the text: functions, loops and names read,
     #: for static ranking (made in the worker, kept in the result cache).
     outline: Any = None
+
+
+@dataclass
+class ScanReport:
+    """What a scan found, ready for any renderer."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    rules: list[str] = field(default_factory=list)
+    #: Things the user should know about how the results were obtained.
+    notices: list[str] = field(default_factory=list)
+    #: Profiles and import-time logs the ranking used (None: static ranking).
+    evidence: "Evidence | None" = None
+    #: Findings the rules reported per file but their project-wide step left
+    #: out (another module needs the import eagerly, ...): ``advisor fix`` says why.
+    dropped: list[Finding] = field(default_factory=list)
+    #: Builds the project model (set by the engine; see ``project()``).
+    project_loader: "Callable[[], Project] | None" = field(default=None, repr=False, compare=False)
+
+    def project(self) -> "Project | None":
+        """The project model the rules' project-wide steps saw (built on demand
+        when the whole-scan memo answered); None for a hand-made report."""
+        return self.project_loader() if self.project_loader is not None else None

@@ -1,244 +1,131 @@
-"""Project-wide facts, merged once from every file's cached facts: which
-modules the project has, what each imports at import time, which names
-other modules take from it, which dotted paths tests patch.
+"""The generic project model: what every file contributed, merged once in the
+main process, for every rule's project-wide step (``Rule.refine``).
 
-Rules read it in ``Rule.refine`` (main process); nothing here parses code.
+Per-file facts are kept per rule id, so a plugin rule's facts arrive as
+surely as a built-in's. The import graph (which project modules each module
+imports at import time) and the call graph are built once, on first use, and
+offered to every rule; a rule's own project-wide structures are built once
+through ``derived``. Nothing here parses code or names a rule.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
-
-from advisor.source import is_test_path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 if TYPE_CHECKING:
     from advisor.config import Config
-    from advisor.evidence.costs import ImportCosts
+    from advisor.rank.callgraph import CallGraph
+    from advisor.rank.outline import FileIndex
+
+T = TypeVar("T")
 
 
-@dataclass
-class ModuleFacts:
-    """What one file contributed (see usage.UsageState)."""
+@dataclass(frozen=True)
+class ProjectFile:
+    """One analysed file, as the project-wide step sees it."""
 
     path: str
+    #: Dotted module name ("pkg.cli"), "" when the file is not importable.
     module: str
-    is_package: bool = False
-    eager: list[dict[str, Any]] = field(default_factory=list)
-    imported_names: dict[str, list[str]] = field(default_factory=dict)
-    attribute_reads: dict[str, list[str]] = field(default_factory=dict)
-    patch_targets: list[str] = field(default_factory=list)
-    #: Eager statements that only functions or annotations need (they may move).
-    deferrable: list[str] = field(default_factory=list)
+    #: Size and mtime: changes whenever the file does.
     stamp: str = ""
+    #: Rule id -> the facts that rule recorded for this file (plain data).
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    #: Modules this file imports when it is imported (absolute names, in order).
+    imports: tuple[str, ...] = ()
+    #: Functions, loops and names read (advisor.rank.outline), when the workers made one.
+    outline: Any = None
 
 
 class Project:
-    """The scanned project as the main process sees it."""
+    """The scanned project: its files, their facts per rule, its graphs."""
 
-    def __init__(self, config: "Config", modules: list[ModuleFacts], source_roots: list[Path],
+    def __init__(self, config: "Config", files: list[ProjectFile], source_roots: list[Path],
                  progress: Callable[[str], None] | None = None) -> None:
         self.config = config
-        self.modules = {m.module: m for m in modules if m.module}
-        self.files = modules
+        self.files = files
         self.source_roots = source_roots
         self.progress = progress
-        #: (module, names) of an eager import -> the project modules it runs.
-        self._modules_of: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._by_module = {f.module: f for f in files if f.module}
+        self._by_path = {f.path: f for f in files}
+        self._derived: dict[str, Any] = {}
+        #: What the user should know about how refine got its figures (shown with the report).
+        self.notices: list[str] = []
 
-    # -- names other code takes from a module -------------------------------------
+    # -- files and modules ---------------------------------------------------------
+
+    def facts_of(self, rule_id: str) -> list[tuple[ProjectFile, Any]]:
+        """(file, facts) for every file where rule ``rule_id`` recorded facts."""
+        return [(f, f.facts[rule_id]) for f in self.files if rule_id in f.facts]
 
     def is_project_module(self, name: str) -> bool:
-        return name in self.modules
+        return name in self._by_module
+
+    def module_of(self, path: str) -> str:
+        """The dotted module of a file as the scan displayed it ("" if unknown)."""
+        found = self._by_path.get(path)
+        return found.module if found is not None else ""
+
+    def file_of(self, module: str) -> ProjectFile | None:
+        return self._by_module.get(module)
+
+    @property
+    def modules(self) -> Mapping[str, ProjectFile]:
+        return self._by_module
+
+    # -- graphs, built once -------------------------------------------------------
 
     @cached_property
-    def _readers(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
-        """(module, name) -> [(reader module, reader path)]: from-imports and
-        attribute reads, indexed once (a refine step asks per finding)."""
-        index: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for facts in self.files:
-            for table in (facts.imported_names, facts.attribute_reads):
-                for module, names in table.items():
-                    for name in names:
-                        index.setdefault((module, name), []).append((facts.module, facts.path))
-        return index
+    def import_graph(self) -> dict[str, tuple[str, ...]]:
+        """Project module -> the project modules it loads when imported: those it
+        names (and their parent packages), in order. External imports are left
+        out; ``ProjectFile.imports`` keeps every name."""
+        graph: dict[str, tuple[str, ...]] = {}
+        for module, file in self._by_module.items():
+            loaded: dict[str, None] = {}
+            for name in file.imports:
+                for candidate in (*parent_names(name), name):
+                    if candidate in self._by_module and candidate != module:
+                        loaded[candidate] = None
+            graph[module] = tuple(loaded)
+        return graph
 
-    @cached_property
-    def _patched(self) -> dict[str, list[str]]:
-        """Every dotted prefix of every patch target -> paths of the files patching it."""
-        index: dict[str, list[str]] = {}
-        for facts in self.files:
-            for target in facts.patch_targets:
-                parts = target.split(".")
-                for end in range(1, len(parts) + 1):
-                    index.setdefault(".".join(parts[:end]), []).append(facts.path)
-        return index
+    def call_graph(self) -> "CallGraph | None":
+        """Calls between the project's functions, from the outlines the workers
+        made (only when the project has an entry point); None without them."""
+        return self.derived("advisor/call-graph", _build_call_graph)
 
-    def external_importers(self, module: str, name: str) -> list[str]:
-        """Paths of project files that read ``module.name`` (from-import or attribute)."""
-        return sorted({path for reader, path in self._readers.get((module, name), ()) if reader != module})
-
-    def patchers(self, module: str, name: str) -> list[str]:
-        """Paths of files that patch ``module.name`` or something reached through it."""
-        return sorted(set(self._patched.get(f"{module}.{name}", ())))
-
-    # -- the startup path ------------------------------------------------------------
-
-    def startup_statements(self, module: str, skip: set[str] = frozenset()) -> set[tuple[str, str]]:  # type: ignore[assignment]
-        """External (statement, top-level) pairs run when ``module`` is imported.
-
-        Follows project modules transitively, including parent packages'
-        ``__init__``; ``skip`` holds this module's own statements that are
-        about to be deferred.
-        """
-        seen: set[str] = set()
-        found: set[tuple[str, str]] = set()
-        steps = self._eager_steps
-        stack = [module, *_parents(module)]
-        while stack:
-            current = stack.pop()
-            if current in seen or current not in steps:
-                continue
-            seen.add(current)
-            for statement, project_parts, request in steps[current]:
-                if current == module and statement in skip:
-                    continue
-                if project_parts:
-                    stack.extend(project_parts)
-                else:
-                    found.add(request)
-        return found
-
-    @cached_property
-    def _eager_steps(self) -> dict[str, list[tuple[str, list[str], tuple[str, str]]]]:
-        """Project module -> (statement, project modules it runs, (statement,
-        top-level)) per eager import: worked out once, walked per finding."""
-        return {name: [(target["statement"], self._project_modules_of(target),
-                        (target["statement"], target["module"].split(".")[0])) for target in facts.eager]
-                for name, facts in self.modules.items()}
-
-    def shared_statements(self, module: str) -> set[tuple[str, str]]:
-        """External statements some *other* project module runs at import time.
-
-        Used for project-internal import targets: their external dependencies
-        are usually loaded by sibling modules anyway, so only what is left
-        (chiefly the target's own module-level work) counts as a saving.
-        """
-        return {request for request, importers in self._external_eager.items() if importers - {module}}
-
-    @cached_property
-    def _external_eager(self) -> dict[tuple[str, str], set[str]]:
-        """(statement, top-level) of every external eager import -> importing modules."""
-        index: dict[tuple[str, str], set[str]] = {}
-        for facts in self.files:
-            for target in facts.eager:
-                if not self._project_modules_of(target):
-                    index.setdefault((target["statement"], target["module"].split(".")[0]), set()).add(facts.module)
-        return index
-
-    @cached_property
-    def _kept_eager_by_module(self) -> dict[str, set[str]]:
-        """Imported module (and each parent) -> non-test project modules that
-        import it at import time and must keep doing so. Built once."""
-        index: dict[str, set[str]] = {}
-        for facts in self._production_files:
-            for target in facts.eager:
-                if target["statement"] in facts.deferrable:
-                    continue
-                module = target["module"]
-                for name in (module, *_parents(module)):
-                    index.setdefault(name, set()).add(facts.module or facts.path)
-        return index
-
-    @cached_property
-    def _production_files(self) -> list[ModuleFacts]:
-        return [f for f in self.files if not is_test_path(Path(f.path))]
-
-    def common_external_importers(self, module: str, exclude_module: str) -> list[str]:
-        """Non-test project modules other than ``exclude_module`` that import the
-        external ``module`` (or a submodule of it) at import time."""
-        return sorted(m for m in self._kept_eager_by_module.get(module, ()) if m != exclude_module)
-
-    def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
-        """Non-test project modules other than ``exclude_module`` that import any
-        of ``targets`` (project module names) at import time."""
-        users = set()
-        for target in targets:
-            users.update(self._kept_eager_project_imports.get(target, ()))
-        users.discard(exclude_module)
-        return sorted(users)
-
-    @cached_property
-    def _kept_eager_project_imports(self) -> dict[str, set[str]]:
-        """Project module -> non-test modules that import it by name at import
-        time and must keep doing so (parents of the named module excluded)."""
-        index: dict[str, set[str]] = {}
-        for facts in self._production_files:
-            for target in facts.eager:
-                if target["statement"] in facts.deferrable:
-                    continue
-                for named in set(self._project_modules_of(target)) - set(_parents(target["module"])):
-                    index.setdefault(named, set()).add(facts.module or facts.path)
-        return index
-
-    def deepest_project_modules(self, module: str, names: list[str]) -> set[str]:
-        """The project modules a statement names itself (not their parent packages)."""
-        named = {f"{module}.{n}" for n in names} | {module}
-        return {m for m in named if m in self.modules}
-
-    def _project_modules_of(self, target: dict[str, Any]) -> list[str]:
-        """The project modules an eager import runs (memoized: asked per statement, many times)."""
-        module = target["module"]
-        names = target.get("names", ())
-        key = (module, tuple(names))
-        found = self._modules_of.get(key)
-        if found is None:
-            candidates = [module, *_parents(module)] + [f"{module}.{n}" for n in names]
-            found = self._modules_of[key] = [c for c in candidates if c in self.modules]
-        return found
+    def derived(self, key: str, build: Callable[["Project"], T]) -> T:
+        """``build(self)``, computed once per project under ``key`` (name it after
+        your rule: ``"my-rule/index"``), for structures a rule's refine asks
+        about finding after finding."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return self._derived[key]  # type: ignore[no-any-return]
 
     def project_stamp(self, top_level: str) -> str:
         """Changes whenever a file of the project package ``top_level`` changes."""
         digest = hashlib.sha256()
-        for facts in sorted(self.files, key=lambda f: f.path):
-            if facts.module == top_level or facts.module.startswith(top_level + "."):
-                digest.update(f"{facts.path}\0{facts.stamp}\0".encode())
+        for file in sorted(self.files, key=lambda f: f.path):
+            if file.module == top_level or file.module.startswith(top_level + "."):
+                digest.update(f"{file.path}\0{file.stamp}\0".encode())
         return "project-" + digest.hexdigest()[:16]
 
-    @cached_property
-    def import_costs(self) -> "ImportCosts":
-        from advisor.evidence.costs import ImportCosts
 
-        return ImportCosts(self)
+def _build_call_graph(project: Project) -> "CallGraph | None":
+    outlines: list[FileIndex] = [f.outline for f in project.files if f.outline is not None]
+    if not outlines:
+        return None
+    from advisor.rank.callgraph import CallGraph
+
+    return CallGraph(outlines)
 
 
-@lru_cache(maxsize=4096)
-def _parent_names(module: str) -> tuple[str, ...]:
+def parent_names(module: str) -> tuple[str, ...]:
+    """``a.b.c`` -> ``("a", "a.b")``."""
     parts = module.split(".")
     return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
-
-
-def _parents(module: str) -> list[str]:
-    """``a.b.c`` -> ``["a", "a.b"]`` (a pure function of the name, so cached across scans)."""
-    return list(_parent_names(module))
-
-
-def facts_from_result(path: str, facts: dict[str, Any], stamp: str) -> ModuleFacts | None:
-    """Build ModuleFacts from the ``imports`` entry a rule put in a FileResult's facts."""
-    data = next((f["imports"] for f in facts.values() if isinstance(f, dict) and "imports" in f), None)
-    if not data:
-        return None
-    return ModuleFacts(
-        path=path,
-        module=data.get("module", ""),
-        is_package=data.get("is_package", False),
-        eager=data.get("eager", []),
-        imported_names=data.get("imported_names", {}),
-        attribute_reads=data.get("attribute_reads", {}),
-        patch_targets=data.get("patch_targets", []),
-        deferrable=data.get("deferrable", []),
-        stamp=stamp,
-    )

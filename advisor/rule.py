@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from advisor.config import Config
+    from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
     from advisor.project import Project
 
@@ -195,11 +196,16 @@ class Rule:
     # -- project-wide step (main process) -----------------------------------
 
     @classmethod
-    def refine(cls, findings: list[Finding], project: "Project") -> Iterable[Finding]:
+    def refine(cls, findings: list[Finding], project: "Project", options: Any,
+               evidence: "Evidence | None") -> Iterable[Finding]:
         """Adjust or drop this rule's findings using project-wide facts.
 
         Runs in the main process after every file is analysed (or loaded from
-        the cache); the default keeps findings as they are.
+        the cache), only when the rule has findings. ``project`` is the generic
+        project model (every rule's facts by rule id, the import and call
+        graphs), ``options`` this rule's parsed ``Options``, ``evidence`` the
+        profiles and import-time logs the scan was given (None without). The
+        default keeps findings as they are.
         """
         return findings
 

@@ -27,8 +27,9 @@ def example_config(rule: type[Rule], example: Valid | Invalid) -> Config:
 
 def run_example(rule: type[Rule], example: Valid | Invalid) -> list[Finding]:
     """Findings of ``rule`` on the example's code, including the project-wide step."""
-    from advisor.analysis import analyse_text
-    from advisor.project import Project, facts_from_result
+    from advisor.engine.analyse import analyse_text
+    from advisor.project import Project, ProjectFile
+    from advisor.rule import build_options
 
     config = example_config(rule, example)
     code = textwrap.dedent(example.code)
@@ -36,9 +37,9 @@ def run_example(rule: type[Rule], example: Valid | Invalid) -> list[Finding]:
     result = analyse_text(code, example.path, module, [rule], config)
     if result.errors:
         raise AssertionError(f"example produced errors: {result.errors}")
-    facts = facts_from_result(result.path, result.facts, "example")
-    project = Project(config, [facts] if facts else [], [])
-    return list(rule.refine(list(result.findings), project))
+    project = Project(config, [ProjectFile(result.path, module, "example", result.facts, result.imports)], [])
+    options = build_options(rule, config.rule_options.get(rule.id, {}))
+    return list(rule.refine(list(result.findings), project, options, None))
 
 
 def check_example(rule: type[Rule], example: Valid | Invalid) -> None:

@@ -29,7 +29,7 @@ _SETUP: dict[str, Any] = {}
 
 def _setup(select: str, defaults: bool = False) -> None:
     from advisor.config import Config
-    from advisor.engine import select_rules
+    from advisor.engine.scan import select_rules
 
     options = {} if defaults else {rule: {"include-tests": True} for rule in
                                    ("lazy-imports", "n-plus-one", "loop-invariant", "blocking-in-async", "sequential-await")}
@@ -43,16 +43,16 @@ def _setup(select: str, defaults: bool = False) -> None:
 def _signature(result: Any) -> tuple[Any, ...]:
     """What the main process gets from a file: findings, errors and the project
     facts as it reads them (an absent ``deferrable`` reads as an empty one)."""
-    from advisor.project import facts_from_result
+    from advisor.rules.lazy_imports.graph import facts_from_result
 
     findings = sorted((f.rule, f.span.line, f.span.column, f.message) for f in result.findings)
     errors = sorted((e.kind, e.rule or "", e.message) for e in result.errors)
-    return tuple(findings), tuple(errors), facts_from_result(result.path, result.facts, "")
+    return tuple(findings), tuple(errors), facts_from_result(result.path, result.facts.get("lazy-imports"), "")
 
 
 def check(path: str) -> tuple[str, int, bool, float, float, str]:
     """(path, bytes, walked with the first pass, cpu on, cpu off, difference or "")."""
-    from advisor import analysis
+    from advisor.engine import analyse as analysis
     from advisor.source import SourceError, read_source
 
     try:
@@ -75,7 +75,7 @@ def check(path: str) -> tuple[str, int, bool, float, float, str]:
 
 def _walks(path: str, text: str, rules: list[Any], config: Any) -> bool:
     """Would the first pass send this file to libcst?"""
-    from advisor import analysis
+    from advisor.engine import analyse as analysis
     from advisor.rule import FileContext, build_options
     from advisor.source import is_test_path
 

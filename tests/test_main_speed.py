@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from advisor import engine, graph
+from advisor.engine import scan as engine
+from advisor.rank import callgraph as graph
 from advisor.config import load_config
-from advisor.graph import EntryPoint, ProjectGraph, build_call_graph
-from advisor.outline import FileIndex, index_text
-from advisor.project import ModuleFacts, Project
+from advisor.rank.callgraph import EntryPoint, ProjectGraph, build_call_graph
+from advisor.rank.outline import FileIndex, index_text
+from advisor.project import Project
+from advisor.rules.lazy_imports.graph import ModuleFacts, StartupGraph
 
 LOOP = "def run(items):\n    out = ''\n    for item in items:\n        out += str(item)\n    return out\n"
 
@@ -91,8 +93,9 @@ def test_two_projects_with_the_same_module_names_keep_their_own_startup_path() -
     app = ModuleFacts("pkg/app.py", "pkg.app", eager=[{"statement": "from pkg import util", "module": "pkg", "names": ["util"]},
                                                       {"statement": "import csv", "module": "csv"}])
     util = ModuleFacts("pkg/util.py", "pkg.util", eager=[{"statement": "import json", "module": "json"}])
-    with_util = Project(None, [app, util], [])  # type: ignore[arg-type]
-    without = Project(None, [app], [])  # type: ignore[arg-type]
+    project = Project(None, [], [])  # type: ignore[arg-type]
+    with_util = StartupGraph(project, [app, util])
+    without = StartupGraph(project, [app])
     assert with_util.startup_statements("pkg.app") == {("import json", "json"), ("import csv", "csv")}
     assert without.startup_statements("pkg.app") == {("from pkg import util", "pkg"), ("import csv", "csv")}
     assert with_util.startup_statements("pkg.app", {"import csv"}) == {("import json", "json")}
@@ -190,7 +193,7 @@ def test_a_file_changed_since_its_outline_is_worked_out_from_its_new_text(tmp_pa
 
 
 def test_the_result_cache_is_pickled_straight_and_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor.cache import ResultCache
+    from advisor.engine.cache import ResultCache
     from advisor.findings import FileResult
 
     cache = ResultCache(tmp_path / "cache", "key")
@@ -236,7 +239,7 @@ def test_excluder_name_patterns_match_like_fnmatch(tmp_path: Path) -> None:
     import fnmatch
 
     from advisor.config import DEFAULT_EXCLUDES
-    from advisor.discovery import Excluder
+    from advisor.engine.discover import Excluder
 
     excluder = Excluder(tmp_path, ("generated_*", "legacy/"), use_gitignore=False)
     patterns = [*DEFAULT_EXCLUDES, "generated_*", "legacy"]

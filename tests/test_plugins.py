@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from advisor.config import load_config
-from advisor.engine import scan, select_rules
+from advisor.engine.scan import scan, select_rules
 from advisor.errors import ConfigError
 from advisor.registry import all_rules, load_plugin
 from advisor.rule import Invalid, Valid
@@ -258,3 +258,44 @@ def test_the_example_rule_in_the_docs_works(tmp_path):
     assert rule.id == "print-in-loop"
     for example in (*rule.VALID, *rule.INVALID):
         check_example(rule, example)
+
+
+def _worked_example() -> str:
+    """The worked example of docs/writing-rules.md's project-wide section."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "writing-rules.md").read_text("utf-8")
+    section = text.split("## Project-wide refinement", 1)[1]
+    return section.split("```python\n", 1)[1].split("\n```\n\n", 1)[0]
+
+
+def test_a_plugin_rule_uses_project_facts_and_evidence(tmp_path, monkeypatch):
+    """The documented plugin records facts per file, derives a project-wide index
+    once, reads its parsed options and the scan's evidence in refine: a loader
+    defined in one module and called in a loop in another is reported with the
+    caller's path and the profiled time."""
+    from advisor.evidence.profile import Evidence, Profile
+
+    (tmp_path / "called_in_loops.py").write_text(_worked_example(), "utf-8")
+    root = make_project(tmp_path, """\
+        plugins = ["./called_in_loops.py"]
+        select = ["called-in-loops"]
+        measure-imports = false
+        [tool.advisor.rules.called-in-loops]
+        prefixes = ["load_"]
+        """, {
+        "app/__init__.py": "",
+        "app/settings.py": "def load_settings():\n    return {}\n\n\ndef load_once():\n    return 1\n",
+        "app/orders.py": "from app.settings import load_settings\n\n\ndef total(orders):\n"
+                         "    for order in orders:\n        load_settings()\n",
+    })
+    monkeypatch.chdir(root)
+    config = load_config(root)
+    (rule,) = [r for r in select_rules(config) if r.id == "called-in-loops"]
+    for example in (*rule.VALID, *rule.INVALID):
+        check_example(rule, example)
+    evidence = Evidence(profiles=[Profile(source="p", format="pstats", total_s=1.5)])
+    report = scan([root / "app"], config, jobs=1, use_cache=False, evidence=evidence)
+    messages = [(f.path, f.message) for f in report.findings]
+    assert messages == [("app/settings.py", "`load_settings()` is called inside loops in app/orders.py; 1.50 s profiled")]
+    assert [f.data["name"] for f in report.dropped] == ["load_once"]  # defined, never called in a loop
+    project = report.project()
+    assert project is not None and project.import_graph["app.orders"] == ("app", "app.settings")

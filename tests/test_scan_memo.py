@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor import engine
+from advisor.findings import ScanReport
+
+from advisor.engine import scan as engine
 from advisor.config import load_config
 
 CODE = "def f(items):\n    out = ''\n    for item in items:\n        out += str(item)\n    return out\n"
@@ -25,19 +27,19 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _scan(project: Path, **kwargs: object) -> engine.ScanReport:
+def _scan(project: Path, **kwargs: object) -> "ScanReport":
     return engine.scan([project / "demo"], load_config(project), jobs=1, **kwargs)  # type: ignore[arg-type]
 
 
 def _collects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = engine._collect
+    real = engine._refine_and_rank
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "_collect", counting)
+    monkeypatch.setattr(engine, "_refine_and_rank", counting)
     return calls
 
 
@@ -73,7 +75,7 @@ def test_a_change_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_a_changed_interpreter_environment_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch):
     """Installing a package changes a sys.path directory's mtime: measured import costs may change."""
-    from advisor.scan_memo import environment_stamp
+    from advisor.engine.memo import environment_stamp
 
     (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     config = load_config(project)
@@ -103,26 +105,35 @@ def test_a_changed_profile_misses_the_memo(project: Path, monkeypatch: pytest.Mo
 
 def test_a_memo_hit_does_not_even_load_the_result_cache(project: Path, monkeypatch: pytest.MonkeyPatch):
     first = _scan(project)
-    import advisor.cache
+    import advisor.engine.cache
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the result cache was loaded on a memo hit")
 
-    monkeypatch.setattr(advisor.cache.ResultCache, "__init__", refuse)
+    monkeypatch.setattr(advisor.engine.cache.ResultCache, "__init__", refuse)
     second = _scan(project)
     assert second.findings == first.findings and second.errors == first.errors
     assert second.files == first.files == 2 and second.cached == 2
 
 
-def test_memo_false_always_runs_refine_and_ranking(project: Path, monkeypatch: pytest.MonkeyPatch):
-    """``advisor fix`` observes lazy-imports' refine to explain what it left alone:
-    a remembered answer would skip it and leave those explanations empty."""
-    _scan(project)
+def test_a_memo_hit_still_offers_the_project_and_the_dropped_findings(project: Path, monkeypatch: pytest.MonkeyPatch):
+    """``advisor fix`` explains what lazy-imports' refine dropped, and why, from
+    the scan's report as it is: a remembered answer must carry the dropped
+    findings and build the same project model on demand (no memo switch)."""
+    (project / "demo" / "__init__.py").write_text("")
+    (project / "demo" / "a.py").write_text("import asyncio\n\n\ndef g(c):\n    return asyncio.run(c)\n")
+    (project / "demo" / "c.py").write_text("from demo.a import asyncio\n\nX = asyncio.sleep\n")
+    first = _scan(project)
     calls = _collects(monkeypatch)
-    _scan(project)
-    assert calls == []
-    report = _scan(project, memo=False)
-    assert calls == [1] and report.cached == 2
+    second = _scan(project)
+    assert calls == [], "the memo should have answered"
+    assert second.dropped == first.dropped
+    assert "demo/a.py" in [f.path for f in first.dropped]  # another module imports `asyncio` from it
+    fresh, remembered = first.project(), second.project()
+    assert fresh is not None and remembered is not None
+    assert sorted(f.path for f in remembered.files) == sorted(f.path for f in fresh.files)
+    assert remembered.facts_of("lazy-imports") and len(remembered.facts_of("lazy-imports")) == len(fresh.facts_of("lazy-imports"))
+    assert remembered.import_graph == fresh.import_graph
 
 
 def test_a_second_fix_still_explains_what_it_left_alone(project: Path):

@@ -39,6 +39,8 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
     start = paths[0] if paths else Path.cwd()
     root = find_project_root(start if start.exists() else Path.cwd())
     config = load_config(root, Path(args.config) if getattr(args, "config", None) else None)
+    for deprecation in config.deprecations:
+        print(f"advisor: warning: {deprecation}", file=sys.stderr)
     exclude = tuple(config.exclude) + tuple(args.exclude or ()) if getattr(args, "exclude", None) else None
     return with_overrides(
         config,

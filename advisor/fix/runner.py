@@ -16,19 +16,19 @@ import hashlib
 import importlib
 import os
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from advisor.atomic import atomic_write_bytes
 from advisor.errors import UsageError
 from advisor.fix import CODEMODS, FixOptions, Outcome
 from advisor.source import SourceError, decode_source, module_name, real_path
 
+from advisor.findings import FileError, Finding, ScanReport
+
 if TYPE_CHECKING:
     from advisor.config import Config
-    from advisor.findings import FileError, Finding
 
 MAX_ROUNDS = 3
 
@@ -66,7 +66,7 @@ class FixReport:
     notices: list[str] = field(default_factory=list)
     rounds: int = 0
     written: bool = False
-    #: Costly imports the rule kept where they are, and why (advisor.fix.explain).
+    #: Costly imports the rule kept where they are, and why (advisor.rules.lazy_imports.explain).
     left_alone: list[Any] = field(default_factory=list)
 
     @property
@@ -109,45 +109,47 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
     config = with_overrides(config, select=(request.rule,), ignore=())
     report = FixReport(rule=request.rule, written=request.write)
     snapshot = _snapshot(request.paths, config)
-    observed: dict[str, Any] = {}
+    scanned: ScanReport | None = None
+    findings: list[Finding] = []
     for round_number in range(1, MAX_ROUNDS + 1):
         report.rounds = round_number
-        findings = _scan(request, config, roots, report, progress, observed)
+        scanned = _scan(request, config, roots, report, progress)
+        findings = [f for f in scanned.findings if f.rule == request.rule]
         applied_now = 0
         for path, group in _group(findings, roots, report).items():
             applied_now += _fix_file(path, group, codemod, request, config, snapshot, report)
         if not request.write or not applied_now:
             break
-    if request.rule == "lazy-imports":
+    if request.rule == "lazy-imports" and scanned is not None:
         failed = {e.path for e in report.errors}
-        report.left_alone = _left_alone(request, config, roots, observed, findings, failed)
+        report.left_alone = _left_alone(request, config, roots, scanned, failed)
     return report
 
 
-def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observed: dict[str, Any],
-                findings: list["Finding"], failed: set[str]) -> list[Any]:
-    from advisor.discovery import discover
-    from advisor.fix.explain import explain_left_alone
+def _left_alone(request: FixRequest, config: "Config", roots: list[Path], scanned: ScanReport,
+                failed: set[str]) -> list[Any]:
+    from advisor.engine.discover import discover
     from advisor.registry import all_rules
     from advisor.rule import build_options
-    from advisor.rules.lazy_imports import project_module_of
+    from advisor.rules.lazy_imports.explain import explain_left_alone
+    from advisor.rules.lazy_imports.graph import startup_graph
     from advisor.source import is_test_path
 
-    project = observed.get("project")
-    kept = {f.fingerprint for f in findings}
-    dropped = [(f, project_module_of(f, project)) for f in observed.get("raw", [])
-               if f.fingerprint not in kept and _inside(_absolute(f.path), roots)] if project else []
+    project = scanned.project()
+    graph = startup_graph(project) if project is not None else None
+    dropped = [(f, graph.module_of(f.path)) for f in scanned.dropped
+               if f.rule == request.rule and _inside(_absolute(f.path), roots)] if graph is not None else []
     # Files the scan could not analyse are not parsed again here, in this process: a
     # nesting bomb that crashed a worker would crash the whole command (SIGSEGV).
     files = [(p, _display(p), module_name(p)) for p in discover(request.paths, config.root, config.exclude)
              if p.suffix == ".py" and not is_test_path(p) and _inside(_absolute(p), roots) and _display(p) not in failed]
     rule_class = all_rules(config, include_entry_points=False)[request.rule]
     threshold = build_options(rule_class, config.rule_options.get(request.rule, {})).threshold_ms
-    return explain_left_alone(files, dropped, project, config, threshold)
+    return explain_left_alone(files, dropped, graph, config, threshold)
 
 
 def _display(path: Path) -> str:
-    from advisor.engine import display_path
+    from advisor.engine.scan import display_path
 
     return display_path(path)
 
@@ -162,7 +164,7 @@ def _real_root(path: Path) -> Path:
 
 def _snapshot(paths: list[Path], config: "Config") -> dict[Path, str]:
     """Content hashes of the files to fix, taken before analysis."""
-    from advisor.discovery import discover
+    from advisor.engine.discover import discover
 
     hashes = {}
     for path in discover(paths, config.root, config.exclude):
@@ -178,29 +180,23 @@ def _digest(data: bytes) -> str:
 
 
 def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixReport,
-          progress: Callable[[str], None] | None, observed: dict[str, Any]) -> list["Finding"]:
-    from advisor.engine import scan
-    from advisor.registry import all_rules
+          progress: Callable[[str], None] | None) -> ScanReport:
+    """One round's scan of the whole project (so project-wide facts are seen);
+    its errors and notices inside the given paths go into ``report``."""
+    from advisor.engine.scan import scan
 
     project = config.root.resolve()
     scan_paths = [project] + [p for p, r in zip(request.paths, roots) if not _reached(r, project, config)]
-    rule_class = all_rules(config, include_entry_points=False).get(request.rule)
-    # The engine calls refine only when there are findings: without this, a round
-    # that finds nothing would leave the previous round's (now fixed) findings
-    # here, and the summary would call them "left alone".
-    observed["raw"] = []
-    with _observing_refine(rule_class, observed):
-        # memo=False: a remembered answer would skip the refine this fix observes (its "left alone" reasons)
-        result = scan(scan_paths, config, jobs=request.jobs, use_cache=request.use_cache, progress=progress, memo=False)
+    result = scan(scan_paths, config, jobs=request.jobs, use_cache=request.use_cache, progress=progress)
     inside = [e for e in result.errors if _inside(real_path(Path(e.path)), roots)]  # a symlink loop has no real path
     report.errors.extend(e for e in inside if e not in report.errors)
     report.notices.extend(n for n in result.notices if n not in report.notices)
-    return [f for f in result.findings if f.rule == request.rule]
+    return result
 
 
 def _reached(path: Path, project: Path, config: "Config") -> bool:
     """Whether scanning the project root reaches ``path`` (inside it, not excluded)."""
-    from advisor.discovery import Excluder
+    from advisor.engine.discover import Excluder
 
     if not _inside(path, [project]):
         return False
@@ -211,27 +207,6 @@ def _reached(path: Path, project: Path, config: "Config") -> bool:
             return False
         current = current.parent
     return True
-
-
-@contextmanager
-def _observing_refine(rule_class: Any, observed: dict[str, Any]) -> Iterator[None]:
-    """Record the Project and the pre-refine findings the engine hands to the
-    rule's project-wide step (the engine does not return them), so that the
-    summary can say why a finding was dropped."""
-    original = rule_class.__dict__.get("refine") if rule_class is not None else None
-    if original is None:
-        yield
-        return
-
-    def refine(cls: Any, findings: list[Any], project: Any) -> Any:
-        observed["project"], observed["raw"] = project, list(findings)
-        return list(original.__func__(cls, findings, project))
-
-    rule_class.refine = classmethod(refine)
-    try:
-        yield
-    finally:
-        rule_class.refine = original
 
 
 def _absolute(path: str | Path) -> Path:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.findings import Finding
-    from advisor.project import Project
+    from advisor.rules.lazy_imports.graph import StartupGraph
 
 #: At most this many statements are measured for explanations per run.
 MAX_MEASURED = 60
@@ -36,38 +36,26 @@ class LeftAlone:
     ms: float | None = None
 
 
-def dropped_reason(finding: "Finding", project: "Project", module: str, threshold_ms: float) -> str:
+def dropped_reason(finding: "Finding", graph: "StartupGraph", module: str, threshold_ms: float) -> str:
     """Why the project-wide step dropped a finding the file itself allowed
-    ("" when it is simply cheap: nothing worth saying). Mirrors the checks
-    of ``LazyImports.refine``."""
+    ("" when it is simply cheap: nothing worth saying), from the same
+    decision ``LazyImports.refine`` takes (``eager_reason``)."""
+    from advisor.rules.lazy_imports.rule import eager_reason
+
     statement = finding.data.get("statement", "")
-    imported = statement.split()[1] if statement else ""
     names = [n.strip(",") for n in statement.split()[3:]] if statement.startswith("from ") else []
     request = (statement, finding.data.get("module", "").split(".")[0])
-    costs = project.import_costs
-    parents = _parent_packages(module, project)
+    costs = graph.import_costs
+    parents = _parent_packages(module, graph)
     costs.prepare([request, *parents])
     alone, source = costs.incremental_ms(request, names, parents)
-    if alone is None or alone < threshold_ms or (source != "importtime" and project.is_project_module(request[1])):
+    if alone is None or alone < threshold_ms or (source != "importtime" and graph.is_project_module(request[1])):
         return ""
-    for name in finding.data.get("names", []):
-        users = project.external_importers(module, name)
-        if users:
-            return f"`{name}` is imported from this module by {_few(users)}"
-        patchers = project.patchers(module, name)
-        if patchers:
-            return f"`{module}.{name}` is patched by {_few(patchers)} (mock.patch / monkeypatch)"
-    own = project.deepest_project_modules(imported, names) if hasattr(project, "deepest_project_modules") else set()
-    if own and hasattr(project, "eager_importers"):
-        users = project.eager_importers(own, module)
-        if users:
-            return f"{', '.join(sorted(own))} is imported eagerly by {_few(users)}: it is loaded at startup anyway"
-    if not own and hasattr(project, "common_external_importers"):
-        users = project.common_external_importers(imported, module)
-        if len(users) >= 2:
-            return f"{imported} is imported eagerly by {_few(users)}: it is loaded anyway"
+    reason = eager_reason(finding, graph, module)
+    if reason:
+        return reason
     target = finding.data.get("module", "")
-    loaders = sorted(s for s, top in project.startup_statements(module, {statement})
+    loaders = sorted(s for s, top in graph.startup_statements(module, {statement})
                      if target in (costs._closure((s, top)) or {}))  # noqa: SLF001 - same package family
     if loaders:
         return (f"deferring it saves nothing: {target} is loaded at startup anyway by "
@@ -75,14 +63,10 @@ def dropped_reason(finding: "Finding", project: "Project", module: str, threshol
     return f"deferring it saves less than threshold-ms ({threshold_ms:g} ms) on this module's startup path"
 
 
-def _parent_packages(module: str, project: "Project") -> list[tuple[str, str]]:
+def _parent_packages(module: str, project: "StartupGraph") -> list[tuple[str, str]]:
     parts = module.split(".")
     parents = [".".join(parts[:i]) for i in range(1, len(parts))]
     return [(f"import {p}", parts[0]) for p in parents if project.is_project_module(p)]
-
-
-def _few(paths: list[str]) -> str:
-    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
 def local_reasons(path: Path, display: str, module: str, config: "Config") -> list[tuple[int, Any, str]]:
@@ -90,7 +74,7 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from advisor.analysis import run_walk
+    from advisor.engine.analyse import run_walk
     from advisor.registry import all_rules
     from advisor.rule import FileContext, build_options
     from advisor.source import decode_source, is_test_path, source_lines
@@ -119,21 +103,21 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
 
 
 def _alias(node: Any, target: Any) -> Any:
-    from advisor.imports import dotted_name
+    from advisor.rules.support.imports import dotted_name
 
     return next((a for a in node.names if dotted_name(a.name) == target.module), node)
 
 
 def _why_declined(rule: Any, entry: Any, target: Any) -> str:
     """Mirrors LazyImports._consider: the first check the import fails."""
-    from advisor.rules.lazy_imports import BUILTIN_SIDE_EFFECT_MODULES, _leaf, _listed
+    from advisor.rules.lazy_imports.rule import BUILTIN_SIDE_EFFECT_MODULES, _leaf, _listed
 
-    usage, config = rule.usage, rule.context.config
+    usage, options = rule.usage, rule.options
     if usage.dynamic:
         return "the module reads its own namespace dynamically (globals(), eval, module __getattr__ or a computed __all__)"
-    if _listed(target.module, target.names, config.side_effect_modules) or _listed(target.module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
+    if _listed(target.module, target.names, options.side_effect_modules) or _listed(target.module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
         return "importing it has side effects (side-effect-modules)"
-    if _listed(target.module, target.names, config.cheap_modules) or (rule.is_package and entry.node.relative):
+    if _listed(target.module, target.names, options.cheap_modules) or (rule.is_package and entry.node.relative):
         return ""
     uses = []
     for bound in target.bound:
@@ -163,7 +147,7 @@ def _probes(tree: Any, positions: Any, module: str) -> list[tuple[int, Any, str]
     """Imports inside a module-level try/except ImportError (optional dependencies)."""
     import libcst as cst
 
-    from advisor.imports import targets_of
+    from advisor.rules.support.imports import targets_of
 
     found = []
     for statement in tree.body:
@@ -178,7 +162,7 @@ def _probes(tree: Any, positions: Any, module: str) -> list[tuple[int, Any, str]
 
 
 def explain_left_alone(files: list[tuple[Path, str, str]], dropped: list[tuple["Finding", str]],
-                       project: "Project | None", config: "Config", threshold_ms: float) -> list[LeftAlone]:
+                       project: "StartupGraph | None", config: "Config", threshold_ms: float) -> list[LeftAlone]:
     """The costly imports left alone in ``files`` (path, display, module), and why."""
     result = []
     if project is not None:

@@ -12,32 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from advisor.config import Config
-from advisor.findings import FileError, FileResult, Finding
-from advisor.project import Project, facts_from_result
+from advisor.findings import FileError, FileResult, Finding, ScanReport
 from advisor.rule import Rule, build_options
 from advisor.source import module_name, source_root
 
 if TYPE_CHECKING:
-    from advisor.cache import ResultCache
+    from advisor.engine.cache import ResultCache
+    from advisor.project import Project
     from advisor.evidence.profile import Evidence
-    from advisor.graph import EntryPoint
-    from advisor.pool import Task
-
-
-@dataclass
-class ScanReport:
-    """What a scan found, ready for any renderer."""
-
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    files: int = 0
-    cached: int = 0
-    seconds: float = 0.0
-    rules: list[str] = field(default_factory=list)
-    #: Things the user should know about how the results were obtained.
-    notices: list[str] = field(default_factory=list)
-    #: Profiles and import-time logs the ranking used (None: static ranking).
-    evidence: "Evidence | None" = None
+    from advisor.rank.callgraph import EntryPoint
+    from advisor.engine.pool import Task
 
 
 def select_rules(config: Config) -> list[type[Rule]]:
@@ -64,26 +48,27 @@ def scan(
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
     evidence: "Evidence | None" = None,
-    memo: bool = True,
 ) -> ScanReport:
     """Scan ``paths`` and return ranked findings and per-file errors.
 
-    ``memo=False`` never answers from the whole-scan memo: the caller wants
-    refine and ranking to run (``advisor fix`` observes them)."""
+    The report is complete whichever way it was answered (the whole-scan
+    memo, the result cache, or fresh analysis): ``report.dropped`` holds the
+    findings the rules' project-wide steps left out, and ``report.project()``
+    builds the project model on demand when the memo answered."""
     from advisor.source import DirectoryFacts
 
     with DirectoryFacts():
-        return _scan(paths, config, jobs=jobs, use_cache=use_cache, progress=progress, evidence=evidence, memo=memo)
+        return _scan(paths, config, jobs=jobs, use_cache=use_cache, progress=progress, evidence=evidence)
 
 
 def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: bool,
-          progress: Callable[[str], None] | None, evidence: "Evidence | None", memo: bool) -> ScanReport:
-    from advisor.cache import ResultCache
-    from advisor import scan_memo
-    from advisor.discovery import discover
-    from advisor.pool import Task
+          progress: Callable[[str], None] | None, evidence: "Evidence | None") -> ScanReport:
+    from advisor.engine import memo as scan_memo
+    from advisor.engine.cache import ResultCache
+    from advisor.engine.discover import discover
 
     started = time.perf_counter()
+    # 1. what to run on what
     rules = select_rules(config)
     report = ScanReport(rules=[r.id for r in rules], evidence=evidence)
     if evidence is not None:
@@ -91,68 +76,127 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))
     files = list(discover(paths, config.root, config.exclude, config.force_exclude))
     report.files = len(files)
-    answer = _memo_answer(files, cache_key, config, evidence) if use_cache and memo else None
-    if answer is not None:  # nothing changed: not even the result cache is loaded
-        (report.findings, report.errors, notices), report.cached = answer
-        report.notices.extend(notices)
+    # 2. nothing changed since the last scan: its answer, without loading the result cache
+    if use_cache and _answer_from_memo(report, files, cache_key, config, evidence, rules):
         report.seconds = time.perf_counter() - started
         return report
+    # 3. per file: the result cache, else analysis in the workers
     cache = ResultCache(config.cache_path() if use_cache else None, cache_key)
-    results: list[FileResult] = []
-    stamps: dict[str, str] = {}
-    tasks: list[Task] = []
+    gathered = _gather(files, cache, config)
+    report.cached = gathered.cached
+    if gathered.tasks:
+        _analyse(gathered.tasks, rules, config, jobs, cache, gathered.results, progress)
+    cache.save()
+    # 4. project-wide: the rules' refine steps, then ranking (or the memo, when every file was cached)
+    displays = [display_path(path) for path in files]
+    key = scan_memo.memo_key(cache_key, displays, gathered.stamps, config, evidence) if use_cache else ""
+    remembered = scan_memo.load(config, key) if use_cache and gathered.all_cached else None
+    if remembered is not None:
+        _take_remembered(report, remembered)
+        results = gathered.results
+        report.project_loader = lambda: build_project(results, files, gathered.stamps, config, progress)
+    else:
+        first_notice = len(report.notices)
+        project = build_project(gathered.results, files, gathered.stamps, config, progress)
+        report.project_loader = lambda: project
+        _refine_and_rank(report, gathered.results, rules, config, files, project, gathered.entries)
+        if use_cache:
+            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Gathered:
+    """Step 3's state: results found so far, what the workers still have to do."""
+
+    results: list[FileResult] = field(default_factory=list)
+    tasks: "list[Task]" = field(default_factory=list)
+    stamps: dict[str, str] = field(default_factory=dict)
+    cached: int = 0
+    entries: "list[EntryPoint] | None" = None
+    all_cached: bool = True
+
+
+def _gather(files: list[Path], cache: "ResultCache", config: Config) -> _Gathered:
+    """Each file's cached result, an error for a file that cannot be read,
+    or a task for the workers."""
+    from advisor.engine.pool import Task
+
+    gathered = _Gathered()
     outline: bool | None = None
-    entries: "list[EntryPoint] | None" = None  # found once, for the workers' outlines and for ranking
     for path in files:
         display = display_path(path)
         try:
             stat = path.stat()
         except FileNotFoundError:
             reason = "no such file or directory" if not path.is_symlink() else "broken symbolic link"
-            results.append(FileResult(display, errors=(FileError(display, "read", reason),)))
+            gathered.results.append(FileResult(display, errors=(FileError(display, "read", reason),)))
+            gathered.all_cached = False
             continue
         except OSError as exc:
-            results.append(FileResult(display, errors=(FileError(display, "read", f"cannot stat: {exc.strerror or exc}"),)))
+            gathered.results.append(FileResult(display, errors=(FileError(display, "read", f"cannot stat: {exc.strerror or exc}"),)))
+            gathered.all_cached = False
             continue
-        stamps[display] = _stamp(stat)
+        gathered.stamps[display] = _stamp(stat)
         hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns)
         if hit is None and path.is_file():
             data = _read_bytes(path)
             hit = cache.lookup(path, stat.st_size, stat.st_mtime_ns, data) if data is not None else None
             if hit is None:
-                if outline is None:
-                    entries = _entry_points(files, config)
-                    outline = bool(entries)
-                tasks.append(Task(path, display, module_name(path), data if data is not None else b"", outline))
+                gathered.all_cached = False
                 if data is None:
-                    tasks.pop()
-                    results.append(FileResult(display, errors=(FileError(display, "read", _unreadable_reason(path)),)))
+                    gathered.results.append(FileResult(display, errors=(FileError(display, "read", _unreadable_reason(path)),)))
+                    continue
+                if outline is None:  # entry points are found once, for the workers' outlines and for ranking
+                    gathered.entries = _entry_points(files, config)
+                    outline = bool(gathered.entries)
+                gathered.tasks.append(Task(path, display, module_name(path), data, outline))
                 continue
         if hit is None:
-            results.append(FileResult(display, errors=(FileError(display, "read", "not a regular file"),)))
+            gathered.results.append(FileResult(display, errors=(FileError(display, "read", "not a regular file"),)))
             continue
-        report.cached += 1
-        results.append(_relocated(hit, display))
+        gathered.cached += 1
+        gathered.results.append(_relocated(hit, display))
+    return gathered
 
-    all_cached = not tasks  # (the pool empties ``tasks`` as it goes)
-    if tasks:
-        _analyse(tasks, rules, config, jobs, cache, results, progress)
-    cache.save()
-    displays = [display_path(path) for path in files]
-    remembered = None
-    if use_cache and memo and all_cached:  # (some file could not be stat()ed above)
-        remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
-    if remembered is not None:
-        report.findings, report.errors, notices = remembered
-        report.notices.extend(notices)
-    else:
-        first_notice = len(report.notices)
-        report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report, entries)
-        if use_cache:
-            key = scan_memo.memo_key(cache_key, displays, stamps, config, evidence)
-            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:]))
-    report.seconds = time.perf_counter() - started
-    return report
+
+def _answer_from_memo(report: ScanReport, files: list[Path], cache_key: str, config: Config,
+                      evidence: "Evidence | None", rules: list[type[Rule]]) -> bool:
+    """Fill ``report`` from the whole-scan memo when nothing changed; False otherwise."""
+    answer = _memo_answer(files, cache_key, config, evidence)
+    if answer is None:
+        return False
+    remembered, report.cached = answer
+    _take_remembered(report, remembered)
+    report.project_loader = lambda: _project_from_cache(files, cache_key, config)
+    return True
+
+
+def _take_remembered(report: ScanReport, remembered: Any) -> None:
+    report.findings, report.errors, notices, report.dropped = remembered
+    report.notices.extend(notices)
+
+
+def _project_from_cache(files: list[Path], cache_key: str, config: Config) -> "Project":
+    """The project model of a scan the memo answered: every file's result is
+    in the result cache (the memo is stored only then)."""
+    from advisor.engine.cache import ResultCache
+
+    gathered = _gather(files, ResultCache(config.cache_path(), cache_key), config)
+    return build_project(gathered.results, files, gathered.stamps, config, None)
+
+
+def build_project(results: list[FileResult], files: list[Path], stamps: dict[str, str], config: Config,
+                  progress: Callable[[str], None] | None) -> "Project":
+    """The generic project model from every file's result."""
+    from advisor.project import Project, ProjectFile
+
+    modules = {display_path(path): module_name(path) for path in files}
+    project_files = [ProjectFile(r.path, modules.get(r.path, ""), stamps.get(r.path, ""), r.facts, r.imports, r.outline)
+                     for r in results if not r.errors or r.facts]
+    roots = sorted({source_root(p) for p in files if p.suffix == ".py"}, key=str)
+    return Project(config, project_files, roots, progress)
 
 
 def _memo_answer(files: list[Path], cache_key: str, config: Config,
@@ -161,7 +205,7 @@ def _memo_answer(files: list[Path], cache_key: str, config: Config,
     cached) when every file has the size and mtime it had then and nothing
     else the answer depends on changed: a ``stat()`` per file and one small
     file read. None when it cannot tell (a file that cannot be stat()ed)."""
-    from advisor import scan_memo
+    from advisor.engine import memo as scan_memo
 
     stamps: dict[str, str] = {}
     displays = []
@@ -187,7 +231,7 @@ def _stamp(status: os.stat_result) -> str:
 
 def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: int | None,
              cache: ResultCache, results: list[FileResult], progress: Callable[[str], None] | None) -> None:
-    from advisor.pool import default_jobs, run_tasks
+    from advisor.engine.pool import default_jobs, run_tasks
     from advisor.registry import builtin_rule_paths
 
     builtin = builtin_rule_paths()
@@ -219,44 +263,41 @@ def _handed_over(tasks: list[Task]) -> Iterator[Task]:
         yield tasks.pop()
 
 
-def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config, files: list[Path],
-             stamps: dict[str, str], progress: Callable[[str], None] | None,
-             report: ScanReport, entries: "list[EntryPoint] | None" = None) -> tuple[list[Finding], list[FileError]]:
+def _refine_and_rank(report: ScanReport, results: list[FileResult], rules: list[type[Rule]], config: Config,
+                     files: list[Path], project: "Project", entries: "list[EntryPoint] | None") -> None:
+    """Each rule's project-wide step on its findings, then ranking; fills
+    ``report.findings``, ``report.errors`` and ``report.dropped``."""
     by_rule: dict[str, list[Finding]] = {r.id: [] for r in rules}
     errors: list[FileError] = []
-    facts = []
     for result in results:
         errors.extend(result.errors)
         for finding in result.findings:
             if finding.rule in by_rule and not _ignored_for_file(finding, config):
                 by_rule[finding.rule].append(finding)
-        module_facts = facts_from_result(result.path, result.facts, stamps.get(result.path, ""))
-        if module_facts is not None:
-            facts.append(module_facts)
-    roots = sorted({source_root(p) for p in files if p.suffix == ".py"}, key=str)
-    project = Project(config, facts, roots, progress)
-    setattr(project, "evidence", report.evidence)  # read by lazy-imports via advisor.rank.import_temperature
     findings: list[Finding] = []
     for rule in rules:
         if by_rule[rule.id]:
-            findings.extend(rule.refine(by_rule[rule.id], project))
-    if "import_costs" in project.__dict__ and project.import_costs.notice:
-        report.notices.append(project.import_costs.notice)
-    from advisor.rank import rank_findings
+            options = build_options(rule, config.rule_options.get(rule.id, {}))
+            kept = list(rule.refine(by_rule[rule.id], project, options, report.evidence))
+            fingerprints = {f.fingerprint for f in kept}
+            report.dropped.extend(f for f in by_rule[rule.id] if f.fingerprint not in fingerprints)
+            findings.extend(kept)
+    report.notices.extend(n for n in project.notices if n not in report.notices)
+    from advisor.rank.score import rank_findings
 
     outlines = {os.path.realpath(r.path): r.outline for r in results if r.outline is not None}
     findings, rank_notices = rank_findings(findings, report.evidence, files, config.root, outlines, entries)
     report.notices.extend(rank_notices)
     findings.sort(key=lambda f: (-f.score, f.path, f.span.line, f.span.column, f.rule))
     errors.sort(key=lambda e: (e.path, e.kind))
-    return findings, errors
+    report.findings, report.errors = findings, errors
 
 
 def _entry_points(files: list[Path], config: Config) -> "list[EntryPoint]":
     """Static ranking asks which entry points reach each finding, and that
     needs every file's outline: made by the workers, in parallel, only when
     there is one. Found once (each file is read), then handed to ranking."""
-    from advisor.graph import entry_points
+    from advisor.rank.callgraph import entry_points
 
     return entry_points(config.root, [p for p in files if p.suffix == ".py"])
 
@@ -277,24 +318,31 @@ def _ignored_for_file(finding: Finding, config: Config) -> bool:
 
 
 def _code_stamp(rules: list[type[Rule]]) -> list[str]:
-    """Size and mtime of advisor's own modules and every rule's module, so an
-    edited rule (a plugin, or advisor in development) never answers from a
-    stale cache. A few dozen stat() calls."""
+    """Size and mtime of every module of advisor and of its built-in rules,
+    recursively, and of each plugin rule's module (its whole package when it
+    is one), so an edited or moved module (a plugin, or advisor in
+    development) never answers from a stale cache. About a hundred stat() calls."""
     import sys
 
-    files = set(Path(__file__).parent.glob("*.py"))
+    import advisor
+    import advisor.rules
+
+    files = set(Path(advisor.__file__).parent.rglob("*.py"))
+    files.update(Path(advisor.rules.__file__).parent.rglob("*.py"))
     for rule in rules:
         module_file = getattr(sys.modules.get(rule.__module__), "__file__", None)
         if module_file:
-            files.add(Path(module_file))
-            files.update(Path(module_file).parent.glob("_*.py"))
+            module_path = Path(module_file)
+            files.add(module_path)
+            if module_path.name == "__init__.py" or "." in rule.__module__:
+                files.update(module_path.parent.glob("*.py"))
     stamps = []
     for path in sorted(files):
         try:
             stat = path.stat()
         except OSError:
             continue
-        stamps.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+        stamps.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return stamps
 
 

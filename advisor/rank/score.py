@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from advisor.evidence.hot import COLD_IMPORT_MS, HOT_SHARE, _users_temperature, import_temperature
 from advisor.findings import Finding, Impact
 
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence, FrameRef, Profile
-    from advisor.graph import EntryPoint, ProjectGraph
-    from advisor.outline import FileIndex, FunctionInfo
+    from advisor.rank.callgraph import EntryPoint, ProjectGraph
+    from advisor.rank.outline import FileIndex, FunctionInfo
 
 #: Confidence in a saving estimated from sampled time / from static signals.
 PROFILE_CONFIDENCE = 0.8
@@ -30,10 +31,6 @@ LOOP_SHARE = (0.25, 0.5, 0.75)
 UNREACHED_WEIGHT = 0.25
 #: Cold findings keep their static order, scaled below any sampled finding.
 COLD_SCALE = 1e-4
-#: With a profile, an import only never-sampled functions use is worth deferring from this saving on.
-COLD_IMPORT_MS = 1.0
-#: A function with at least this share of sampled time is hot (imports it uses stay eager).
-HOT_SHARE = 0.05
 
 NodeKey = tuple[str, str]  # (real path, qualname or "<module>")
 
@@ -82,7 +79,7 @@ def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: I
         return ranked, notices
     if not runtime:
         return findings, []
-    from advisor.graph import build_project_graph
+    from advisor.rank.callgraph import build_project_graph
 
     graph = build_project_graph(files, root, outlines, entries)
     ranked = [_rank_static(f, graph) if f.impact.kind == "runtime" else f for f in findings]
@@ -124,39 +121,6 @@ def _annotate_import(finding: Finding, heat: "Heat") -> Finding:
     return finding.with_(reason=f"{text}; {finding.reason}" if finding.reason else text)
 
 
-def import_temperature(finding: Finding, project: Any) -> str | None:
-    """For the lazy-imports hook: "cold" when every function using the import
-    was never sampled, "hot" when one has a HOT_SHARE of the time, "warm" in
-    between; None without a profile (or when only annotations use it)."""
-    evidence = getattr(project, "evidence", None)
-    if evidence is None or not evidence.has_samples:
-        return None
-    return _users_temperature(finding, heat_of(evidence))[0]
-
-
-def deferral_threshold(finding: Finding, project: Any, threshold_ms: float) -> float:
-    """The saving (ms) a lazy-imports finding needs to be reported, given the profile:
-    lower (COLD_IMPORT_MS) when its users were never sampled, infinite when one is hot."""
-    temperature = import_temperature(finding, project)
-    if temperature == "hot":
-        return float("inf")
-    return min(threshold_ms, COLD_IMPORT_MS) if temperature == "cold" else threshold_ms
-
-
-def _users_temperature(finding: Finding, heat: "Heat") -> tuple[str | None, str]:
-    index = heat.file(finding.path)
-    names = finding.data.get("functions") or []
-    functions = [index.function(q) for q in names] if index else []
-    if not functions or None in functions:
-        return None, ""
-    assert index is not None
-    totals = [heat.total.get((os.path.realpath(index.path), fn.qualname), 0.0) for fn in functions if fn]
-    label = ", ".join(f"{q}()" for q in names[:3]) + (" ..." if len(names) > 3 else "")
-    if max(totals) <= 0:
-        return "cold", label
-    return ("hot" if max(totals) / heat.total_s >= HOT_SHARE else "warm"), label
-
-
 class Heat:
     """Sampled seconds per project function, merged over all profiles."""
 
@@ -174,7 +138,7 @@ class Heat:
     def file(self, path: str) -> "FileIndex | None":
         real = os.path.realpath(path)
         if real not in self._files:
-            from advisor.outline import index_file
+            from advisor.rank.outline import index_file
 
             self._files[real] = index_file(Path(real), real) if os.path.isfile(real) and real.endswith(".py") else None
         return self._files[real]

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 from advisor._lazy import lazy_module
 from advisor.config import version_tuple
 from advisor.fix import FixOptions, Outcome
-from advisor.fix.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
-from advisor.fix.hot import is_hot
-from advisor.fix.module_edits import add_type_checking_imports, rewrite_import_lines, set_lazy_modules, statement_code, with_comments
-from advisor.imports import targets_of
+from advisor.rules.lazy_imports.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
+from advisor.evidence.hot import named_hot
+from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, rewrite_import_lines, set_lazy_modules, statement_code, with_comments
+from advisor.rules.support.imports import targets_of
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -130,7 +130,7 @@ def _plan(module: Any, finding: "Finding", options: FixOptions, annotations: lis
     plan = Plan(finding, strategy, *location, source_line=module.body[location[0]])
     names = set(finding.data.get("names", []))
     if strategy == "inline":
-        hot = [f for f in finding.data.get("functions", []) if is_hot(f, options.hot_functions)]
+        hot = [f for f in finding.data.get("functions", []) if named_hot(f, options.hot_functions)]
         if hot:
             return strategy, f"{', '.join(hot)}() is hot in the profile: deferring there costs more than it saves"
         plan.inline, missing = _names_per_function(module, finding.data.get("functions", []), names)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor.findings import Finding, Impact
 from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree
-from advisor.usage import NameUsageMixin, TopLevelImport, Use
+from advisor.rules.lazy_imports.usage import NameUsageMixin, TopLevelImport, Use
 
 if TYPE_CHECKING:
+    from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
     from advisor.project import Project
+    from advisor.rules.lazy_imports.graph import StartupGraph
 
 #: Modules whose import does something: they must stay where they are.
 BUILTIN_SIDE_EFFECT_MODULES = frozenset({
@@ -33,6 +35,12 @@ class LazyImportsOptions:
     threshold_ms: float = 5.0
     #: Also report imports in test files (tests rarely care about startup).
     include_tests: bool = False
+    #: Modules that must stay eager: importing them registers or patches something.
+    side_effect_modules: tuple[str, ...] = ()
+    #: Modules always treated as costly, whatever measuring says.
+    costly_modules: tuple[str, ...] = ()
+    #: Modules never treated as costly.
+    cheap_modules: tuple[str, ...] = ()
 
 
 class LazyImports(NameUsageMixin, Rule):
@@ -171,7 +179,7 @@ class LazyImports(NameUsageMixin, Rule):
     @classmethod
     def without_tree(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> WithoutTree:
         """The reports and project facts of the walk, from the ``ast`` tree."""
-        from advisor.import_reports import lazy_reports
+        from advisor.rules.lazy_imports.reports import lazy_reports
 
         is_package = context.path.endswith("__init__.py")
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
@@ -227,7 +235,7 @@ class LazyImports(NameUsageMixin, Rule):
     def _consider(self, entry: TopLevelImport, target: Any) -> bool:
         """Report ``target`` if only functions or annotations use it; True if reported."""
         relative = self.is_package and bool(getattr(entry.node, "relative", None))
-        data = report_data(target, self.usage, self.parameters, self.context.config, relative)
+        data = report_data(target, self.usage, self.parameters, self.options, relative)
         if data is None:
             return False
         node = entry.node if len(entry.targets) == 1 else _alias_node(entry.node, target)
@@ -235,24 +243,18 @@ class LazyImports(NameUsageMixin, Rule):
         return True
 
     @classmethod
-    def refine(cls, findings: list[Finding], project: "Project") -> Iterable[Finding]:
+    def refine(cls, findings: list[Finding], project: "Project", options: "LazyImportsOptions",
+               evidence: "Evidence | None") -> Iterable[Finding]:
         """Drop what the project needs eagerly; attach the measured saving."""
-        from advisor.rank import deferral_threshold
-        from advisor.rule import build_options
+        from advisor.evidence.hot import deferral_threshold
+        from advisor.rules.lazy_imports.graph import startup_graph
 
-        options = build_options(cls, project.config.rule_options.get(cls.id, {}))
+        graph = startup_graph(project)
         kept = []
         for finding in findings:
-            module = project_module_of(finding, project)
-            names = finding.data["names"]
-            if module and any(project.external_importers(module, n) or project.patchers(module, n) for n in names):
+            module = graph.module_of(finding.path)
+            if eager_reason(finding, graph, module):
                 continue
-            statement, top = _request(finding)
-            own = project.deepest_project_modules(statement.split()[1], _from_names(finding))
-            if own and project.eager_importers(own, module):
-                continue  # another project module loads it at import time anyway
-            if not own and len(project.common_external_importers(statement.split()[1], module)) >= COMMON_IMPORTERS:
-                continue  # most of the project imports it eagerly: it is loaded anyway
             kept.append((finding, module))
         requests = set()
         startups = {}
@@ -262,21 +264,23 @@ class LazyImports(NameUsageMixin, Rule):
         module_startup: dict[str, set[tuple[str, str]]] = {}
         for finding, module in kept:
             if module and module not in module_startup:
-                module_startup[module] = project.startup_statements(module, moving[module])
+                module_startup[module] = graph.startup_statements(module, moving[module])
             startup = module_startup.get(module, set())
-            if module and project.is_project_module(_request(finding)[1]):
-                startup = startup | project.shared_statements(module)
+            if module and graph.is_project_module(_request(finding)[1]):
+                startup = startup | graph.shared_statements(module)
             startups[id(finding)] = startup
             requests.add(_request(finding))
             requests.update(startup)
-        costs = project.import_costs
+        costs = graph.import_costs
         costs.prepare(requests)
+        if costs.notice:
+            project.notices.append(costs.notice)
         for finding, _ in kept:
             ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
             if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
                 ms, source = max(ms or 0.0, options.threshold_ms), "config"
-            # Profile hook (advisor.rank): users never sampled lower the bar, a hot user keeps it eager.
-            threshold = deferral_threshold(finding, project, options.threshold_ms)
+            # Profile hook (advisor.rank.score): users never sampled lower the bar, a hot user keeps it eager.
+            threshold = deferral_threshold(finding, evidence, options.threshold_ms)
             if ms is None or ms < threshold:
                 continue
             confidence = {"importtime": 0.9, "table": 0.6, "config": 0.5}.get(source, 0.5)
@@ -288,15 +292,33 @@ class LazyImports(NameUsageMixin, Rule):
             )
 
 
-def project_module_of(finding: Finding, project: "Project") -> str:
-    """The dotted module of the finding's file ("" if the project does not know it)."""
-    index = project.__dict__.get("_module_by_path")
-    if index is None:
-        index = {}
-        for facts in project.files:
-            index.setdefault(facts.path, facts.module)
-        project.__dict__["_module_by_path"] = index
-    return index.get(finding.path, "")
+def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
+    """Why the project needs this import to stay eager, in words ("" when
+    nothing does): the one decision ``refine`` and the fix summary share."""
+    names = finding.data["names"]
+    for name in names:
+        users = graph.external_importers(module, name)
+        if module and users:
+            return f"`{name}` is imported from this module by {_few(users)}"
+        patchers = graph.patchers(module, name)
+        if module and patchers:
+            return f"`{module}.{name}` is patched by {_few(patchers)} (mock.patch / monkeypatch)"
+    statement = finding.data["statement"]
+    imported = statement.split()[1]
+    own = graph.deepest_project_modules(imported, _from_names(finding))
+    if own:
+        users = graph.eager_importers(own, module)
+        if users:
+            return f"{', '.join(sorted(own))} is imported eagerly by {_few(users)}: it is loaded at startup anyway"
+        return ""
+    users = graph.common_external_importers(imported, module)
+    if len(users) >= COMMON_IMPORTERS:
+        return f"{imported} is imported eagerly by {_few(users)}: it is loaded anyway"
+    return ""
+
+
+def _few(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
 def _request(finding: Finding) -> tuple[str, str]:
@@ -320,11 +342,11 @@ def _message(finding: Finding, ms: float) -> str:
     return f"`{module}` costs ~{ms:.0f} ms at startup; only {where} {verb} it"
 
 
-def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], config: Any,
+def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], options: LazyImportsOptions,
                 package_relative: bool) -> dict[str, Any] | None:
     """The report's data if only functions or annotations use ``target``, else None.
 
-    Shared by the libcst walk (``_consider``) and advisor/import_reports.py:
+    Shared by the libcst walk (``_consider``) and ``reports.py``:
     ``usage`` is anything with UsageState's ``uses``, ``bindings``,
     ``dunder_all``, ``reads_annotations``, ``value_refs``, ``called_in_loop``;
     ``package_relative``: a relative import in ``__init__.py``."""
@@ -339,9 +361,9 @@ def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], config
     if any(u.where == "module" for u in uses):
         return None
     module = target.module
-    if _listed(module, target.names, config.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
+    if _listed(module, target.names, options.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
         return None
-    if _listed(module, target.names, config.cheap_modules):
+    if _listed(module, target.names, options.cheap_modules):
         return None
     if any(set(target.bound) & parameters.get(u.function, set()) for u in uses if u.where == "function"):
         return None  # a parameter of that name shadows the import there
@@ -362,7 +384,7 @@ def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], config
         "functions": functions,
         "usage": usage_kind,
         "key": target.statement,
-        "costly": _listed(module, target.names, config.costly_modules),
+        "costly": _listed(module, target.names, options.costly_modules),
     }
 
 
@@ -384,7 +406,7 @@ def _leaf(qualname: str) -> str:
 
 
 def _alias_node(node: Any, target: Any) -> Any:
-    from advisor.imports import dotted_name
+    from advisor.rules.support.imports import dotted_name
 
     for alias in node.names:
         if dotted_name(alias.name) == target.module:
