@@ -117,6 +117,8 @@ class ScanReport:
     notices: list[str] = field(default_factory=list)
     #: Profiles and import-time logs the ranking used (None: static ranking).
     evidence: "Evidence | None" = None
+    #: "Where the time goes" lines from the evidence (top functions, top imports), made by ranking.
+    time_table: list[str] = field(default_factory=list)
     #: Findings the rules reported per file but their project-wide step left
     #: out (another module needs the import eagerly, ...): ``advisor fix`` says why.
     dropped: list[Finding] = field(default_factory=list)

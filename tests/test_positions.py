@@ -10,7 +10,7 @@ import libcst as cst
 import pytest
 
 from advisor.engine.positions import _spans_by_statement, _spans_from_prefix, node_spans
-from advisor.engine.walk import children
+from advisor.cstnodes import children
 from test_walk import TRICKY
 
 REPO = Path(__file__).resolve().parent.parent

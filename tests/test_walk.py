@@ -11,7 +11,8 @@ from typing import Any
 import libcst as cst
 import pytest
 
-from advisor.engine.walk import BatchedWalk, _all_node_types, _trivia_types
+from advisor.cstnodes import _all_node_types, trivia_types as _trivia_types
+from advisor.engine.walk import BatchedWalk
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -78,6 +78,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     report.files = len(files)
     # 2. nothing changed since the last scan: its answer, without loading the result cache
     if use_cache and _answer_from_memo(report, files, cache_key, config, evidence, rules):
+        _add_time_table(report, evidence)
         report.seconds = time.perf_counter() - started
         return report
     # 3. per file: the result cache, else analysis in the workers
@@ -102,8 +103,17 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
         _refine_and_rank(report, gathered.results, rules, config, files, project, gathered.entries)
         if use_cache:
             scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped))
+    _add_time_table(report, evidence)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _add_time_table(report: ScanReport, evidence: "Evidence | None") -> None:
+    """Where the time goes, from the evidence, for the renderers (which never rank)."""
+    if evidence is not None:
+        from advisor.rank.score import time_table
+
+        report.time_table = time_table(evidence)
 
 
 @dataclass

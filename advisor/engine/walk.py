@@ -17,62 +17,11 @@ dataclass's (``@decorator`` before ``def``, ``(`` before the expression).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import traceback
-import typing
 from typing import Any, Callable, Iterable
 
-#: Node types made only of whitespace, comments and punctuation: skipped unless hooked.
-_TRIVIA_NAMES = (
-    "SimpleWhitespace", "ParenthesizedWhitespace", "TrailingWhitespace", "EmptyLine", "Newline",
-    "Comment", "Comma", "Dot", "Colon", "Semicolon", "AssignEqual", "LeftParen", "RightParen",
-    "LeftSquareBracket", "RightSquareBracket", "LeftCurlyBrace", "RightCurlyBrace",
-    "BaseBinaryOp", "BaseBooleanOp", "BaseCompOp", "BaseAugOp", "BaseUnaryOp",
-    "ImportStar", "Asynchronous",
-)
-#: Field values that are never nodes (met only when libcst's source is missing).
-_PLAIN_VALUES = frozenset({str, bytes, int, float, bool})
-_ORDER: dict[type, tuple[str, ...]] = {}
-#: type -> the fields libcst calls attribute hooks for.
-_HOOKED: dict[type, frozenset[str]] = {}
-
-
-def field_order(node: Any) -> tuple[str, ...]:
-    """The fields libcst visits for nodes of ``type(node)``, in libcst's order."""
-    order = _ORDER.get(type(node))
-    if order is None:
-        named, extra = _record_order(node)
-        order = _ORDER[type(node)] = named + extra
-        _HOOKED[type(node)] = frozenset(named)
-    return order
-
-
-def _record_order(node: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Let libcst visit one node's children with a visitor that records the
-    attribute hooks and goes no deeper: libcst's own order, at the cost of
-    rebuilding one node per type. libcst calls the hooks of every field,
-    present or not, except a missing ``format_spec`` of f-string parts. Returns
-    (the fields libcst named, the other fields): the others are walked last,
-    without attribute hooks (values that are not nodes are skipped)."""
-    import libcst as cst
-
-    names: list[str] = []
-
-    class Recorder(cst.CSTVisitor):  # type: ignore[misc]
-        def on_visit(self, child: Any) -> bool:
-            return False
-
-        def on_visit_attribute(self, parent: Any, attribute: str) -> None:
-            if parent is node and attribute not in names:
-                names.append(attribute)
-
-    try:
-        node._visit_and_replace_children(Recorder())
-    except Exception:  # a node type that cannot rebuild itself: dataclass order
-        names.clear()
-    fields = [field.name for field in dataclasses.fields(node)]
-    return tuple(name for name in names if name in fields), tuple(name for name in fields if name not in names)
+from advisor.cstnodes import HOOKED, PLAIN_VALUES, barren_fields, field_order, trivia_types
 
 
 class BatchedWalk:
@@ -102,11 +51,11 @@ class BatchedWalk:
 
     def _trivia(self, cst: Any) -> frozenset[type]:
         """Trivia node types, or none at all when some visitor hooks one of them."""
-        trivia = _trivia_types(cst)
+        trivia = trivia_types(cst)
         hooked = {name.split("_")[1] for name in self._hooks}
         if any(cls.__name__ in hooked for cls in trivia):
-            return _PLAIN_VALUES
-        return trivia | _PLAIN_VALUES
+            return PLAIN_VALUES
+        return trivia | PLAIN_VALUES
 
     def _plan(self, node: Any) -> tuple[Any, ...]:
         """(visit hooks, field plan, leave hooks) for the type of ``node``. A
@@ -116,8 +65,8 @@ class BatchedWalk:
         name = cls.__name__
         hooks = self._hooks
         order = field_order(node)
-        hooked = _HOOKED[cls]
-        barren = _barren_fields(cls) if self._skip is not _PLAIN_VALUES else frozenset()
+        hooked = HOOKED[cls]
+        barren = barren_fields(cls) if self._skip is not PLAIN_VALUES else frozenset()
         fields = tuple(
             (field, tuple(hooks.get(f"visit_{name}_{field}", ())), tuple(hooks.get(f"leave_{name}_{field}", ())))
             if field in hooked else (field, (), ())
@@ -211,84 +160,3 @@ def _stack_depth() -> int:
     return depth
 
 
-def children(node: Any) -> list[Any]:
-    """The child nodes of ``node`` in libcst's order, trivia left out: what
-    ``node.children`` gives without rebuilding the node (much faster)."""
-    if not _SKIP:
-        import libcst as cst
-
-        _SKIP.append(_trivia_types(cst) | _PLAIN_VALUES | {type(None), type(cst.MaybeSentinel.DEFAULT)})
-    skip = _SKIP[0]
-    found = []
-    fields = _CHILD_FIELDS.get(type(node))
-    if fields is None:
-        barren = _barren_fields(type(node))
-        fields = _CHILD_FIELDS[type(node)] = tuple(f for f in field_order(node) if f not in barren)
-    for field in fields:
-        value = getattr(node, field)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            found.extend(child for child in value if type(child) not in skip)
-        elif kind not in skip:
-            found.append(value)
-    return found
-
-
-_SKIP: list[frozenset[type]] = []
-_TRIVIA: list[frozenset[type]] = []
-#: type -> the fields ``children`` reads (barren ones left out).
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_BARREN: dict[type, frozenset[str]] = {}
-
-
-def _barren_fields(cls: type) -> frozenset[str]:
-    """Fields of ``cls`` whose declared type admits only trivia, plain values
-    (``str``, ``None``, ``MaybeSentinel``) or sequences of them: nothing a walk
-    that skips trivia would descend into. Read from the dataclass annotations
-    once per type; a type whose annotations cannot be resolved has none."""
-    found = _BARREN.get(cls)
-    if found is None:
-        import libcst as cst
-
-        try:
-            hints = typing.get_type_hints(cls)
-            found = frozenset(f.name for f in dataclasses.fields(cls) if _barren_type(hints[f.name], cst))
-        except Exception:
-            found = frozenset()
-        _BARREN[cls] = found
-    return found
-
-
-def _barren_type(annotation: Any, cst: Any) -> bool:
-    if typing.get_origin(annotation) is not None:
-        return all(_barren_type(arg, cst) for arg in typing.get_args(annotation))
-    if not isinstance(annotation, type):
-        return False  # a Literal's value, a forward reference: keep the field
-    if annotation in _PLAIN_VALUES or annotation is type(None) or issubclass(annotation, cst.MaybeSentinel):
-        return True
-    trivia = _trivia_types(cst)
-    # libcst's add_slots makes a copy of each node class; the pre-copy originals
-    # linger among __subclasses__ but are never instantiated: leave them out.
-    subclasses = [sub for sub in _all_node_types(annotation)
-                  if getattr(sys.modules.get(sub.__module__), sub.__name__, None) is sub]
-    # an abstract base (BaseParenthesizableWhitespace) is barren when all its kinds are trivia
-    itself = annotation in trivia or (bool(subclasses) and bool(getattr(annotation, "__abstractmethods__", ())))
-    return itself and all(sub in trivia for sub in subclasses)
-
-
-def _trivia_types(cst: Any) -> frozenset[type]:
-    if not _TRIVIA:
-        bases = {getattr(cst, name) for name in _TRIVIA_NAMES if hasattr(cst, name)}
-        # __mro__, not issubclass: the node classes are ABCs, and ABC checks cost ~0.1 s here.
-        _TRIVIA.append(frozenset(cls for cls in _all_node_types(cst.CSTNode) if not bases.isdisjoint(cls.__mro__)))
-    return _TRIVIA[0]
-
-
-def _all_node_types(base: type) -> list[type]:
-    found, stack = [], [base]
-    while stack:
-        for sub in stack.pop().__subclasses__():
-            if sub not in found:
-                found.append(sub)
-                stack.append(sub)
-    return found

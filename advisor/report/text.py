@@ -19,10 +19,8 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
         return "".join(_COLORS[s] for s in styles) + text + _COLORS["reset"]
 
     lines: list[str] = []
-    if report.evidence is not None:  # measured: lead with where the time goes
-        from advisor.rank.score import time_table
-
-        table = time_table(report.evidence)
+    if report.time_table:  # measured: lead with where the time goes
+        table = report.time_table
         lines.extend([paint(table[0], "bold"), *table[1:], ""] if table else [])
     shown = report.findings if not options.limit else report.findings[: options.limit]
     for finding in shown:

@@ -109,38 +109,13 @@ def _alias(node: Any, target: Any) -> Any:
 
 
 def _why_declined(rule: Any, entry: Any, target: Any) -> str:
-    """Mirrors LazyImports._consider: the first check the import fails."""
-    from advisor.rules.lazy_imports.rule import BUILTIN_SIDE_EFFECT_MODULES, _leaf, _listed
+    """Why the file keeps this import eager: the rule's own ``decide``."""
+    from advisor.rules.lazy_imports.rule import decide
 
-    usage, options = rule.usage, rule.options
-    if usage.dynamic:
+    if rule.usage.dynamic:
         return "the module reads its own namespace dynamically (globals(), eval, module __getattr__ or a computed __all__)"
-    if _listed(target.module, target.names, options.side_effect_modules) or _listed(target.module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
-        return "importing it has side effects (side-effect-modules)"
-    if _listed(target.module, target.names, options.cheap_modules) or (rule.is_package and entry.node.relative):
-        return ""
-    uses = []
-    for bound in target.bound:
-        found = usage.uses.get(bound, [])
-        if not found:
-            return ""  # unused: another tool's business
-        if usage.bindings.get(bound, 0) > 1:
-            return f"`{bound}` is bound more than once at module level"
-        if bound in usage.dunder_all:
-            return f"`{bound}` is re-exported through __all__"
-        uses.extend(found)
-    if any(u.where == "module" for u in uses):
-        return "used while the module is imported (module-level code, a decorator, base class, default value or class body)"
-    for use in uses:
-        if use.where == "annotation" and (use.runtime or usage.reads_annotations or _leaf(use.function) in usage.value_refs):
-            if usage.reads_annotations:
-                return "this module reads annotations at run time (typing.get_type_hints / inspect.signature)"
-            return f"the annotations of {use.function or 'a class'} are read at run time (a model base class, dataclass, decorator or registry)"
-    functions = sorted({u.function for u in uses if u.where == "function"})
-    loop = [f for f in functions if _leaf(f) in usage.called_in_loop]
-    if loop:
-        return f"{', '.join(loop)}() runs in a loop in this module: an import there would run on every call"
-    return ""
+    relative = rule.is_package and bool(entry.node.relative)
+    return decide(target, rule.usage, rule.parameters, rule.options, relative).reason
 
 
 def _probes(tree: Any, positions: Any, module: str) -> list[tuple[int, Any, str]]:

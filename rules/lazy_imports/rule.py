@@ -342,41 +342,61 @@ def _message(finding: Finding, ms: float) -> str:
     return f"`{module}` costs ~{ms:.0f} ms at startup; only {where} {verb} it"
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Whether one import may move: the report's data, or why it stays ("" when
+    nothing is worth saying: cheap, unused, or a package's re-export)."""
+
+    data: dict[str, Any] | None = None
+    reason: str = ""
+
+
 def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], options: LazyImportsOptions,
                 package_relative: bool) -> dict[str, Any] | None:
-    """The report's data if only functions or annotations use ``target``, else None.
+    """The report's data if only functions or annotations use ``target``, else None."""
+    return decide(target, usage, parameters, options, package_relative).data
 
-    Shared by the libcst walk (``_consider``) and ``reports.py``:
+
+def decide(target: Any, usage: Any, parameters: dict[str, set[str]], options: LazyImportsOptions,
+           package_relative: bool) -> Decision:
+    """The one per-file decision, shared by the libcst walk (``_consider``),
+    ``reports.py`` (the ``ast`` path) and the fix summary (``explain.py``):
     ``usage`` is anything with UsageState's ``uses``, ``bindings``,
     ``dunder_all``, ``reads_annotations``, ``value_refs``, ``called_in_loop``;
     ``package_relative``: a relative import in ``__init__.py``."""
-    if package_relative:
-        return None  # `from .x import y` in __init__.py is a re-export by convention
+    module = target.module
+    if _listed(module, target.names, options.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
+        return Decision(reason="importing it has side effects (side-effect-modules)")
+    if package_relative or _listed(module, target.names, options.cheap_modules):
+        return Decision()  # `from .x import y` in __init__.py is a re-export by convention
     uses: list[Use] = []
     for bound in target.bound:
         found = usage.uses.get(bound, [])
-        if not found or usage.bindings.get(bound, 0) > 1 or bound in usage.dunder_all:
-            return None
+        if not found:
+            return Decision()  # unused: another tool's business
+        if usage.bindings.get(bound, 0) > 1:
+            return Decision(reason=f"`{bound}` is bound more than once at module level")
+        if bound in usage.dunder_all:
+            return Decision(reason=f"`{bound}` is re-exported through __all__")
         uses.extend(found)
     if any(u.where == "module" for u in uses):
-        return None
-    module = target.module
-    if _listed(module, target.names, options.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
-        return None
-    if _listed(module, target.names, options.cheap_modules):
-        return None
+        return Decision(reason="used while the module is imported (module-level code, a decorator, "
+                               "base class, default value or class body)")
     if any(set(target.bound) & parameters.get(u.function, set()) for u in uses if u.where == "function"):
-        return None  # a parameter of that name shadows the import there
-    annotation_runtime = usage.reads_annotations
+        return Decision()  # a parameter of that name shadows the import there
     for use in uses:
-        if use.where == "annotation" and (use.runtime or annotation_runtime or _leaf(use.function) in usage.value_refs):
-            return None
+        if use.where == "annotation" and (use.runtime or usage.reads_annotations or _leaf(use.function) in usage.value_refs):
+            if usage.reads_annotations:
+                return Decision(reason="this module reads annotations at run time (typing.get_type_hints / inspect.signature)")
+            return Decision(reason=f"the annotations of {use.function or 'a class'} are read at run time "
+                                   "(a model base class, dataclass, decorator or registry)")
     functions = sorted({u.function for u in uses if u.where == "function"})
-    if any(_leaf(f) in usage.called_in_loop for f in functions):
-        return None  # deferring into a tight loop's callee trades startup for run time
+    loop = [f for f in functions if _leaf(f) in usage.called_in_loop]
+    if loop:  # deferring into a tight loop's callee trades startup for run time
+        return Decision(reason=f"{', '.join(loop)}() runs in a loop in this module: an import there would run on every call")
     usage_kind = "functions" if all(u.where == "function" for u in uses) else (
         "annotations" if not functions else "mixed")
-    return {
+    return Decision(data={
         "module": module,
         "where": _describe(functions, usage_kind),
         "statement": target.statement,
@@ -385,7 +405,7 @@ def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], option
         "usage": usage_kind,
         "key": target.statement,
         "costly": _listed(module, target.names, options.costly_modules),
-    }
+    })
 
 
 def _describe(functions: list[str], usage: str) -> str:

@@ -75,7 +75,7 @@ def target_names(node: Any) -> Iterator[str]:
 def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     """Every node under ``node`` with its ancestors (nearest last); used only on
     the few candidate subtrees a rule needs to look at again."""
-    from advisor.engine.walk import children
+    from advisor.cstnodes import children
 
     stack: list[tuple[Any, tuple[Any, ...]]] = [(node, ())]
     while stack:
@@ -88,7 +88,7 @@ def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
 def descendants(node: Any) -> Iterator[Any]:
     """Every node under ``node`` (itself first), in ``walk``'s order, without
     the ancestor tuples that ``walk`` builds for every node."""
-    from advisor.engine.walk import children
+    from advisor.cstnodes import children
 
     stack = [node]
     while stack:
