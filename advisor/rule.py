@@ -128,6 +128,8 @@ class Rule:
     message: ClassVar[str] = ""
     kind: ClassVar[ImpactKind] = "runtime"
     fix: ClassVar[FixSafety] = "none"
+    #: "module:function" of the codemod ``advisor fix`` applies (rules with a fix).
+    codemod: ClassVar[str] = ""
     #: Short names from METADATA_PROVIDERS; resolved only for files that need them.
     needs: ClassVar[tuple[str, ...]] = ()
     #: Recorder classes (plain visitors with a no-argument constructor) this
@@ -255,6 +257,8 @@ def _definition_problems(cls: type[Rule]) -> list[str]:
         problems.append("example `why`s must be unique (they are test ids)")
     if cls.fix == "none" and any(e.fixed is not None for e in cls.INVALID):
         problems.append("fix = 'none' but an INVALID example declares `fixed`")
+    if any(e.fixed is not None for e in cls.INVALID) and not cls.codemod:
+        problems.append("an INVALID example declares `fixed` but the rule names no `codemod`")
     unknown = [n for n in cls.needs if n not in METADATA_PROVIDERS]
     if unknown:
         problems.append(f"unknown metadata in needs: {unknown}")

@@ -61,16 +61,19 @@ def check_example(rule: type[Rule], example: Valid | Invalid) -> None:
 
 
 def apply_fix(rule: type[Rule], example: Invalid, findings: list[Finding]) -> str:
-    """The example's code after the rule's codemod (see advisor.fix.CODEMODS)."""
-    from advisor.fix import CODEMODS, FixOptions
-    from advisor.fix.runner import load_codemod
+    """The example's code after the rule's codemod (``Rule.codemod``)."""
+    import importlib
 
-    assert rule.id in CODEMODS, f"{rule.id}: an example declares `fixed` but the rule has no codemod in advisor.fix.CODEMODS"
+    from advisor.fix import FixOptions
+
+    assert rule.codemod, f"{rule.id}: an example declares `fixed` but the rule names no `codemod`"
     config = example_config(rule, example)
     module = Path(example.path).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
     options = FixOptions(target_version=config.target_version, module=module,
                          is_package=example.path.endswith("__init__.py"))
-    new_text, _ = load_codemod(rule.id)(textwrap.dedent(example.code), findings, options)
+    module_name, _, function = rule.codemod.partition(":")
+    codemod = getattr(importlib.import_module(module_name), function)
+    new_text, _ = codemod(textwrap.dedent(example.code), findings, options)
     return str(new_text)
 
 

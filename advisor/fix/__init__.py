@@ -1,13 +1,11 @@
 """``advisor fix``: codemods that apply findings, and the runner that writes
-them safely (see runner.py). Nothing here imports libcst at module level."""
+them safely (see runner.py). Nothing here imports libcst at module level.
+
+A rule with a fix names its codemod itself (``Rule.codemod``, "module:function",
+imported only when asked for): ``fix_source(text, findings, options) -> (new_text,
+outcomes)``. The runner is rule-agnostic."""
 
 from __future__ import annotations
-
-#: Rule id -> "module:function" of its codemod, imported only when asked for.
-#: A codemod is ``fix_source(text, findings, options) -> (new_text, outcomes)``.
-CODEMODS = {
-    "lazy-imports": "advisor.rules.lazy_imports.codemod:fix_source",
-}
 
 from dataclasses import dataclass, field
 from typing import Any

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from advisor.atomic import atomic_write_bytes
 from advisor.errors import UsageError
-from advisor.fix import CODEMODS, FixOptions, Outcome
+from advisor.fix import FixOptions, Outcome
 from advisor.source import SourceError, decode_source, module_name, real_path
 
 from advisor.findings import FileError, Finding, ScanReport
@@ -89,11 +89,16 @@ class FixRequest:
     hot: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-def load_codemod(rule: str) -> Callable[..., tuple[str, list[Outcome]]]:
-    if rule not in CODEMODS:
-        known = ", ".join(sorted(CODEMODS))
-        raise UsageError(f"no fix for rule {rule!r} (rules with a fix: {known})")
-    module, _, name = CODEMODS[rule].partition(":")
+def load_codemod(rule: str, config: "Config | None" = None) -> Callable[..., tuple[str, list[Outcome]]]:
+    """The codemod the rule names (``Rule.codemod``); a usage error for a rule without one."""
+    from advisor.config import Config
+    from advisor.registry import all_rules
+
+    rules = all_rules(config or Config(root=Path.cwd()), include_entry_points=config is not None)
+    with_fix = sorted(rule_id for rule_id, cls in rules.items() if cls.codemod)
+    if rule not in with_fix:
+        raise UsageError(f"no fix for rule {rule!r} (rules with a fix: {', '.join(with_fix)})")
+    module, _, name = rules[rule].codemod.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
@@ -101,7 +106,7 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
     """Scan, fix and (unless ``request.write`` is false) write, round after round."""
     from advisor.config import with_overrides
 
-    codemod = load_codemod(request.rule)
+    codemod = load_codemod(request.rule, config)
     for given in request.paths:
         if not given.exists():
             raise UsageError(f"{given}: no such file or directory")

@@ -110,6 +110,7 @@ class LazyImports(NameUsageMixin, Rule):
     kind = "startup"
     fix = "safe"
     Options = LazyImportsOptions
+    codemod = "advisor.rules.lazy_imports.codemod:fix_source"
 
     VALID = [
         Valid("import numpy as np\nZEROS = np.zeros(3)\n", why="used-at-module-level"),
