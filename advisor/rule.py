@@ -250,7 +250,7 @@ def _definition_problems(cls: type[Rule]) -> list[str]:
         problems.append(f"fix must be 'safe', 'unsafe' or 'none', got {cls.fix!r}")
     if len(cls.VALID) < 3 or len(cls.INVALID) < 3:
         problems.append("needs at least 3 VALID and 3 INVALID examples")
-    whys = [e.why for e in (*cls.VALID, *cls.INVALID)]
+    whys = [e.why for e in cls.VALID] + [e.why for e in cls.INVALID]
     if len(set(whys)) != len(whys):
         problems.append("example `why`s must be unique (they are test ids)")
     if cls.fix == "none" and any(e.fixed is not None for e in cls.INVALID):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pathspec
 
 
-def _gitignore_spec(directory: Path) -> "pathspec.PathSpec | None":
+def _gitignore_spec(directory: Path) -> "pathspec.PathSpec[pathspec.Pattern] | None":
     ignore = directory / ".gitignore"
     if not ignore.is_file():
         return None

@@ -21,7 +21,10 @@ import dataclasses
 import sys
 import traceback
 import typing
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 #: Node types made only of whitespace, comments and punctuation: skipped unless hooked.
 _TRIVIA_NAMES = (
@@ -59,7 +62,7 @@ def _record_order(node: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
     names: list[str] = []
 
-    class Recorder(cst.CSTVisitor):  # type: ignore[misc]
+    class Recorder(cst.CSTVisitor):
         def on_visit(self, child: Any) -> bool:
             return False
 
@@ -205,7 +208,8 @@ def short_traceback(exc: BaseException) -> str:
 
 
 def _stack_depth() -> int:
-    frame, depth = sys._getframe(1), 0
+    frame: FrameType | None = sys._getframe(1)
+    depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth
@@ -219,7 +223,7 @@ def children(node: Any) -> list[Any]:
 
         _SKIP.append(_trivia_types(cst) | _PLAIN_VALUES | {type(None), type(cst.MaybeSentinel.DEFAULT)})
     skip = _SKIP[0]
-    found = []
+    found: list[Any] = []
     fields = _CHILD_FIELDS.get(type(node))
     if fields is None:
         barren = _barren_fields(type(node))
@@ -285,7 +289,9 @@ def _trivia_types(cst: Any) -> frozenset[type]:
 
 
 def _all_node_types(base: type) -> list[type]:
-    found, stack = [], [base]
+    found: list[type] = []
+    stack: list[type] = [base]
+    sub: type
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub not in found:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from advisor.evidence.importtime import ImportTimer
-    from advisor.project import Project
+    from advisor.rules.lazy_imports.graph import StartupGraph
 
 Request = tuple[str, str]  # (statement, top-level module)
 
@@ -41,7 +41,7 @@ def table_cost(module: str, names: Iterable[str], table: dict[str, float]) -> fl
 class ImportCosts:
     """Answers "how many ms does deferring this statement save?" for one project."""
 
-    def __init__(self, project: "Project") -> None:
+    def __init__(self, project: "StartupGraph") -> None:
         from advisor.evidence.importtime import ImportTimer
 
         config = project.config

@@ -180,7 +180,7 @@ class StartupGraph:
     def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
         """Non-test project modules other than ``exclude_module`` that import any
         of ``targets`` (project module names) at import time."""
-        users = set()
+        users: set[str] = set()
         for target in targets:
             users.update(self._kept_eager_project_imports.get(target, ()))
         users.discard(exclude_module)

@@ -182,6 +182,7 @@ class LazyImports(NameUsageMixin, Rule):
         from advisor.rules.lazy_imports.reports import lazy_reports
 
         is_package = context.path.endswith("__init__.py")
+        assert first_pass.tree is not None, "the engine makes a first pass only over a parsed ast tree"
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
                                       context.is_test, options, context.config)
         return WithoutTree(facts={"imports": facts},
