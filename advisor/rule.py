@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, TypeVar
 
 from advisor.errors import ConfigError, RuleDefinitionError
 from advisor.findings import Finding, FixSafety, Impact, ImpactKind, Span
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
     from advisor.project import Project
+
+_Recorder = TypeVar("_Recorder")
 
 #: Docstring sections every rule documents (Ruff's rule-doc shape).
 REQUIRED_SECTIONS = ("Why it matters", "Example", "Use instead", "Fix safety", "Known limits")
@@ -94,7 +96,7 @@ class FileContext:
 class PendingReport:
     """A report made during the walk; positions are resolved once, after it."""
 
-    node: Any
+    node: cst.CSTNode
     message: str
     impact: Impact | None
     fix: FixSafety | None
@@ -148,10 +150,11 @@ class Rule:
         self._metadata: Any = None
         self._shared: dict[type, Any] = {}
 
-    def shared_state(self, recorder: type) -> Any:
+    def shared_state(self, recorder: type[_Recorder]) -> _Recorder:
         """This file's instance of ``recorder`` (one of ``shared``), made before the walk."""
         try:
-            return self._shared[recorder]
+            state: _Recorder = self._shared[recorder]  # the engine makes one instance per class
+            return state
         except KeyError:
             raise RuleDefinitionError(f"rule {self.id} asked for {recorder.__name__} without naming it in `shared`") from None
 

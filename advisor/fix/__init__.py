@@ -10,7 +10,10 @@ CODEMODS = {
 }
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.findings import Finding
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class FixOptions:
 class Outcome:
     """What became of one finding: applied (how) or left alone (why)."""
 
-    finding: Any  # advisor.findings.Finding
+    finding: Finding
     applied: bool
     #: The strategy used or considered ("inline", "type-checking", ...).
     strategy: str

@@ -13,7 +13,27 @@ if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
     from advisor.project import Project
+    from typing import AbstractSet, Mapping, Protocol
+
     from advisor.rules.lazy_imports.graph import StartupGraph
+    from advisor.rules.support.imports import ImportTarget
+
+    class ImportUsage(Protocol):
+        """What ``report_data`` reads about how a module uses its names:
+        UsageState (the libcst walk) and reports.py's ``ast`` walker."""
+
+        @property
+        def uses(self) -> Mapping[str, list[Use]]: ...
+        @property
+        def bindings(self) -> Mapping[str, int]: ...
+        @property
+        def dunder_all(self) -> AbstractSet[str]: ...
+        @property
+        def reads_annotations(self) -> bool: ...
+        @property
+        def value_refs(self) -> AbstractSet[str]: ...
+        @property
+        def called_in_loop(self) -> AbstractSet[str]: ...
 
 #: Modules whose import does something: they must stay where they are.
 BUILTIN_SIDE_EFFECT_MODULES = frozenset({
@@ -233,7 +253,7 @@ class LazyImports(NameUsageMixin, Rule):
         # Imports that could move do not make a module "loaded anyway" for others.
         self.facts["imports"]["deferrable"] = deferrable
 
-    def _consider(self, entry: TopLevelImport, target: Any) -> bool:
+    def _consider(self, entry: TopLevelImport, target: ImportTarget) -> bool:
         """Report ``target`` if only functions or annotations use it; True if reported."""
         relative = self.is_package and bool(getattr(entry.node, "relative", None))
         data = report_data(target, self.usage, self.parameters, self.options, relative)
@@ -343,14 +363,12 @@ def _message(finding: Finding, ms: float) -> str:
     return f"`{module}` costs ~{ms:.0f} ms at startup; only {where} {verb} it"
 
 
-def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], options: LazyImportsOptions,
+def report_data(target: ImportTarget, usage: ImportUsage, parameters: dict[str, set[str]], options: LazyImportsOptions,
                 package_relative: bool) -> dict[str, Any] | None:
     """The report's data if only functions or annotations use ``target``, else None.
 
-    Shared by the libcst walk (``_consider``) and ``reports.py``:
-    ``usage`` is anything with UsageState's ``uses``, ``bindings``,
-    ``dunder_all``, ``reads_annotations``, ``value_refs``, ``called_in_loop``;
-    ``package_relative``: a relative import in ``__init__.py``."""
+    Shared by the libcst walk (``_consider``) and ``reports.py`` (``usage``:
+    UsageState or the ``ast`` walker); ``package_relative``: a relative import in ``__init__.py``."""
     if package_relative:
         return None  # `from .x import y` in __init__.py is a re-export by convention
     uses: list[Use] = []
