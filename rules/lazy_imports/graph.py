@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable
 
 from advisor.source import is_test_path
 
@@ -102,7 +102,7 @@ class StartupGraph:
 
     # -- the startup path ------------------------------------------------------------
 
-    def startup_statements(self, module: str, skip: set[str] = frozenset()) -> set[tuple[str, str]]:  # type: ignore[assignment]
+    def startup_statements(self, module: str, skip: AbstractSet[str] = frozenset()) -> set[tuple[str, str]]:
         """External (statement, top-level) pairs run when ``module`` is imported.
 
         Follows project modules transitively, including parent packages'

@@ -307,7 +307,7 @@ class LazyImports(NameUsageMixin, Rule):
             confidence = {"importtime": 0.9, "table": 0.6, "config": 0.5}.get(source, 0.5)
             yield finding.with_(
                 message=_message(finding, ms),
-                impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),  # type: ignore[arg-type]
+                impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),
                 score=round(ms * confidence, 2),
                 reason=f"saves ~{ms:.1f} ms at startup ({source})",
             )
