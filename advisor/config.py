@@ -83,7 +83,7 @@ _LIST_KEYS = {
 _MOVED_TO_RULES = {
     "side-effect-modules": "lazy-imports", "costly-modules": "lazy-imports", "cheap-modules": "lazy-imports",
 }
-_SCALAR_KEYS = {
+_SCALAR_KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "target-version": ("target_version", str), "python": ("python", str),
     "measure-imports": ("measure_imports", bool), "timeout": ("timeout", (int, float)),
     "force-exclude": ("force_exclude", bool),

@@ -47,7 +47,7 @@ def _record_order(node: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
     names: list[str] = []
 
-    class Recorder(cst.CSTVisitor):  # type: ignore[misc]
+    class Recorder(cst.CSTVisitor):
         def on_visit(self, child: Any) -> bool:
             return False
 
@@ -71,7 +71,7 @@ def children(node: Any) -> list[Any]:
 
         _SKIP.append(trivia_types(cst) | PLAIN_VALUES | {type(None), type(cst.MaybeSentinel.DEFAULT)})
     skip = _SKIP[0]
-    found = []
+    found: list[Any] = []
     fields = _CHILD_FIELDS.get(type(node))
     if fields is None:
         barren = barren_fields(type(node))
@@ -137,7 +137,9 @@ def trivia_types(cst: Any) -> frozenset[type]:
 
 
 def _all_node_types(base: type) -> list[type]:
-    found, stack = [], [base]
+    found: list[type] = []
+    stack: list[type] = [base]
+    sub: type
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub not in found:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.project import Project
+    from advisor.rank.outline import FileIndex
 
 ImpactKind = Literal["startup", "runtime"]
 #: Where an estimate comes from, most trustworthy first.
@@ -100,7 +101,7 @@ class FileResult:
     imports: tuple[str, ...] = ()
     #: advisor.rank.outline.FileIndex without the text: functions, loops and names read,
     #: for static ranking (made in the worker, kept in the result cache).
-    outline: Any = None
+    outline: FileIndex | None = None
 
 
 @dataclass

@@ -196,7 +196,7 @@ def _record_assignment(node: ast.Assign | ast.AnnAssign, in_loop: bool, facts: F
         return
     targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[union-attr]
     _record_alias(targets, value, facts)
-    named = [t.id for t in targets if type(t) is ast.Name]  # type: ignore[attr-defined]
+    named = [t.id for t in targets if type(t) is ast.Name]
     if not named:
         return
     kind = type(value)
@@ -205,11 +205,11 @@ def _record_assignment(node: ast.Assign | ast.AnnAssign, in_loop: bool, facts: F
         facts.maybe_sequence.update(named)
     callee = getattr(value, "func", None)
     if kind is ast.List or kind is ast.ListComp or (
-            kind is ast.Call and type(callee) is ast.Name and callee.id in ("list", "sorted")):  # type: ignore[union-attr]
+            kind is ast.Call and type(callee) is ast.Name and callee.id in ("list", "sorted")):
         facts.list_built.update(named)
     if in_loop and kind is ast.BinOp and type(node) is ast.Assign:
         operands = _added(value)
-        ends = {o.id for o in (operands[0], operands[-1]) if type(o) is ast.Name}  # type: ignore[attr-defined]
+        ends = {o.id for o in (operands[0], operands[-1]) if type(o) is ast.Name}
         if len(operands) > 1:
             facts.grown_in_loop.update(ends.intersection(named))
 
@@ -217,23 +217,23 @@ def _record_assignment(node: ast.Assign | ast.AnnAssign, in_loop: bool, facts: F
 def _record_alias(targets: list[ast.expr], value: ast.expr, facts: FirstPass) -> None:
     """``x = a.b`` / ``self.x = a`` / ``x = await a.b``: ``x`` may stand for what the value names."""
     if type(value) is ast.Await:
-        value = value.value  # type: ignore[attr-defined]
+        value = value.value
     if type(value) is not ast.Name and type(value) is not ast.Attribute:
         return
     for target in targets:
         if type(target) is ast.Name:
-            facts.aliases.add(target.id)  # type: ignore[attr-defined]
+            facts.aliases.add(target.id)
         elif type(target) is ast.Attribute:
-            facts.aliases.add(target.attr)  # type: ignore[attr-defined]
+            facts.aliases.add(target.attr)
 
 
 def _added(node: ast.AST) -> list[ast.AST]:
     """The operands of a chain of ``+`` (left-associative), in order; a loop,
     not recursion: generated code can chain thousands of terms."""
     rights = []
-    while type(node) is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
-        rights.append(node.right)  # type: ignore[attr-defined]
-        node = node.left  # type: ignore[attr-defined]
+    while type(node) is ast.BinOp and type(node.op) is ast.Add:
+        rights.append(node.right)
+        node = node.left
     return [node, *reversed(rights)]
 
 
@@ -278,7 +278,7 @@ def _may_do_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
         return False
     local = _parameters(function) | _function_stores(function)
     for iterable in loops:
-        used = {n.id for n in ast.walk(iterable) if type(n) is ast.Name}  # type: ignore[attr-defined]
+        used = {n.id for n in ast.walk(iterable) if type(n) is ast.Name}
         if used and used.isdisjoint(local):
             return True
     return False
@@ -311,5 +311,5 @@ def _function_stores(function: ast.FunctionDef) -> set[str]:
 
 def _root(func: ast.AST) -> str:
     while type(func) is ast.Attribute:
-        func = func.value  # type: ignore[attr-defined]
-    return func.id if type(func) is ast.Name else ""  # type: ignore[attr-defined]
+        func = func.value
+    return func.id if type(func) is ast.Name else ""

@@ -38,7 +38,7 @@ class ProjectFile:
     #: Modules this file imports when it is imported (absolute names, in order).
     imports: tuple[str, ...] = ()
     #: Functions, loops and names read (advisor.rank.outline), when the workers made one.
-    outline: Any = None
+    outline: FileIndex | None = None
 
 
 class Project:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, TypeVar
 
 from advisor.errors import ConfigError, RuleDefinitionError
 from advisor.findings import Finding, FixSafety, Impact, ImpactKind, Span
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
     from advisor.project import Project
+
+_Recorder = TypeVar("_Recorder")
 
 #: Docstring sections every rule documents (Ruff's rule-doc shape).
 REQUIRED_SECTIONS = ("Why it matters", "Example", "Use instead", "Fix safety", "Known limits")
@@ -94,7 +96,7 @@ class FileContext:
 class PendingReport:
     """A report made during the walk; positions are resolved once, after it."""
 
-    node: Any
+    node: cst.CSTNode
     message: str
     impact: Impact | None
     fix: FixSafety | None
@@ -150,10 +152,11 @@ class Rule:
         self._metadata: Any = None
         self._shared: dict[type, Any] = {}
 
-    def shared_state(self, recorder: type) -> Any:
+    def shared_state(self, recorder: type[_Recorder]) -> _Recorder:
         """This file's instance of ``recorder`` (one of ``shared``), made before the walk."""
         try:
-            return self._shared[recorder]
+            state: _Recorder = self._shared[recorder]  # the engine makes one instance per class
+            return state
         except KeyError:
             raise RuleDefinitionError(f"rule {self.id} asked for {recorder.__name__} without naming it in `shared`") from None
 
@@ -252,7 +255,7 @@ def _definition_problems(cls: type[Rule]) -> list[str]:
         problems.append(f"fix must be 'safe', 'unsafe' or 'none', got {cls.fix!r}")
     if len(cls.VALID) < 3 or len(cls.INVALID) < 3:
         problems.append("needs at least 3 VALID and 3 INVALID examples")
-    whys = [e.why for e in (*cls.VALID, *cls.INVALID)]
+    whys = [e.why for e in cls.VALID] + [e.why for e in cls.INVALID]
     if len(set(whys)) != len(whys):
         problems.append("example `why`s must be unique (they are test ids)")
     if cls.fix == "none" and any(e.fixed is not None for e in cls.INVALID):

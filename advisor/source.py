@@ -10,7 +10,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 #: Files larger than this are reported, not parsed (a generated blob, not code).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -141,14 +141,18 @@ def _resolve(path: Path) -> Path:
 _SCAN_CACHE: dict[tuple[str, Path], Any] | None = None
 
 
-def _cached(kind: str, directory: Path, compute: Callable[[Path], Any]) -> Any:
+_T = TypeVar("_T")
+
+
+def _cached(kind: str, directory: Path, compute: Callable[[Path], _T]) -> _T:
     cache = _SCAN_CACHE
     if cache is None:
         return compute(directory)
     key = (kind, directory)
     if key not in cache:
         cache[key] = compute(directory)
-    return cache[key]
+    value: _T = cache[key]  # ``kind`` fixes the value's type: one compute per kind
+    return value
 
 
 class DirectoryFacts:

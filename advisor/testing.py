@@ -95,6 +95,7 @@ def check_fixed(rule: type[Rule], example: Invalid, findings: list[Finding]) -> 
 
 def all_examples(rules: list[type[Rule]]) -> Iterator[tuple[str, type[Rule], Valid | Invalid]]:
     """(test id, rule, example) for every example of every rule."""
+    example: Valid | Invalid
     for rule in rules:
         for example in rule.VALID:
             yield f"{rule.id}/valid/{example.why}", rule, example

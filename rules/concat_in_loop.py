@@ -261,7 +261,7 @@ def _form(name: str, binding: Binding) -> str | None:
 def _variable_kind(name: str, bindings: list[Binding]) -> str | None:
     """"str", "bytes" or "list" when every binding visibly has that type and at
     least one plain assignment (not a growth step) sets it."""
-    kinds = set()
+    kinds: set[str | None] = set()
     initialised = False
     for binding in bindings:
         form = _form(name, binding)

@@ -199,8 +199,9 @@ def call_sites(purity: Purity, function: Scope) -> list[Site] | None:
         if any(a is node for a in ancestors):
             continue
         parent = ancestors[-1] if ancestors else None
-        if parent is node or isinstance(parent, (cst.Attribute, cst.ImportAlias)) and parent.value is not current:
-            continue
+        if parent is node or isinstance(parent, cst.ImportAlias) or (
+                isinstance(parent, cst.Attribute) and parent.value is not current):
+            continue  # its own name, ``x.name`` or ``from m import name as y``: not this function
         if not isinstance(parent, cst.Call) or parent.func is not current:
             return None  # referenced as a value: called with arguments we cannot see
         if not _arguments_ok(purity, function, parent):

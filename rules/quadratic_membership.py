@@ -165,7 +165,7 @@ class QuadraticMembership(Rule):
     def _is_list(self, bindings: list[Binding], grown: bool) -> bool:
         """Every binding visibly builds a list whose size is not a small constant
         (a short list display counts as constant unless something grows it)."""
-        sizes = []
+        sizes: list[int | None] = []
         for binding in bindings:
             if binding.kind not in ("assign", "annassign"):
                 return False

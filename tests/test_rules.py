@@ -46,3 +46,25 @@ def test_a_rule_with_too_few_examples_fails_at_import():
             id = "too-few"
             VALID = [Valid("x = 1\n", why="one")]
             INVALID = [Invalid("y = 2\n", why="two")]
+def test_every_rule_has_examples_that_fire_and_stay_silent():
+    for rule in RULES:
+        assert len(rule.VALID) >= 3 and len(rule.INVALID) >= 3, rule.id
+
+
+def test_missing_cache_reads_past_a_name_imported_under_another_name():
+    """``from m import load as other`` names ``load`` without referring to the local
+    function; the rule used to crash on it (ImportAlias has no ``value``: found by mypy)."""
+    from advisor.rule import Invalid
+
+    rule = next(r for r in RULES if r.id == "missing-cache")
+    check_example(rule, Invalid('''
+        import json
+        from othermod import load_settings as other_settings
+
+        def load_settings():
+            with open('settings.json') as f:
+                return json.load(f)
+
+        def price(items):
+            return [i * load_settings()['vat'] + other_settings() for i in items]
+        ''', why="an-import-alias-of-the-same-name", line=5, message="reads and parses a file"))

@@ -11,6 +11,7 @@ from advisor.commands import SUMMARIES
 from advisor.commands.common import Progress, add_config_options, load_config_for
 
 if TYPE_CHECKING:
+    from advisor.config import Config
     from advisor.fix.runner import FixReport
 
 DESCRIPTION = """\
@@ -114,7 +115,7 @@ def run_fix_command(args: argparse.Namespace) -> int:
     return _exit_code(report, verified, args.diff)
 
 
-def _hot_functions(profile: str, config: object) -> dict[str, frozenset[str]]:
+def _hot_functions(profile: str, config: Config) -> dict[str, frozenset[str]]:
     from advisor.evidence.hot import hot_functions
 
     return hot_functions(Path(profile), config)

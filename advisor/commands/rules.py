@@ -32,7 +32,7 @@ def run_rules(args: argparse.Namespace) -> int:
 
         print(json.dumps(rows, indent=2))
         return 0
-    width = max(len(r["id"]) for r in rows) if rows else 0
+    width = max(len(r.id) for r in rules.values()) if rows else 0
     for row in rows:
         mark = " " if row["enabled"] else "-"
         print(f"{mark} {row['id']:<{width}}  {row['kind']:<8} fix:{row['fix']:<7} {row['summary']}")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pathspec
 
 
-def _gitignore_spec(directory: Path) -> "pathspec.PathSpec | None":
+def _gitignore_spec(directory: Path) -> "pathspec.PathSpec[pathspec.Pattern] | None":
     ignore = directory / ".gitignore"
     if not ignore.is_file():
         return None
@@ -40,13 +40,13 @@ class Excluder:
         self.name_patterns = [p for p in (*DEFAULT_EXCLUDES, *patterns) if "/" not in p.strip("/")]
         self.path_patterns = [p.strip("/") for p in patterns if "/" in p.strip("/")]
         self.use_gitignore = use_gitignore
-        self._specs: dict[Path, object] = {}
+        self._specs: dict[Path, pathspec.PathSpec[pathspec.Pattern] | None] = {}
         # One regular expression for all name patterns: fnmatch per pattern per
         # path was most of discovery's time on a large tree.
         self._names = re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(p.rstrip('/')))})"
                                           for p in self.name_patterns) or "(?!)")
         #: directory -> the (directory, .gitignore spec) pairs that apply to its entries.
-        self._gitignores: dict[Path, list[tuple[Path, object]]] = {}
+        self._gitignores: dict[Path, list[tuple[Path, pathspec.PathSpec[pathspec.Pattern]]]] = {}
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
         if self._names.match(os.path.normcase(path.name)):
@@ -63,11 +63,11 @@ class Excluder:
     def _gitignored(self, path: Path, is_dir: bool) -> bool:
         for directory, spec in self._applying(path.parent):
             relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(relative):  # type: ignore[attr-defined]
+            if spec.match_file(relative):
                 return True
         return False
 
-    def _applying(self, parent: Path) -> list[tuple[Path, object]]:
+    def _applying(self, parent: Path) -> list[tuple[Path, pathspec.PathSpec[pathspec.Pattern]]]:
         """The .gitignore files of ``parent`` and the directories above it, up to
         the project root, a repository's top (``.git``) or ``gitignore_top``:
         looked up once per directory, not once per file."""
@@ -83,7 +83,7 @@ class Excluder:
             self._gitignores[parent] = found
         return found
 
-    def _spec(self, directory: Path) -> object:
+    def _spec(self, directory: Path) -> pathspec.PathSpec[pathspec.Pattern] | None:
         if directory not in self._specs:
             self._specs[directory] = _gitignore_spec(directory)
         return self._specs[directory]

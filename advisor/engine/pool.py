@@ -149,6 +149,7 @@ def _loop(pending: list[Task], workers: list[_Worker], context: Any, init_args: 
           timeout: float, on_result: Callable[[Task, FileResult], None]) -> None:
     from multiprocessing.connection import wait
 
+    task: Task | None
     while True:
         for index, worker in enumerate(workers):
             if worker.task is None and pending:

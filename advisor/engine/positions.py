@@ -22,7 +22,7 @@ else:
 def _state_class() -> type:
     from libcst._nodes.internal import CodegenState
 
-    class OffsetCodegenState(CodegenState):  # type: ignore[misc]
+    class OffsetCodegenState(CodegenState):
         """Counts characters emitted and records each node's [start, end) offsets."""
 
         def __init__(self, default_indent: str, default_newline: str) -> None:

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from advisor.cstnodes import HOOKED, PLAIN_VALUES, barren_fields, field_order, trivia_types
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 
 class BatchedWalk:
@@ -154,7 +157,8 @@ def short_traceback(exc: BaseException) -> str:
 
 
 def _stack_depth() -> int:
-    frame, depth = sys._getframe(1), 0
+    frame: FrameType | None = sys._getframe(1)
+    depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth

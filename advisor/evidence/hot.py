@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from advisor.config import Config
     from advisor.evidence.profile import Evidence
     from advisor.findings import Finding
     from advisor.rank.score import Heat
@@ -37,7 +38,7 @@ def is_hot(self_s: float, profile_s: float, calls: int | None = None) -> bool:
     return profile_s > 0 and self_s / profile_s >= HOT_SHARE
 
 
-def hot_functions(profile: Path, config: Any = None) -> dict[str, frozenset[str]]:
+def hot_functions(profile: Path, config: Config | None = None) -> dict[str, frozenset[str]]:
     """Real file path -> names of its hot functions (qualified and leaf)."""
     from advisor.evidence.profile import load_evidence
 

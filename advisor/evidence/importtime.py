@@ -163,7 +163,8 @@ class ImportTimer:
         entry = self._cached(statement, version)
         if entry is None or not entry.get("ok"):
             return None
-        return dict(entry["modules"])  # type: ignore[arg-type]
+        modules = entry.get("modules")
+        return dict(modules) if isinstance(modules, dict) else None
 
     # -- internals ---------------------------------------------------------------
 
@@ -177,18 +178,21 @@ class ImportTimer:
         probe = self._cache.get("__probe__")
         if not isinstance(probe, dict):
             return {}
-        for entry, mtime in dict(probe.get("paths", {})).items():  # type: ignore[union-attr]
+        paths, known = probe.get("paths", {}), probe.get("versions", {})
+        if not isinstance(paths, dict) or not isinstance(known, dict):
+            return {}
+        for entry, mtime in paths.items():
             try:
                 if os.stat(os.path.join(str(self.cwd), entry) if entry else str(self.cwd)).st_mtime_ns != mtime:
                     return {}
             except OSError:
                 return {}
-        known = dict(probe.get("versions", {}))  # type: ignore[union-attr]
         return {t: known[t] for t in top_levels if t in known}
 
     def _remember_versions(self, versions: dict[str, str | None], paths: dict[str, int]) -> None:
         probe = self._cache.get("__probe__")
-        known = dict(probe.get("versions", {})) if isinstance(probe, dict) and probe.get("paths") == paths else {}  # type: ignore[union-attr]
+        earlier = probe.get("versions", {}) if isinstance(probe, dict) and probe.get("paths") == paths else {}
+        known: dict[str, str | None] = dict(earlier) if isinstance(earlier, dict) else {}
         known.update(versions)
         self._cache["__probe__"] = {"versions": known, "paths": paths}
         self._save_cache()

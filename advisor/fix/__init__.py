@@ -8,7 +8,10 @@ outcomes)``. The runner is rule-agnostic."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.findings import Finding
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class FixOptions:
 class Outcome:
     """What became of one finding: applied (how) or left alone (why)."""
 
-    finding: Any  # advisor.findings.Finding
+    finding: Finding
     applied: bool
     #: The strategy used or considered ("inline", "type-checking", ...).
     strategy: str

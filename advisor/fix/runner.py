@@ -18,7 +18,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from advisor.atomic import atomic_write_bytes
 from advisor.errors import UsageError
@@ -28,7 +28,13 @@ from advisor.source import SourceError, decode_source, module_name, real_path
 from advisor.findings import FileError, Finding, ScanReport
 
 if TYPE_CHECKING:
+    from typing import Sequence
+
     from advisor.config import Config
+    from advisor.rules.lazy_imports.explain import LeftAlone
+
+    #: ``fix_source(text, findings, options) -> (new_text, outcomes)`` (see advisor.fix.CODEMODS).
+    Codemod = Callable[[str, Sequence[Finding], FixOptions], tuple[str, list[Outcome]]]
 
 MAX_ROUNDS = 3
 
@@ -67,7 +73,7 @@ class FixReport:
     rounds: int = 0
     written: bool = False
     #: Costly imports the rule kept where they are, and why (advisor.rules.lazy_imports.explain).
-    left_alone: list[Any] = field(default_factory=list)
+    left_alone: list[LeftAlone] = field(default_factory=list)
 
     @property
     def changed(self) -> list[FileFix]:
@@ -89,7 +95,7 @@ class FixRequest:
     hot: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-def load_codemod(rule: str, config: "Config | None" = None) -> Callable[..., tuple[str, list[Outcome]]]:
+def load_codemod(rule: str, config: "Config | None" = None) -> "Codemod":
     """The codemod the rule names (``Rule.codemod``); a usage error for a rule without one."""
     from advisor.config import Config
     from advisor.registry import all_rules
@@ -132,7 +138,7 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
 
 
 def _left_alone(request: FixRequest, config: "Config", roots: list[Path], scanned: ScanReport,
-                failed: set[str]) -> list[Any]:
+                failed: set[str]) -> list[LeftAlone]:
     from advisor.engine.discover import discover
     from advisor.registry import all_rules
     from advisor.rule import build_options
@@ -245,7 +251,7 @@ def _group(findings: list["Finding"], roots: list[Path], report: FixReport) -> d
     return groups
 
 
-def _fix_file(path: Path, findings: list["Finding"], codemod: Callable[..., Any], request: FixRequest,
+def _fix_file(path: Path, findings: list["Finding"], codemod: Codemod, request: FixRequest,
               config: "Config", snapshot: dict[Path, str], report: FixReport) -> int:
     """Apply the findings to one file; return how many were applied."""
     display = findings[0].path

@@ -4,10 +4,11 @@ left alone and why; and the unified diff for ``--diff``."""
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from advisor.fix.runner import FileFix, FixReport
+    from advisor.fix.verify import VerifyResult
 
 
 def unified_diff(report: "FixReport") -> str:
@@ -23,7 +24,7 @@ def unified_diff(report: "FixReport") -> str:
     return "".join(chunks)
 
 
-def render_summary(report: "FixReport", verified: Any = None) -> str:
+def render_summary(report: "FixReport", verified: "VerifyResult | None" = None) -> str:
     """Changed files with what moved where; then what was left alone, and why."""
     lines: list[str] = []
     verb = "fixed" if report.written else "would fix"

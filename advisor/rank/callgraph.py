@@ -256,10 +256,12 @@ def _has_main_block(path: Path) -> bool:
 def _console_scripts(root: Path | None) -> list[tuple[str, str]]:
     if root is None or not (root / "pyproject.toml").is_file():
         return []
-    try:
+    import sys
+
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # Python < 3.11
+        import tomli as tomllib
     try:
         data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
     except (OSError, ValueError):

@@ -298,7 +298,7 @@ def _index_statements(index: FileIndex, body: list[ast.stmt], scope: str, owner:
             for alias in node.names:
                 index.aliases[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.excepthandler, ast.match_case)):
+            if isinstance(child, (ast.ExceptHandler, ast.match_case)):
                 _index_statements(index, child.body, scope, owner)
         for field_name in ("body", "orelse", "finalbody", "handlers"):
             block = getattr(node, field_name, None)

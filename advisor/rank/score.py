@@ -18,7 +18,7 @@ from advisor.evidence.hot import COLD_IMPORT_MS, HOT_SHARE, _users_temperature, 
 from advisor.findings import Finding, Impact
 
 if TYPE_CHECKING:
-    from advisor.evidence.profile import Evidence, FrameRef, Profile
+    from advisor.evidence.profile import Evidence, FrameRef, FunctionTime, Profile
     from advisor.rank.callgraph import EntryPoint, ProjectGraph
     from advisor.rank.outline import FileIndex, FunctionInfo
 
@@ -143,7 +143,7 @@ class Heat:
             self._files[real] = index_file(Path(real), real) if os.path.isfile(real) and real.endswith(".py") else None
         return self._files[real]
 
-    def _frame_node(self, frame: "FrameRef") -> NodeKey | None:
+    def _frame_node(self, frame: "FrameRef | FunctionTime") -> NodeKey | None:
         index = self.file(frame.path) if not frame.library else None
         if index is None:
             return None
@@ -169,7 +169,7 @@ class Heat:
         """Function-level data (pstats): a comprehension's code object adds own time
         to its function; the function's total is its own record's."""
         for fn in profile.functions:
-            node = self._frame_node(fn)  # type: ignore[arg-type]
+            node = self._frame_node(fn)
             if node is None:
                 continue
             self.own[node] = self.own.get(node, 0.0) + fn.self_s

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from advisor.evidence.importtime import ImportTimer
-    from advisor.project import Project
+    from advisor.findings import ImpactSource
+    from advisor.rules.lazy_imports.graph import StartupGraph
 
 Request = tuple[str, str]  # (statement, top-level module)
 
@@ -41,7 +42,7 @@ def table_cost(module: str, names: Iterable[str], table: dict[str, float]) -> fl
 class ImportCosts:
     """Answers "how many ms does deferring this statement save?" for one project."""
 
-    def __init__(self, project: "Project") -> None:
+    def __init__(self, project: "StartupGraph") -> None:
         from advisor.evidence.importtime import ImportTimer
 
         config = project.config
@@ -79,7 +80,7 @@ class ImportCosts:
         project_tops = set(tops) - set(external)
         self.timer.measure(todo, progress, warm_up=lambda s: s.split()[1].split(".")[0] in project_tops)  # type: ignore[arg-type]
 
-    def incremental_ms(self, request: Request, names: Iterable[str], startup: Iterable[Request]) -> tuple[float | None, str]:
+    def incremental_ms(self, request: Request, names: Iterable[str], startup: Iterable[Request]) -> tuple[float | None, ImpactSource]:
         """Saving of deferring ``request`` given the ``startup`` statements stay eager.
 
         Returns (ms, source) with source "importtime" or "table"; ms is None

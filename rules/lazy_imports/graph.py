@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable
 
 from advisor.source import is_test_path
 
@@ -102,7 +102,7 @@ class StartupGraph:
 
     # -- the startup path ------------------------------------------------------------
 
-    def startup_statements(self, module: str, skip: set[str] = frozenset()) -> set[tuple[str, str]]:  # type: ignore[assignment]
+    def startup_statements(self, module: str, skip: AbstractSet[str] = frozenset()) -> set[tuple[str, str]]:
         """External (statement, top-level) pairs run when ``module`` is imported.
 
         Follows project modules transitively, including parent packages'
@@ -180,7 +180,7 @@ class StartupGraph:
     def eager_importers(self, targets: set[str], exclude_module: str) -> list[str]:
         """Non-test project modules other than ``exclude_module`` that import any
         of ``targets`` (project module names) at import time."""
-        users = set()
+        users: set[str] = set()
         for target in targets:
             users.update(self._kept_eager_project_imports.get(target, ()))
         users.discard(exclude_module)

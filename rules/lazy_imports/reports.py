@@ -305,20 +305,21 @@ class _ReportWalker(_Walker):
 
 def _by_newlines(text: str, lines: list[str], *position: int) -> Span:
     """Re-count ast's (line, column) pairs with only "\\n" ending a line."""
-    starts, offset = [], 0
+    starts: list[int] = []
+    offset = 0
     for line in lines:  # where each of ast's lines starts in ``text``
         starts.append(offset)
         offset += len(line)
         offset += 2 if text.startswith("\r\n", offset) else 1
-    found = []
-    for line, column in (position[:2], position[2:]):
-        at = starts[line - 1] + column
+    found: list[int] = []
+    for row, column in (position[:2], position[2:]):
+        at = starts[row - 1] + column
         begin = text.rfind("\n", 0, at) + 1
         found += [text.count("\n", 0, begin) + 1, at - begin]
     return Span(*found)
 
 
-class _Uses(dict):
+class _Uses(dict[str, list[Use]]):
     """UsageState.uses (name -> its Uses), for the names the top-level imports
     bind only: the rule asks about nothing else."""
 

@@ -13,7 +13,27 @@ if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
     from advisor.project import Project
+    from typing import AbstractSet, Mapping, Protocol
+
     from advisor.rules.lazy_imports.graph import StartupGraph
+    from advisor.rules.support.imports import ImportTarget
+
+    class ImportUsage(Protocol):
+        """What ``report_data`` reads about how a module uses its names:
+        UsageState (the libcst walk) and reports.py's ``ast`` walker."""
+
+        @property
+        def uses(self) -> Mapping[str, list[Use]]: ...
+        @property
+        def bindings(self) -> Mapping[str, int]: ...
+        @property
+        def dunder_all(self) -> AbstractSet[str]: ...
+        @property
+        def reads_annotations(self) -> bool: ...
+        @property
+        def value_refs(self) -> AbstractSet[str]: ...
+        @property
+        def called_in_loop(self) -> AbstractSet[str]: ...
 
 #: Modules whose import does something: they must stay where they are.
 BUILTIN_SIDE_EFFECT_MODULES = frozenset({
@@ -183,6 +203,7 @@ class LazyImports(NameUsageMixin, Rule):
         from advisor.rules.lazy_imports.reports import lazy_reports
 
         is_package = context.path.endswith("__init__.py")
+        assert first_pass.tree is not None, "the engine makes a first pass only over a parsed ast tree"
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
                                       context.is_test, options, context.config)
         return WithoutTree(facts={"imports": facts},
@@ -233,7 +254,7 @@ class LazyImports(NameUsageMixin, Rule):
         # Imports that could move do not make a module "loaded anyway" for others.
         self.facts["imports"]["deferrable"] = deferrable
 
-    def _consider(self, entry: TopLevelImport, target: Any) -> bool:
+    def _consider(self, entry: TopLevelImport, target: ImportTarget) -> bool:
         """Report ``target`` if only functions or annotations use it; True if reported."""
         relative = self.is_package and bool(getattr(entry.node, "relative", None))
         data = report_data(target, self.usage, self.parameters, self.options, relative)
@@ -287,7 +308,7 @@ class LazyImports(NameUsageMixin, Rule):
             confidence = {"importtime": 0.9, "table": 0.6, "config": 0.5}.get(source, 0.5)
             yield finding.with_(
                 message=_message(finding, ms),
-                impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),  # type: ignore[arg-type]
+                impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),
                 score=round(ms * confidence, 2),
                 reason=f"saves ~{ms:.1f} ms at startup ({source})",
             )
@@ -352,13 +373,13 @@ class Decision:
     reason: str = ""
 
 
-def report_data(target: Any, usage: Any, parameters: dict[str, set[str]], options: LazyImportsOptions,
+def report_data(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, set[str]], options: LazyImportsOptions,
                 package_relative: bool) -> dict[str, Any] | None:
     """The report's data if only functions or annotations use ``target``, else None."""
     return decide(target, usage, parameters, options, package_relative).data
 
 
-def decide(target: Any, usage: Any, parameters: dict[str, set[str]], options: LazyImportsOptions,
+def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, set[str]], options: LazyImportsOptions,
            package_relative: bool) -> Decision:
     """The one per-file decision, shared by the libcst walk (``_consider``),
     ``reports.py`` (the ``ast`` path) and the fix summary (``explain.py``):

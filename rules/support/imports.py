@@ -51,10 +51,10 @@ def dotted_name(node: Any) -> str:
     return ""
 
 
-_CHAIN: tuple[type, type] | tuple[()] = ()
+_CHAIN: tuple[type[cst.Attribute], type[cst.Name]] | tuple[()] = ()
 
 
-def _chain_types() -> tuple[type, type]:
+def _chain_types() -> tuple[type[cst.Attribute], type[cst.Name]]:
     global _CHAIN
     import libcst as cst
 
@@ -97,10 +97,11 @@ def targets_of(node: "cst.CSTNode", current: str = "", is_package: bool = False)
         absolute = resolve_relative(module, level, current, is_package)
         if not absolute or (level and not current):
             return []
-        names, bound = [], []
+        names: list[str] = []
+        bounds: list[str] = []
         for alias in node.names:
             name = dotted_name(alias.name)
             names.append(name)
-            bound.append(alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name)
-        return [ImportTarget(module=absolute, names=tuple(names), bound=tuple(bound))]
+            bounds.append(alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name)
+        return [ImportTarget(module=absolute, names=tuple(names), bound=tuple(bounds))]
     return []

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.rules.support.imports import dotted_name  # re-exported for the loop rules
+from advisor.rules.support.imports import dotted_name as dotted_name  # re-exported for the loop rules
 from advisor.rule import PER_FILE_CACHES
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def _scanner_class() -> Any:
 
 
 def _build_scanner() -> Any:
-    class Scanner(cst.CSTVisitor):  # type: ignore[misc,name-defined]
+    class Scanner(cst.CSTVisitor):
         def __init__(self, facts: BodyFacts) -> None:
             super().__init__()
             self.facts = facts
@@ -260,7 +260,7 @@ def names_read(node: Any) -> set[str]:
     """Every variable name an expression reads (not attribute names or keywords)."""
     global _READS
     if _READS is None:
-        class Reads(cst.CSTVisitor):  # type: ignore[misc,name-defined]
+        class Reads(cst.CSTVisitor):
             def __init__(self) -> None:
                 super().__init__()
                 self.names: set[str] = set()
