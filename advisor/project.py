@@ -120,6 +120,17 @@ class Project:
                         (target["statement"], target["module"].split(".")[0])) for target in facts.eager]
                 for name, facts in self.modules.items()}
 
+    def external_statements_run_by(self, statement: str) -> set[tuple[str, str]]:
+        """External (statement, top-level) pairs that running the project
+        import ``statement`` ("from pkg import mod") reaches: its static
+        import closure, from which its cost is derived without running it."""
+        parts = statement.split()
+        names = [n.strip(",") for n in parts[3:]] if parts[0] == "from" else []
+        found: set[tuple[str, str]] = set()
+        for module in self._project_modules_of({"module": parts[1], "names": names}):
+            found |= self.startup_statements(module)
+        return found
+
     def shared_statements(self, module: str) -> set[tuple[str, str]]:
         """External statements some *other* project module runs at import time.
 
