@@ -265,7 +265,8 @@ class LazyImports(NameUsageMixin, Rule):
                 module_startup[module] = project.startup_statements(module, moving[module])
             startup = module_startup.get(module, set())
             if module and project.is_project_module(_request(finding)[1]):
-                startup = startup | project.shared_statements(module)
+                own_closure = frozenset(project.modules_run_by(finding.data["statement"]))
+                startup = startup | project.shared_statements(module, own_closure)
             startups[id(finding)] = startup
             requests.add(_request(finding))
             requests.update(startup)
