@@ -52,7 +52,13 @@ class Project:
     # -- names other code takes from a module -------------------------------------
 
     def is_project_module(self, name: str) -> bool:
-        return name in self.modules
+        """A module of the project, or one of its packages (an empty
+        ``__init__.py`` records no facts, but ``pkg`` is still the project's)."""
+        return name in self.modules or name in self._packages
+
+    @cached_property
+    def _packages(self) -> frozenset[str]:
+        return frozenset(parent for name in self.modules for parent in _parent_names(name))
 
     @cached_property
     def _readers(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
