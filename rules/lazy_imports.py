@@ -42,8 +42,11 @@ class LazyImports(NameUsageMixin, Rule):
     Finds a module-level import of a module that takes milliseconds to import
     when every name it binds is read only inside function bodies, or only in
     annotations that nothing evaluates at run time. The cost is measured with
-    `python -X importtime` in the project's own interpreter and counts only
-    what this import newly loads on the module's startup path.
+    `python -I -X importtime` in the project's own interpreter, outside the
+    scanned tree, and counts only what this import newly loads on the
+    module's startup path. An import of the project's own modules is never
+    run: its cost is derived from the installed and stdlib modules it
+    reaches ("at least", `impact.source = "derived"`).
 
     ## Why it matters
     Everything imported at module level is paid for by every run of the
@@ -86,9 +89,12 @@ class LazyImports(NameUsageMixin, Rule):
     other (non-test) modules of the project import eagerly is taken as
     loaded anyway, and a project module that any other module imports
     eagerly likewise: deferring one of many imports of it buys nothing.
-    Measured costs are wall-clock times: on a busy machine a module near
-    the threshold can be reported on one run and not the next (each module
-    is timed up to three times and its fastest run kept, then cached).
+    A derived cost leaves out a project module's own top-level work (a
+    table built at import): `--measure-project` imports the project's
+    modules to time it. Measured costs are wall-clock times: on a busy
+    machine a module near the threshold can be reported on one run and not
+    the next (each module is timed up to three times and its fastest run
+    kept, then cached).
 
     ## Options
     `threshold-ms` (default 5.0): the smallest saving worth a report.
