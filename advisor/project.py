@@ -52,8 +52,12 @@ class Project:
     # -- names other code takes from a module -------------------------------------
 
     def is_project_module(self, name: str) -> bool:
+        return name in self.modules
+
+    def is_project_package(self, name: str) -> bool:
         """A module of the project, or one of its packages (an empty
-        ``__init__.py`` records no facts, but ``pkg`` is still the project's)."""
+        ``__init__.py`` records no facts, but ``pkg`` is still the project's:
+        never imported to measure it)."""
         return name in self.modules or name in self._packages
 
     @cached_property

@@ -11,6 +11,7 @@ it is a lower bound. ``--measure-project`` imports them instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
@@ -71,8 +72,9 @@ class ImportCosts:
             return
         if not self.project.config.measure_project:
             requests = self._derive(requests)
-        tops = {top for _, top in requests}
-        external = [t for t in tops if not self.project.is_project_module(t)]
+        reached = {r for statements in self._derived.values() for r in statements}
+        tops = {top for _, top in requests | reached}
+        external = [t for t in tops if not self.project.is_project_package(t)]
         self._versions.update(self.timer.versions(external))
         for top in tops - set(external):
             self._versions[top] = self.project.project_stamp(top)
@@ -80,6 +82,7 @@ class ImportCosts:
             self.notice = f"import costs from the bundled table: {self.timer.problem}"
             return
         todo = [(s, self._versions[t]) for s, t in requests if self._versions.get(t)]
+        todo += [pair for pair in map(self._combined, self._derived) if pair is not None]
         reporter = self.project.progress
 
         def progress(done: int, total: int) -> None:
@@ -90,15 +93,26 @@ class ImportCosts:
         self.timer.measure(todo, progress, project=lambda s: s.split()[1].split(".")[0] in project_tops)  # type: ignore[arg-type]
 
     def _derive(self, requests: set[Request]) -> set[Request]:
-        """Replace each project statement by the external ones it reaches."""
+        """Set each project statement aside with the external ones it reaches;
+        the rest is measured one by one, as usual."""
         external = set()
         for request in requests:
-            if self.project.is_project_module(request[1]):
-                reached = self._derived[request] = sorted(self.project.external_statements_run_by(request[0]))
-                external.update(reached)
+            if self.project.is_project_package(request[1]):
+                self._derived[request] = sorted(self.project.external_statements_run_by(request[0]))
             else:
                 external.add(request)
         return external
+
+    def _combined(self, request: Request) -> tuple[str, str] | None:
+        """(code, version) measuring at once what a project statement reaches:
+        one subprocess per project statement (as importing it would take),
+        each reached import guarded, so one that fails costs nothing."""
+        usable = [(s, self._versions[t]) for s, t in self._derived[request] if self._versions.get(t)]
+        if not usable:
+            return None
+        code = "\n".join(f"try:\n    {statement}\nexcept Exception:\n    pass" for statement, _ in usable)
+        digest = hashlib.sha256("\0".join(f"{s}={v}" for s, v in usable).encode()).hexdigest()[:16]
+        return code, f"derived-{digest}"
 
     def incremental_ms(self, request: Request, names: Iterable[str], startup: Iterable[Request]) -> tuple[float | None, str]:
         """Saving of deferring ``request`` given the ``startup`` statements stay eager.
@@ -130,15 +144,14 @@ class ImportCosts:
         return cost, "table"
 
     def _derived_closure(self, request: Request) -> dict[str, int] | None:
-        """The union of the measured closures of what a project statement
-        reaches (None when nothing could be measured at all)."""
+        """What the external imports a project statement reaches load,
+        measured together ({} when none of them is installed here)."""
         if self.timer is None or not self.timer.available:
             return None
-        merged: dict[str, int] = {}
-        for reached in self._derived[request]:
-            for module, us in (self._closure(reached) or {}).items():
-                merged.setdefault(module, us)
-        return merged
+        combined = self._combined(request)
+        if combined is None:
+            return {}
+        return self.timer.closure(*combined)
 
     def _closure(self, request: Request) -> dict[str, int] | None:
         statement, top = request
