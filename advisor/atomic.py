@@ -1,6 +1,9 @@
 """Atomic file writes: a temp file in the same directory, then os.replace.
 
 A crash mid-write leaves the old file intact; readers never see half a file.
+A new file gets the permissions any new file gets (the umask), not the
+0600 of a temp file. Temp files are named ``.NAME.advisor-PID.XXXX.tmp``, so
+that a later run can remove those a killed run left (advisor.fix.stale_temps).
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object], mode: in
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    if mode is None and path.exists():
-        mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if mode is None:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else new_file_mode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.advisor-{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -39,6 +42,13 @@ def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object], mode: in
         except OSError:
             pass
         raise
+
+
+def new_file_mode() -> int:
+    """What ``open(path, "w")`` would give a new file: 0666 less the umask."""
+    mask = os.umask(0o022)  # (reading the umask means setting it; put back at once)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:

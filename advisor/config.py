@@ -51,8 +51,12 @@ class Config:
     force_exclude: bool = False
     #: Per-file analysis time limit in seconds.
     timeout: float = 60.0
-    #: Where caches live; relative paths are relative to ``root``.
-    cache_dir: str = ".advisor/cache"
+    #: Where caches live ("": the user's cache directory, one folder per
+    #: project, see advisor.engine.cache_files); relative paths are relative to ``root``.
+    cache_dir: str = ""
+    #: Import project modules to measure them (--measure-project, command line only:
+    #: no key of the project's config can set it).
+    measure_project: bool = False
     #: Project-local rule modules to load (dotted names or ./paths).
     plugins: tuple[str, ...] = ()
     #: Rule id -> raw options table, checked by each rule's Options class.
@@ -62,15 +66,22 @@ class Config:
 
     def cache_path(self) -> Path:
         """The absolute cache directory."""
+        if not self.cache_dir:
+            from advisor.engine.cache_files import project_cache_dir
+
+            return project_cache_dir(self.root)
         path = Path(os.path.expanduser(self.cache_dir))
         return path if path.is_absolute() else self.root / path
 
     def fingerprint(self) -> str:
-        """A string that changes whenever a setting that shapes findings changes."""
-        parts = [
-            self.select, self.ignore, self.per_file_ignores, self.target_version, self.plugins,
-            sorted((k, sorted(v.items())) for k, v in self.rule_options.items()),
-        ]
+        """A string that changes whenever any setting changes: every field,
+        so that a new one cannot be forgotten (tests/test_cache_key.py)."""
+        parts = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "rule_options":
+                value = sorted((k, repr(sorted(v.items()))) for k, v in value.items())
+            parts.append((item.name, value))
         return repr(parts)
 
 
@@ -89,6 +100,9 @@ _SCALAR_KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "force-exclude": ("force_exclude", bool),
     "cache-dir": ("cache_dir", str),
 }
+#: Config fields no key of a project's configuration sets: they come from the
+#: command line or the environment only.
+COMMAND_LINE_ONLY = frozenset({"root", "source", "measure_project"})
 _TABLE_KEYS = {"per-file-ignores", "rules"}
 KNOWN_KEYS = frozenset(_LIST_KEYS) | frozenset(_SCALAR_KEYS) | _TABLE_KEYS | frozenset(_MOVED_TO_RULES)
 

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 ImpactKind = Literal["startup", "runtime"]
 #: Where an estimate comes from, most trustworthy first.
-ImpactSource = Literal["importtime", "profile", "table", "config", "static"]
+#: "derived": a project module's cost, summed from the measured costs of the
+#: installed and stdlib modules its static import closure reaches.
+ImpactSource = Literal["importtime", "derived", "profile", "table", "config", "static"]
 FixSafety = Literal["safe", "unsafe", "none"]
 
 

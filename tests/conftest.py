@@ -12,6 +12,18 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 
+# Caches live in the user's cache directory (advisor.engine.cache_files): the test
+# run gets its own, inherited by every advisor subprocess, so tests neither
+# read the developer's caches nor leave entries for their temp projects behind.
+if "ADVISOR_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _CACHE = tempfile.mkdtemp(prefix="advisor-test-cache-")
+    os.environ["ADVISOR_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, True)
+
 
 def run_advisor(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""

@@ -4,7 +4,10 @@ they start — worker processes, the import-time probes that run the project's
 interpreter, the pyinstrument run of ``advisor profile``.
 
 How: a ``sitecustomize.py`` on PYTHONPATH installs ``sys.addaudithook`` in
-every Python process of the run (forked workers inherit it). The hook logs
+every Python process of the run (forked workers inherit it). The import-time
+measurements run ``python -I`` (no PYTHONPATH, by design: issue 16), so the
+tests that watch them name, with ``--python``, a virtual environment (outside
+the scanned tree) whose own site-packages holds the same guard. The hook logs
 and refuses name lookups, socket creation, connect, bind and send on any
 non-Unix socket and the stdlib clients' connect events. The tests assert the
 commands succeed AND the log is empty; positive controls prove the hook
@@ -137,19 +140,51 @@ def test_guard_catches_urllib_and_name_lookups(guarded: dict[str, str], tmp_path
     assert "urllib.Request" in log and "socket.getaddrinfo" in log, log
 
 
-def test_guard_reaches_advisors_import_time_probes(guarded: dict[str, str], tmp_path: Path) -> None:
-    """A project module that looks a host up when imported: advisor's import-time
-    measurement imports it in the project's interpreter, and the guard sees it
-    there. (That lookup is the project's code, not advisor's.)"""
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'probe'\n", encoding="utf-8")
-    (tmp_path / "lookup_at_import.py").write_text(
+@pytest.fixture(scope="module")
+def guard_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv outside every scanned tree whose site-packages holds the
+    guard (so ``python -I`` loads it too) and an "installed" module that
+    looks a host up when imported."""
+    import venv
+
+    where = tmp_path_factory.mktemp("guardenv") / "env"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True).create(where)
+    python = where / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
+    (Path(site) / "lookup_at_import.py").write_text(
         "import socket\ntry:\n    socket.getaddrinfo('localhost', 80)\nexcept OSError:\n    pass\n", encoding="utf-8")
+    return python
+
+
+def test_guard_reaches_advisors_import_time_probes(guarded: dict[str, str], guard_python: Path, tmp_path: Path) -> None:
+    """An installed module that looks a host up when imported: advisor's
+    import-time measurement imports it in the project's interpreter, and the
+    guard sees it there. (That lookup is the module's code, not advisor's.)"""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'probe'\n", encoding="utf-8")
     (tmp_path / "app.py").write_text("import lookup_at_import\n\n\ndef f():\n    return lookup_at_import.socket\n",
                                      encoding="utf-8")
-    done = run_advisor("scan", ".", "--format", "json", "--no-cache", cwd=tmp_path, env=guarded)
+    done = run_advisor("scan", ".", "--format", "json", "--no-cache", "--python", str(guard_python),
+                       cwd=tmp_path, env=guarded)
     assert done.returncode in (0, 1), done.stderr
     log = network_log(guarded)
     assert "socket.getaddrinfo" in log and "importtime" in log, log
+
+
+def test_a_project_module_that_looks_a_host_up_is_never_imported(guarded: dict[str, str], guard_python: Path,
+                                                                 tmp_path: Path) -> None:
+    """The same module, now the project's own: its cost is derived, it never runs."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'probe'\n", encoding="utf-8")
+    (tmp_path / "lookup_here.py").write_text(
+        "import socket\ntry:\n    socket.getaddrinfo('localhost', 80)\nexcept OSError:\n    pass\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text("import lookup_here\n\n\ndef f():\n    return lookup_here.socket\n",
+                                     encoding="utf-8")
+    done = run_advisor("scan", ".", "--format", "json", "--no-cache", "--python", str(guard_python),
+                       cwd=tmp_path, env=guarded)
+    assert done.returncode in (0, 1), done.stderr
+    assert "importtime" in processes(guarded)  # the measuring ran, under the guard
+    assert network_log(guarded) == ""
 
 
 PHONING_RULE = '''
@@ -218,9 +253,10 @@ def test_scan_and_every_report_format_use_no_network(guarded: dict[str, str], de
     assert "-m', 'advisor'" in processes(guarded)
 
 
-def test_import_time_measurement_ran_under_the_guard(guarded: dict[str, str], project: Path) -> None:
+def test_import_time_measurement_ran_under_the_guard(guarded: dict[str, str], guard_python: Path, project: Path) -> None:
     """The cold scan measures import costs in subprocesses: they ran, guarded."""
-    done = run_advisor("scan", ".", "--format", "json", "--no-cache", cwd=project, env=guarded)
+    done = run_advisor("scan", ".", "--format", "json", "--no-cache", "--python", str(guard_python),
+                       cwd=project, env=guarded)
     assert done.returncode == 1, done.stderr
     assert "importtime" in processes(guarded)
     assert network_log(guarded) == ""

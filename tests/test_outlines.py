@@ -5,6 +5,7 @@ the bytecode reader that replaced ``dis`` gives the same names."""
 from __future__ import annotations
 
 import dis
+import json
 import pickle
 from pathlib import Path
 
@@ -76,18 +77,15 @@ def test_scan_results_carry_outlines_only_when_ranking_needs_them(tmp_path: Path
     reasons = {f.reason for f in report.findings if f.rule == "concat-in-loop"}
     assert any("console script `pkg`" in r for r in reasons)
     assert any("not reachable from an entry point" in r for r in reasons), reasons
-    from advisor.engine.cache import ResultCache
-
-    cache_files = list(config.cache_path().glob("results-*.pickle"))
+    cache_files = list(config.cache_path().glob("results-*.json"))
     assert cache_files
-    entries = pickle.loads(cache_files[0].read_bytes())
-    outlined = {Path(path).name for path, entry in entries.items() if entry.result.outline is not None}
+    entries = json.loads(cache_files[0].read_bytes())["entries"]
+    outlined = {Path(path).name for path, entry in entries.items() if entry[3]["outline"] is not None}
     assert {"cli.py", "jobs.py"} <= outlined
-    assert ResultCache  # imported for the pickle's classes
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "pkg"\n')  # no console script now
     config = load_config(tmp_path)
     (pkg / "cli.py").write_text("from pkg.jobs import run\n\n\ndef main():\n    return run([3])\n")
     scan([pkg], config, jobs=1, use_cache=True)
-    entries = pickle.loads(next(config.cache_path().glob("results-*.pickle")).read_bytes())
-    assert entries[str(pkg / "cli.py")].result.outline is None  # re-analysed, and no entry point: not outlined
+    entries = json.loads(next(config.cache_path().glob("results-*.json")).read_bytes())["entries"]
+    assert entries[str(pkg / "cli.py")][3]["outline"] is None  # re-analysed, and no entry point: not outlined

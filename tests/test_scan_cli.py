@@ -32,10 +32,14 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_fixture_reports_exactly_the_expected_imports(tmp_path):
+@pytest.mark.parametrize("measure_project", [False, True], ids=["derived", "measure-project"])
+def test_fixture_reports_exactly_the_expected_imports(tmp_path, measure_project):
+    """By default the project's own modules are never imported: `from slowcli
+    import heavy` costs its own top-level code (a table built at import),
+    which only --measure-project sees, so only then is it reported."""
     target = tmp_path / "slowcli"
     shutil.copytree(SLOWCLI, target)
-    code, report = scan_json("--no-cache", cwd=target)
+    code, report = scan_json("--no-cache", *(["--measure-project"] if measure_project else []), cwd=target)
     assert code == 1
     found = {(f["path"], f["line"], f["data"]["statement"]) for f in report["findings"]}
     # `import json` (~3 ms) is timed; on a very busy machine it can cross the
@@ -46,8 +50,7 @@ def test_fixture_reports_exactly_the_expected_imports(tmp_path):
         ("slowcli/cli.py", 4, "import asyncio"),
         ("slowcli/cli.py", 6, "from email.mime.multipart import MIMEMultipart"),
         ("slowcli/cli.py", 7, "from http import client"),
-        ("slowcli/cli.py", 10, "from slowcli import heavy"),
-    }
+    } | ({("slowcli/cli.py", 10, "from slowcli import heavy")} if measure_project else set())
     for finding in report["findings"]:
         assert finding["rule"] == "lazy-imports"
         assert finding["impact"]["kind"] == "startup"
@@ -282,8 +285,8 @@ def test_force_exclude_applies_to_named_files(project):
 EAGER_USE = "import asyncio\n\nLOOP_POLICY = asyncio.DefaultEventLoopPolicy\n"
 
 
-def _lazy_paths(project: Path) -> list[str]:
-    return sorted(f["path"] for f in scan_json("--no-cache", "--select", "lazy-imports", cwd=project)[1]["findings"])
+def _lazy_paths(project: Path, *extra: str) -> list[str]:
+    return sorted(f["path"] for f in scan_json("--no-cache", "--select", "lazy-imports", *extra, cwd=project)[1]["findings"])
 
 
 def test_module_most_of_the_project_imports_eagerly_is_loaded_anyway(project):
@@ -319,9 +322,24 @@ def test_name_reached_through_by_mock_patch_stays(project):
 def test_project_module_imported_eagerly_elsewhere_stays(project):
     (project / "pkg" / "heavy.py").write_text("TABLE = {n: n * n for n in range(300_000)}\n")
     (project / "pkg" / "a.py").write_text("from pkg import heavy\n\n\ndef f(n):\n    return heavy.TABLE[n]\n")
-    assert _lazy_paths(project) == ["pkg/a.py"]
+    assert _lazy_paths(project) == []  # its cost is its own code: never run unasked
+    assert _lazy_paths(project, "--measure-project") == ["pkg/a.py"]
     (project / "pkg" / "b.py").write_text("from pkg import heavy\n\nSIZE = len(heavy.TABLE)\n")
-    assert _lazy_paths(project) == []
+    assert _lazy_paths(project, "--measure-project") == []
+
+
+def test_a_project_modules_cost_is_derived_from_what_it_imports(project):
+    """Not imported: the measured costs of the installed and stdlib modules
+    its import closure reaches (through other project modules too)."""
+    (project / "pkg" / "mail.py").write_text("from email.mime.multipart import MIMEMultipart\n\nKIND = MIMEMultipart\n")
+    (project / "pkg" / "tools.py").write_text("from pkg import mail\n\nKIND = mail.KIND\n")
+    (project / "pkg" / "a.py").write_text("from pkg import tools\n\n\ndef f():\n    return tools.KIND\n")
+    code, report = scan_json("--no-cache", "--select", "lazy-imports", cwd=project)
+    (finding,) = report["findings"]
+    assert (finding["path"], finding["data"]["statement"]) == ("pkg/a.py", "from pkg import tools")
+    assert finding["impact"]["source"] == "derived" and finding["impact"]["estimate_ms"] > 0
+    assert "costs at least ~" in finding["message"]
+    assert "(derived)" in finding["reason"]
 
 
 def test_imports_that_could_move_elsewhere_do_not_count_as_loaded_anyway(project):

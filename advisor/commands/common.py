@@ -20,13 +20,21 @@ def csv_list(text: str) -> list[str]:
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("configuration")
     group.add_argument("--config", metavar="FILE", help="read [tool.advisor] from FILE instead of the project's pyproject.toml")
+    group.add_argument("--isolated", action="store_true",
+                       help="ignore every configuration file (and the default profile): for code you do not trust, "
+                       "since plugins named in a project's config run (see docs/security.md)")
     group.add_argument("--select", type=csv_list, metavar="IDS", help="only these rules (comma-separated ids; ALL for every rule)")
     group.add_argument("--ignore", type=csv_list, metavar="IDS", help="skip these rules (comma-separated ids)")
     group.add_argument("--exclude", action="append", metavar="PATTERN", default=None,
                        help="skip files and directories matching PATTERN (gitignore-style; repeatable)")
     group.add_argument("--force-exclude", action="store_true", default=None,
                        help="apply excludes to files named on the command line too (for pre-commit)")
-    group.add_argument("--python", metavar="PATH", help="the scanned project's interpreter, used to measure import costs (default: this one)")
+    group.add_argument("--python", metavar="PATH",
+                       help="the interpreter that measures import costs (default: this one; one named in the project's "
+                       "config is used only if it and its environment lie outside the scanned tree)")
+    group.add_argument("--measure-project", action="store_true",
+                       help="import the project's own modules to measure them (runs their top-level code; "
+                       "default: derive their cost from what they import). Never read from a config file")
     group.add_argument("--target-version", metavar="X.Y", help="the oldest Python the project supports (default: from requires-python)")
 
 
@@ -34,15 +42,16 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
     """Find the project root from the first path, read its config, apply CLI overrides."""
     from pathlib import Path
 
-    from advisor.config import find_project_root, load_config, with_overrides
+    from advisor.config import find_project_root, with_overrides
+    from advisor.trust import checked_config
 
     start = paths[0] if paths else Path.cwd()
     root = find_project_root(start if start.exists() else Path.cwd())
-    config = load_config(root, Path(args.config) if getattr(args, "config", None) else None)
+    config = _read_config(root, args)
     for deprecation in config.deprecations:
         print(f"advisor: warning: {deprecation}", file=sys.stderr)
     exclude = tuple(config.exclude) + tuple(args.exclude or ()) if getattr(args, "exclude", None) else None
-    return with_overrides(
+    config = with_overrides(
         config,
         select=tuple(args.select) if getattr(args, "select", None) else None,
         ignore=tuple(config.ignore) + tuple(args.ignore) if getattr(args, "ignore", None) else None,
@@ -50,7 +59,23 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
         python=getattr(args, "python", None),
         force_exclude=getattr(args, "force_exclude", None),
         target_version=getattr(args, "target_version", None),
+        measure_project=getattr(args, "measure_project", None) or None,
     )
+    return checked_config(config, paths or [Path.cwd()], python_given=getattr(args, "python", None) is not None)
+
+
+def _read_config(root: "Path", args: argparse.Namespace) -> "Config":
+    """The project's configuration, or none at all with --isolated (as Ruff's)."""
+    from pathlib import Path
+
+    from advisor.config import Config, load_config
+    from advisor.errors import UsageError
+
+    if getattr(args, "isolated", False):
+        if getattr(args, "config", None):
+            raise UsageError("--isolated ignores every configuration file: it cannot be combined with --config")
+        return Config(root=root)
+    return load_config(root, Path(args.config) if getattr(args, "config", None) else None)
 
 
 def use_color(choice: str, stream: object) -> bool:

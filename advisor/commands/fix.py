@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 Rewrite files to apply a rule's fixes, keeping comments and formatting.
 The whole project is scanned first so that project-wide safety checks see
-every module and test; only files under the given PATHs are written.
+every module and test; only files under the given PATHs are written. The
+package being fixed is never imported (its import costs are derived from
+what it imports, unless --measure-project); stub files (.pyi) are never
+rewritten. See docs/security.md.
 
 lazy-imports strategies (chosen per finding unless --strategy forces one):
   inline          move the import into each function that uses it (default below 3.15)

@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 DESCRIPTION = """\
 Scan Python files for costly patterns and list them, costliest first, with
-the time each is estimated to cost. Import costs are measured with
-`python -X importtime` in the project's interpreter (--python) and cached.
+the time each is estimated to cost. Import costs of installed and stdlib
+modules are measured with `python -I -X importtime` (--python), outside the
+scanned tree, and cached; a project module's cost is derived from what it
+imports (--measure-project imports it instead). Scanning runs none of the
+scanned code; plugins named in its config do run (--isolated ignores it).
+See docs/security.md.
 """
 
 
@@ -34,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     out.add_argument("--format", "-f", metavar="FORMAT", help="text (default), json, sarif, github, markdown, html")
     out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (format guessed from its extension)")
     out.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code tells")
-    out.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of rule crashes")
+    out.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of rule crashes and routine cache notices")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the text output (default: auto)")
     out.add_argument("--limit", type=int, default=20, metavar="N", help="show at most N findings in text output (0: all; default 20)")
     run = parser.add_argument_group("execution")
@@ -61,6 +65,9 @@ def run_scan(args: argparse.Namespace) -> int:
     from advisor.errors import UsageError
     from advisor.report import RenderOptions, get_renderer, guess_format
 
+    from advisor.engine.cache_files import set_verbose
+
+    set_verbose(args.verbose)
     paths = args.paths or [Path(".")]
     config = load_config_for(paths, args)
     if args.no_measure:
@@ -70,7 +77,7 @@ def run_scan(args: argparse.Namespace) -> int:
     accepted = _load_baseline(args)
     from advisor.evidence.profile import find_evidence
 
-    evidence = find_evidence(args.profile or [], config.root, use_default=not args.no_profile)
+    evidence = find_evidence(args.profile or [], config.root, use_default=not (args.no_profile or args.isolated))
     fmt = args.format or guess_format(args.output) or "text"
     renderer = get_renderer(fmt)
     progress = Progress(enabled=not args.quiet and fmt == "text" and not args.output)

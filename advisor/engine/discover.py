@@ -133,8 +133,11 @@ def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:
             if not name.endswith((".py", ".pyi")):
                 continue
             path = directory / name
-            if path.is_symlink() and not _inside(path, top) and not _link_loop(path):
-                continue  # a link leading out of the scanned tree (a loop is kept: the scan reports it)
+            if path.is_symlink() and not _link_loop(path):
+                if not _inside(path, top):
+                    continue  # a link leading out of the scanned tree (a loop is kept: the scan reports it)
+                if _walked_anyway(path, excluder):
+                    continue  # an alias of a file the walk reaches itself: analysed and reported once
             if excluder.excluded(path, False) or path in seen:
                 continue
             seen.add(path)
@@ -153,6 +156,15 @@ def _excluded_anywhere(path: Path, excluder: Excluder) -> bool:
         if excluder.excluded(parent, True):
             return True
     return False
+
+
+def _walked_anyway(link: Path, excluder: Excluder) -> bool:
+    """Whether the file a link inside the tree leads to is scanned under its
+    own name: its real path is inside the walked tree (checked by the
+    caller) and not excluded. os.walk does not follow directory links, so
+    only file links can make a second name for a file."""
+    target = link.resolve()
+    return target.is_file() and target.suffix in (".py", ".pyi") and not _excluded_anywhere(target, excluder)
 
 
 def _link_loop(path: Path) -> bool:

@@ -3,7 +3,7 @@ last one (the same files with the same sizes and mtimes, the same rules and
 settings, the same profiles, the same measured interpreter), its ranked
 findings are the answer, and the project-wide steps (refine, import costs,
 call graph) are skipped. A warm rescan then costs a stat() per file and one
-small pickle.
+small JSON file (data only: advisor.engine.cache_codec checks what it rebuilds).
 
 Anything in doubt changes the key: a miss only costs the normal scan.
 """
@@ -13,18 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.atomic import atomic_write_bytes
-
 if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.evidence.profile import Evidence
+    from advisor.findings import FileError, Finding
 
-MEMO_FORMAT = 1
+#: 2: JSON instead of pickle (issue 16); 3: the findings refine dropped.
+MEMO_FORMAT = 3
+_KIND = "scan-memo"
+#: (ranked findings, errors, notices, findings the rules' refine dropped)
+Memo = tuple[list["Finding"], list["FileError"], list[str], list["Finding"]]
 
 
 def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "Config",
@@ -41,26 +43,53 @@ def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def load(config: "Config", key: str) -> Any:
-    """The memo stored under ``key``, or None."""
-    try:
-        with open(_memo_file(config), "rb") as handle:
-            stored_key, payload = pickle.load(handle)
-    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
+def load(config: "Config", key: str) -> Memo | None:
+    """The memo stored under ``key`` (findings, errors, notices, dropped), or None."""
+    from advisor.engine.cache_codec import BadCache, error_from_data, finding_from_data
+    from advisor.engine.cache_files import damaged, read_document
+
+    path = _memo_file(config)
+    document = read_document(path, _KIND, MEMO_FORMAT)
+    if document is None or document.get("key") != key:
         return None
-    return payload if stored_key == key else None
-
-
-def store(config: "Config", key: str, payload: Any) -> None:
-    """Keep one memo per cache directory: the last scan's."""
     try:
-        atomic_write_bytes(_memo_file(config), pickle.dumps((key, payload), protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # a read-only checkout still scans, just without the memo
+        findings = [finding_from_data(f) for f in _items(document, "findings")]
+        errors = [error_from_data(e) for e in _items(document, "errors")]
+        notices = _items(document, "notices")
+        dropped = [finding_from_data(f) for f in _items(document, "dropped")]
+        if not all(isinstance(n, str) for n in notices):
+            raise BadCache("a notice is not a string")
+    except BadCache as exc:
+        damaged(path, str(exc))
+        return None
+    return findings, errors, notices, dropped
+
+
+def store(config: "Config", key: str, payload: Memo) -> None:
+    """Keep one memo per cache directory: the last scan's (only when JSON
+    gives it back unchanged, so a remembered answer is the answer)."""
+    from advisor.engine.cache_codec import error_to_data, finding_to_data, round_trips
+    from advisor.engine.cache_files import write_document
+
+    findings, errors, notices, dropped = payload
+    body = {"key": key, "findings": [finding_to_data(f) for f in findings],
+            "errors": [error_to_data(e) for e in errors], "notices": list(notices),
+            "dropped": [finding_to_data(f) for f in dropped]}
+    if round_trips(body):
+        write_document(_memo_file(config), _KIND, MEMO_FORMAT, body)
+
+
+def _items(document: dict[str, Any], name: str) -> list[Any]:
+    from advisor.engine.cache_codec import BadCache
+
+    value = document.get(name)
+    if not isinstance(value, list):
+        raise BadCache(f"{name} is not a list")
+    return value
 
 
 def _memo_file(config: "Config") -> Path:
-    return config.cache_path() / "last-scan.pickle"
+    return config.cache_path() / "last-scan.json"
 
 
 def _evidence_stamp(evidence: "Evidence | None") -> list[Any]:
@@ -80,10 +109,10 @@ def environment_stamp(config: "Config") -> list[Any]:
     stamp: list[Any] = [os.path.realpath(python), _stat(Path(python)), _stat(cache_file)]
     try:
         data = json.loads(cache_file.read_text("utf-8"))
-        paths = data["entries"]["__probe__"]["paths"]
+        paths = sorted(str(entry) for entry in data["entries"]["__probe__"]["paths"])
     except (OSError, ValueError, KeyError, TypeError):
         return stamp
-    for entry in sorted(paths):
+    for entry in paths:
         stamp.append((entry, _stat(Path(config.root) / entry if entry else Path(config.root))))
     return stamp
 

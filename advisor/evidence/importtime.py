@@ -1,6 +1,14 @@
 """Parse ``python -X importtime`` logs and measure import statements in the
 scanned project's own interpreter, once per statement and module version.
 
+Measuring never runs the scanned tree's code unasked: every subprocess runs
+``python -I`` (no PYTHON* variables, no script or current directory and no
+user site on ``sys.path``) in a fresh temporary directory outside the tree,
+so a ``json.py`` or ``sitecustomize.py`` in the checkout is never imported;
+the interpreter's own site-packages stay visible. Only ``project_path``
+(given for ``--measure-project``) puts the project's source roots on
+``sys.path``, and only for the project's own statements.
+
 Why per statement, in a fresh interpreter: ``-X importtime`` lists each module
 the first time it loads, with its own (self) time. The modules a statement
 newly loads after another set of imports is then a set difference, so the
@@ -20,8 +28,8 @@ from typing import Callable, Iterable
 
 _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)\s*$")
 _MARK = "@@advisor-importtime-mark@@"
-#: Bump when the cache layout or the measuring method changes.
-CACHE_FORMAT = 2
+#: Bump when the cache layout or the measuring method changes (3: isolated, -I).
+CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -101,13 +109,14 @@ class ImportTimer:
         self,
         python: str,
         cwd: Path,
-        pythonpath: Iterable[Path] = (),
+        project_path: Iterable[Path] = (),
         cache_file: Path | None = None,
         timeout: float = 60.0,
     ) -> None:
         self.python = python
         self.cwd = cwd
-        self.pythonpath = [str(p) for p in pythonpath]
+        #: Source roots put on sys.path for project statements (--measure-project only).
+        self.project_path = [str(p) for p in project_path]
         self.cache_file = cache_file
         self.timeout = timeout
         self._cache: dict[str, dict[str, object]] = self._load_cache()
@@ -135,22 +144,24 @@ class ImportTimer:
         return {t: self._versions.get(t) for t in top_levels}
 
     def measure(self, statements: Iterable[tuple[str, str]], progress: Callable[[int, int], None] | None = None,
-                warm_up: Callable[[str], bool] = lambda statement: False) -> None:
+                project: Callable[[str], bool] = lambda statement: False) -> None:
         """Measure (statement, version) pairs missing from the cache.
 
-        ``warm_up(statement)`` says whether to import once unmeasured first, so
-        that the project's own modules are timed with their bytecode cached,
-        as every run after the first sees them, not while being compiled.
+        ``project(statement)``: the statement imports the project's own code
+        (--measure-project): it runs with ``project_path`` on sys.path, once
+        unmeasured first, so that the project's modules are timed with their
+        bytecode cached, as every run after the first sees them.
         """
         todo = [(s, v) for s, v in statements if self._cached(s, v) is None]
         for index, (statement, version) in enumerate(todo):
-            if warm_up(statement):
-                self._measure_once(statement)
-            modules = self._measure_once(statement)
+            own = project(statement)
+            if own:
+                self._measure_once(statement, own)
+            modules = self._measure_once(statement, own)
             if modules is not None and _near_threshold(modules):
                 # Could be a cheap import slowed by a busy machine: two more runs,
                 # keep each module's fastest time (noise only ever adds time).
-                runs = [modules, self._measure_once(statement) or modules, self._measure_once(statement) or modules]
+                runs = [modules, self._measure_once(statement, own) or modules, self._measure_once(statement, own) or modules]
                 modules = {m: min(r.get(m, modules[m]) for r in runs) for m in modules}
             self._cache[statement] = {"version": version, "modules": modules, "ok": modules is not None}
             if progress:
@@ -201,8 +212,9 @@ class ImportTimer:
         entry = self._cache.get(statement)
         return entry if entry is not None and entry.get("version") == version else None
 
-    def _measure_once(self, statement: str) -> dict[str, int] | None:
-        code = f"import sys; sys.stderr.write('\\n{_MARK}\\n'); sys.stderr.flush()\n{statement}\n"
+    def _measure_once(self, statement: str, project: bool = False) -> dict[str, int] | None:
+        path = f"sys.path[:0] = {self.project_path!r}; " if project and self.project_path else ""
+        code = f"import sys; {path}sys.stderr.write('\\n{_MARK}\\n'); sys.stderr.flush()\n{statement}\n"
         try:
             result = self._run([self.python, "-X", "importtime", "-c", code])
         except (OSError, subprocess.SubprocessError):
@@ -215,26 +227,28 @@ class ImportTimer:
         return modules
 
     def _run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ)
-        env.pop("PYTHONSTARTUP", None)
-        if self.pythonpath:
-            env["PYTHONPATH"] = os.pathsep.join(self.pythonpath + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        return subprocess.run(
-            argv, cwd=self.cwd, env=env, capture_output=True, text=True,
-            timeout=self.timeout, stdin=subprocess.DEVNULL, errors="replace",
-        )
+        return run_isolated(argv, self.timeout)
 
     def _load_cache(self) -> dict[str, dict[str, object]]:
+        """The cache's entries, each checked (a damaged one is dropped, said once)."""
         if self.cache_file is None or not self.cache_file.is_file():
             return {}
+        from advisor.engine.cache_files import damaged, notice
+
         try:
             data = json.loads(self.cache_file.read_text("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError) as exc:
+            notice(f"ignored a damaged cache file {self.cache_file} ({type(exc).__name__}); it will be rebuilt")
             return {}
-        if data.get("format") != CACHE_FORMAT or data.get("python") != self.python:
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or not isinstance(data.get("entries"), dict):
+            notice(f"cache {self.cache_file} is of another advisor version or kind; rebuilding it", routine=True)
             return {}
-        entries = data.get("entries", {})
-        return entries if isinstance(entries, dict) else {}
+        if data.get("python") != self.python:
+            return {}
+        entries = {k: v for k, v in data["entries"].items() if _valid_entry(k, v)}
+        if len(entries) != len(data["entries"]):
+            damaged(self.cache_file, f"{len(data['entries']) - len(entries)} malformed entries")
+        return entries
 
     def _save_cache(self) -> None:
         if self.cache_file is None:
@@ -246,6 +260,34 @@ class ImportTimer:
             atomic_write_text(self.cache_file, json.dumps(payload, sort_keys=True))
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+
+def _valid_entry(key: str, entry: object) -> bool:
+    """The shapes _save_cache writes: the probe's, or one measured statement's."""
+    if not isinstance(entry, dict):
+        return False
+    if key == "__probe__":
+        versions, paths = entry.get("versions"), entry.get("paths")
+        return (isinstance(versions, dict) and all(v is None or isinstance(v, str) for v in versions.values())
+                and isinstance(paths, dict) and all(type(v) is int for v in paths.values()))
+    modules = entry.get("modules")
+    return (isinstance(entry.get("version"), str) and type(entry.get("ok")) is bool
+            and (modules is None or (isinstance(modules, dict) and all(type(v) is int for v in modules.values())))
+            and (modules is not None or not entry["ok"]))
+
+
+def run_isolated(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``argv[0]`` (a Python) as ``python -I ...`` with no PYTHON*
+    variables, in a fresh empty directory: nothing of the scanned tree, the
+    current directory or the environment's PYTHONPATH reaches ``sys.path``."""
+    import tempfile
+
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTHON")}
+    with tempfile.TemporaryDirectory(prefix="advisor-measure-") as empty:
+        return subprocess.run(
+            [argv[0], "-I", *argv[1:]], cwd=empty, env=env, capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL, errors="replace",
+        )
 
 
 def _near_threshold(modules: dict[str, int]) -> bool:

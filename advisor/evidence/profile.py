@@ -120,11 +120,13 @@ class ProfileError(UsageError):
     """A --profile file that cannot be read or is in no known format."""
 
 
-def load_evidence(paths: Iterable[Path]) -> Evidence:
-    """Load every file; raise ProfileError naming the first unusable one."""
+def load_evidence(paths: Iterable[Path], allow_marshal: bool = True) -> Evidence:
+    """Load every file; raise ProfileError naming the first unusable one.
+    ``allow_marshal=False`` for files found in the scanned tree: only the
+    text and JSON formats are read, never a marshal (pstats) dump."""
     evidence = Evidence()
     for path in paths:
-        loaded = load_file(path)
+        loaded = load_file(path, allow_marshal)
         evidence.sources.append(str(path))
         if isinstance(loaded, Profile):
             evidence.profiles.append(loaded)
@@ -148,7 +150,11 @@ def find_evidence(explicit: Iterable[Path], root: Path, use_default: bool = True
     found = [root / p for p in (DEFAULT_PROFILE, DEFAULT_IMPORTTIME) if (root / p).is_file()]
     if not found:
         return None
-    evidence = load_evidence(found)
+    try:
+        evidence = load_evidence(found, allow_marshal=False)
+    except ProfileError as exc:  # the tree's file, not one the user named: ignored, said once
+        print(f"advisor: ignored the saved profile: {exc}", file=sys.stderr)
+        return None
     shown = " and ".join(_relative(p, root) for p in found)
     evidence.notices.append(f"using {shown} recorded by `advisor profile` (--no-profile to ignore)")
     return evidence
@@ -161,7 +167,7 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_file(path: Path) -> Profile | list[ImportRecord]:
+def load_file(path: Path, allow_marshal: bool = True) -> Profile | list[ImportRecord]:
     """One evidence file, its format sniffed from its first bytes."""
     try:
         data = path.read_bytes()
@@ -175,7 +181,7 @@ def load_file(path: Path) -> Profile | list[ImportRecord]:
         records = parse_importtime(data.decode("utf-8", "replace"))
         if records:
             return records
-    profile = _load_pstats(path)
+    profile = _load_pstats(path) if allow_marshal else None
     if profile is not None:
         return profile
     raise ProfileError(

@@ -122,6 +122,12 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
     snapshot = _snapshot(request.paths, config)
     scanned: ScanReport | None = None
     findings: list[Finding] = []
+    if request.write:
+        from advisor.fix.stale_temps import remove_stale_temps
+
+        stale = remove_stale_temps(snapshot)
+        if stale:
+            report.notices.append(f"removed {len(stale)} temp file{'s' if len(stale) != 1 else ''} a killed run left")
     for round_number in range(1, MAX_ROUNDS + 1):
         report.rounds = round_number
         scanned = _scan(request, config, roots, report, progress)
@@ -240,6 +246,11 @@ def _group(findings: list["Finding"], roots: list[Path], report: FixReport) -> d
         if not _inside(given, roots):
             continue  # scanned only for project-wide facts
         real = given.resolve()
+        if real.suffix == ".pyi":  # a stub never runs: nothing to gain, and its imports are its content
+            entry = report.files.setdefault(real, FileFix(real, finding.path, b""))
+            if all(o.finding != finding for o in entry.outcomes):  # (once over the rounds)
+                entry.outcomes.append(Outcome(finding, False, "", "a stub file (.pyi): never rewritten"))
+            continue
         if not _inside(real, roots):
             entry = report.files.setdefault(real, FileFix(real, finding.path, b""))
             entry.skipped = f"a symbolic link to {real}, outside the paths given: not written"

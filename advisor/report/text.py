@@ -46,7 +46,8 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
 
 
 _SOURCES = {"importtime": "measured", "profile": "profiled", "table": "typical cost, not measured",
-            "config": "from costly-modules", "static": "static estimate"}
+            "config": "from costly-modules", "static": "static estimate",
+            "derived": "derived from what it imports, not run"}
 
 
 def _saving(finding: "Finding") -> str:

@@ -69,6 +69,16 @@ class StartupGraph:
     def is_project_module(self, name: str) -> bool:
         return name in self.modules
 
+    def is_project_package(self, name: str) -> bool:
+        """A module of the project, or one of its packages (an empty
+        ``__init__.py`` records no facts, but ``pkg`` is still the project's:
+        never imported to measure it)."""
+        return name in self.modules or name in self._packages
+
+    @cached_property
+    def _packages(self) -> frozenset[str]:
+        return frozenset(parent for name in self.modules for parent in _parent_names(name))
+
     @cached_property
     def _readers(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
         """(module, name) -> [(reader module, reader path)]: from-imports and
@@ -135,14 +145,44 @@ class StartupGraph:
                         (target["statement"], target["module"].split(".")[0])) for target in facts.eager]
                 for name, facts in self.modules.items()}
 
-    def shared_statements(self, module: str) -> set[tuple[str, str]]:
+    def external_statements_run_by(self, statement: str) -> set[tuple[str, str]]:
+        """External (statement, top-level) pairs that running the project
+        import ``statement`` ("from pkg import mod") reaches: its static
+        import closure, from which its cost is derived without running it."""
+        found: set[tuple[str, str]] = set()
+        for module in self._named_by(statement):
+            found |= self.startup_statements(module)
+        return found
+
+    def modules_run_by(self, statement: str) -> set[str]:
+        """The project modules running ``statement`` imports, transitively."""
+        seen: set[str] = set()
+        stack = list(self._named_by(statement))
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in self._eager_steps:
+                continue
+            seen.add(current)
+            stack.extend(_parents(current))
+            for _, project_parts, _ in self._eager_steps[current]:
+                stack.extend(project_parts)
+        return seen
+
+    def _named_by(self, statement: str) -> list[str]:
+        parts = statement.split()
+        names = [n.strip(",") for n in parts[3:]] if parts[0] == "from" else []
+        return self._project_modules_of({"module": parts[1], "names": names})
+
+    def shared_statements(self, module: str, target: frozenset[str] = frozenset()) -> set[tuple[str, str]]:
         """External statements some *other* project module runs at import time.
 
         Used for project-internal import targets: their external dependencies
         are usually loaded by sibling modules anyway, so only what is left
-        (chiefly the target's own module-level work) counts as a saving.
+        counts as a saving. ``target``: the project modules the deferred
+        statement itself runs; what only they import goes with them.
         """
-        return {request for request, importers in self._external_eager.items() if importers - {module}}
+        others = {module} | target
+        return {request for request, importers in self._external_eager.items() if importers - others}
 
     @cached_property
     def _external_eager(self) -> dict[tuple[str, str], set[str]]:
