@@ -145,7 +145,7 @@ def _read_use(node: Any, ancestors: tuple[Any, ...]) -> bool:
                                cst.FormattedStringExpression))
 
 
-def _assigned_values(name: str, scope: Any) -> list[Any]:
+def assigned_values(name: str, scope: Any) -> list[Any]:
     """Values assigned to ``name`` in ``scope`` (a ``with ... as`` or ``for``
     target counts as an unknown value, None)."""
     found: list[Any] = []
@@ -166,12 +166,12 @@ def _assigned_values(name: str, scope: Any) -> list[Any]:
 def _bound_in(name: str, function: Any) -> bool:
     params = function.params
     every = (*params.posonly_params, *params.params, *params.kwonly_params)
-    return any(p.name.value == name for p in every) or bool(_assigned_values(name, function.body))
+    return any(p.name.value == name for p in every) or bool(assigned_values(name, function.body))
 
 
 def _consumed_once(name: str, function: Any) -> bool:
     """``name`` is bound to an iterator (a generator expression, ``iter()``, a file, ...)."""
-    for value in _assigned_values(name, function.body):
+    for value in assigned_values(name, function.body):
         if isinstance(value, cst.GeneratorExp):
             return True
         if isinstance(value, cst.Call):
