@@ -56,6 +56,29 @@ def appends_unhashable(scope: Scope, name: str) -> bool:
     return False
 
 
+def copies_unhashable(comprehension: Any, scope: Scope) -> bool:
+    """``[t for t in tables.values() if ...]`` where the scope stores dicts,
+    lists or sets into ``tables`` (``tables[k] = {...}``, ``tables.append({...})``):
+    the comprehension keeps those elements, which a set cannot hold."""
+    comp = comprehension.for_in
+    if not (isinstance(comprehension.elt, cst.Name) and isinstance(comp.target, cst.Name)
+            and comprehension.elt.value == comp.target.value):
+        return False
+    source = comp.iter
+    if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "values":
+        source = source.func.value
+    if not isinstance(source, cst.Name):
+        return False
+    if appends_unhashable(scope, source.value):
+        return True
+    for node in descendants(scope.node):
+        if isinstance(node, cst.Assign) and unhashable(node.value) and any(
+                isinstance(t.target, cst.Subscript) and isinstance(t.target.value, cst.Name)
+                and t.target.value.value == source.value for t in node.targets):
+            return True
+    return False
+
+
 def path_to(loop: Any, node: Any) -> tuple[Any, ...] | None:
     """The ancestors of ``node`` under ``loop`` (nearest last), or None."""
     for current, ancestors in walk(loop):

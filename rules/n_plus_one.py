@@ -10,6 +10,7 @@ from advisor.errors import ConfigError
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
 from ._loops import Loop, LoopWalkMixin, names_read, root_name, short_code
+from ._loop_copies import assigned_values
 from ._loopscope import descendants
 from ._round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
@@ -346,7 +347,11 @@ class NPlusOne(LoopWalkMixin, Rule):
         if not self._depends(node):
             return  # the same statement every iteration: not a per-item query
         trip = ROUND_TRIPS["dbapi.Cursor().execute"]
-        self._report(node, f"{short_code(node.func)}()", trip.what, trip.batch, trip.family)
+        function = self.frame.node if self.frame.kind == "function" else None
+        texts = assigned_values(argument.value, function.body) if isinstance(argument, cst.Name) and function else [argument]
+        batch = trip.batch if not any(self._depends(t) for t in texts) else (
+            "build one statement for all items (`IN (...)` when only a value changes, `UNION ALL` across tables)")
+        self._report(node, f"{short_code(node.func)}()", trip.what, batch, trip.family)
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
 from advisor.rules._membership import (
-    appends_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, unhashable,
+    appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, unhashable,
 )
 
 if TYPE_CHECKING:
@@ -146,6 +146,14 @@ class QuadraticMembership(Rule):
                         print("missing", processor)
             """, why="loop-over-a-name-bound-to-two-literal-items"),
         Valid("""
+            def index(tables_meta, request):
+                tables = {}
+                for name, meta in tables_meta.items():
+                    tables[name] = {"name": name, "hidden": meta.hidden, "count": meta.count}
+                hidden = [t for t in tables.values() if t["hidden"]]
+                return [t for t in tables.values() if t not in hidden]
+            """, why="comprehension-of-dicts-stored-in-the-scope-is-unhashable"),
+        Valid("""
             def excluded(exclude, grantable, fields):
                 excl = list(exclude)
                 excl.extend(f for f in fields if f not in grantable and f not in excl)
@@ -213,7 +221,7 @@ class QuadraticMembership(Rule):
         if owner is None or name in owner.escaped:
             return
         bindings = owner.bindings[name]
-        if not self._is_list(bindings, _grown(owner, name)) or appends_unhashable(owner, name):
+        if not self._is_list(bindings, _grown(owner, name), owner) or appends_unhashable(owner, name):
             return
         if isinstance(probe, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
             return  # unhashable probe
@@ -234,7 +242,7 @@ class QuadraticMembership(Rule):
             return  # rebound inside the loop
         self.report(node, what=what, name=name, advice=_advice(advice, name))
 
-    def _is_list(self, bindings: list[Binding], grown: bool) -> bool:
+    def _is_list(self, bindings: list[Binding], grown: bool, owner: Scope) -> bool:
         """Every binding visibly builds a list whose size is not a small constant
         (a short list display counts as constant unless something grows it)."""
         sizes = []
@@ -243,7 +251,7 @@ class QuadraticMembership(Rule):
                 return False
             value = binding.value
             if isinstance(value, cst.ListComp):
-                if unhashable(value.elt):
+                if unhashable(value.elt) or copies_unhashable(value, owner):
                     return False
                 sizes.append(None)
             elif isinstance(value, cst.List):
