@@ -40,7 +40,9 @@ class QuadraticMembership(Rule):
     Finds `x in items`, `x not in items`, `items.index(x)` and
     `items.count(x)` inside a loop or comprehension when `items` is a local
     (or module-level) list, built by a list display, a comprehension,
-    `list()` or `sorted()`, that nothing in the loop changes.
+    `list()` or `sorted()`, that nothing in the loop changes; and the
+    de-duplication loop (`if x not in seen: seen.append(x)`), whose list
+    grows while it is scanned.
 
     ## Why it matters
     Membership in a list compares against every element: a loop of n items
