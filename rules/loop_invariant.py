@@ -191,9 +191,10 @@ class LoopInvariant(LoopWalkMixin, Rule):
               why="sorted-of-module-state-that-imports-in-the-loop-change"),
         Valid("def plan(steps, done):\n    for step in steps:\n        run(step, done)\n        print(sorted(done))\n",
               why="sorted-argument-passed-to-a-call-in-the-loop"),
-        Valid("import re\n\ndef f(lines):\n    for line in lines:\n        re.compile(P).match(line)\n", why="test-files-are-skipped", path="tests/test_re.py"),        Valid("""
-            def mark(self, name, consumed):
-                for node in consumed:
+        Valid("import re\n\ndef f(lines):\n    for line in lines:\n        re.compile(P).match(line)\n", why="test-files-are-skipped", path="tests/test_re.py"),
+        Valid("""
+            def mark(self, nodes, consumed):
+                for node in nodes:
                     consumed.remove(node)
                     if node in set(consumed):
                         self.dupes.append(node)
@@ -285,7 +286,8 @@ class LoopInvariant(LoopWalkMixin, Rule):
         Invalid("import re\n\ndef words(rows):\n    for row in rows:\n        if row.kind == 'text':\n            yield re.compile(r'\\w+').findall(row.body)\n",
                 why="branch-on-the-loop-item-still-repeats", line=6, message="`re.compile()`"),
         Invalid("import pandas as pd\n\ndef score(models):\n    for m in models:\n        frame = pd.read_csv('data.csv')\n        m.fit(frame.values)\n",
-                why="read-csv-of-a-constant-path", line=5, message="pd.read_csv()"),        Invalid("""
+                why="read-csv-of-a-constant-path", line=5, message="pd.read_csv()"),
+        Invalid("""
             class NamesConsumer:
                 def mark_as_consumed(self, name, consumed_nodes):
                     unconsumed = [n for n in self.to_consume[name] if n not in set(consumed_nodes)]

@@ -158,7 +158,8 @@ class NPlusOne(LoopWalkMixin, Rule):
               why="name-rebound-to-something-unknown"),
         Valid("import requests\n\ndef ping(url, n):\n    for _ in range(n):\n        requests.get(url)\n",
               why="same-request-each-iteration-does-not-depend-on-the-item"),
-        Valid("import requests\n\ndef get_all(ids):\n    for i in ids:\n        requests.get(i)\n", why="test-files-are-skipped", path="tests/test_api.py"),        Valid("""
+        Valid("import requests\n\ndef get_all(ids):\n    for i in ids:\n        requests.get(i)\n", why="test-files-are-skipped", path="tests/test_api.py"),
+        Valid("""
             def drop_all(cursor, tables):
                 for table in tables:
                     cursor.execute(f"DROP TABLE IF EXISTS [{table}]")
@@ -179,6 +180,10 @@ class NPlusOne(LoopWalkMixin, Rule):
                 for i in ids:
                     return conn.execute("SELECT owner FROM pages WHERE id = ?", (i,)).fetchone()
             """, why="loop-returns-on-the-first-item"),
+        Valid("""
+            def healthy(connections):
+                return [conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone() for conn in connections]
+            """, why="same-statement-on-each-connection-has-no-batch-form"),
         Valid("""
             from copy import deepcopy
             from cms.models import CMSPlugin
@@ -227,7 +232,8 @@ class NPlusOne(LoopWalkMixin, Rule):
         Invalid("import asyncpg\n\nasync def names(dsn, ids):\n    conn = await asyncpg.connect(dsn)\n    return [await conn.fetchval('SELECT name FROM users WHERE id = $1', i) for i in ids]\n",
                 why="awaited-asyncpg-query-per-item", line=5, message="= ANY($1)"),
         Invalid("from urllib.request import urlopen\n\ndef bodies(urls):\n    for url in urls:\n        yield urlopen(url).read()\n",
-                why="urllib-urlopen-per-item", line=5, message="HTTP request"),        Invalid("""
+                why="urllib-urlopen-per-item", line=5, message="HTTP request"),
+        Invalid("""
             def order_totals(conn, order_ids):
                 totals = {}
                 for order_id in order_ids:
@@ -342,12 +348,12 @@ class NPlusOne(LoopWalkMixin, Rule):
         """``x.execute("SELECT ... WHERE id = ?", (item,))`` on any receiver: the SQL
         text is the evidence; per item when its parameters (or the text) change."""
         argument = sql_argument(node)
-        if argument is None or not is_row_sql(sql_text(argument, self.frame.node if self.frame.kind == "function" else None)):
-            return
-        if not self._depends(node):
-            return  # the same statement every iteration: not a per-item query
-        trip = ROUND_TRIPS["dbapi.Cursor().execute"]
         function = self.frame.node if self.frame.kind == "function" else None
+        if argument is None or not is_row_sql(sql_text(argument, function)):
+            return
+        if not any(self._depends(arg.value) for arg in node.args):
+            return  # the same statement every iteration (or one per connection): not a per-item query
+        trip = ROUND_TRIPS["dbapi.Cursor().execute"]
         texts = assigned_values(argument.value, function.body) if isinstance(argument, cst.Name) and function else [argument]
         batch = trip.batch if not any(self._depends(t) for t in texts) else (
             "build one statement for all items (`IN (...)` when only a value changes, `UNION ALL` across tables)")
@@ -406,7 +412,7 @@ def _saved_copy_needed(saved: Any, loop: Loop) -> bool:
     (a later item refers to this saved row): one ``bulk_create`` cannot replace it."""
     if not isinstance(saved, cst.Name) or not isinstance(loop.node, cst.For):
         return False
-    name, stored_into = saved.value, set()
+    name, stored_into = saved.value, set[str]()
     for node in descendants(loop.node.body):
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == name:
             stored_into.update(root_name(t.target) for t in node.targets if isinstance(t.target, cst.Subscript))
@@ -426,7 +432,7 @@ def _is_none(node: Any) -> bool:
 
 
 def _reads_container(body: Any, name: str) -> bool:
-    """``name.get(...)``, ``name[...]`` read, or ``x in name`` somewhere in ``body``."""
+    """``name.get(...)`` or ``x in name`` somewhere in ``body``."""
     for node in descendants(body):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
             if root_name(node.func.value) == name:

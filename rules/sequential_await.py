@@ -155,7 +155,8 @@ class SequentialAwait(LoopWalkMixin, Rule):
               why="pluggy-hook-results-in-plugin-order"),
         Valid("async def scripts(items):\n    out = []\n    for item in items:\n        out.append(await await_me_maybe(item))\n    return out\n",
               why="maybe-await-helper-awaits-work-already-started"),
-        Valid("async def test_pages(client):\n    for page in PAGES:\n        await client.get(page)\n", why="test-files-are-skipped", path="tests/test_pages.py"),        Valid("""
+        Valid("async def test_pages(client):\n    for page in PAGES:\n        await client.get(page)\n", why="test-files-are-skipped", path="tests/test_pages.py"),
+        Valid("""
             async def can_see(actor, table):
                 return actor is not None and not table.startswith("_")
 
@@ -194,7 +195,8 @@ class SequentialAwait(LoopWalkMixin, Rule):
         Invalid("async def total(client, urls):\n    count = 0\n    for url in urls:\n        response = await client.get(url)\n        count += len(response.content)\n    return count\n",
                 why="accumulator-not-read-by-the-await", line=4),
         Invalid("async def resize(images):\n    done = []\n    for image in images:\n        path = f'/tmp/{image.name}'\n        done.append(await asyncio.wait_for(convert(image, path), timeout=5))\n",
-                why="per-item-value-computed-before-the-await", line=5, message="convert()"),        Invalid("""
+                why="per-item-value-computed-before-the-await", line=5, message="convert()"),
+        Invalid("""
             class IndexView:
                 async def get(self, request, db, name, table_names):
                     tables = {}
