@@ -16,6 +16,7 @@ iterations): see ``result_escapes``.
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
@@ -202,3 +203,59 @@ def _root(node: Any) -> Any:
     while isinstance(node, (cst.Subscript, cst.Attribute)):
         node = node.value
     return node
+
+
+_AST_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_AST_COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_AST_FRAMES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def may_copy_in_loop(tree: ast.AST, names: frozenset[str]) -> bool:
+    """The first pass's question (CPython ``ast``, no libcst): is some
+    ``set(x)``-style call, by one of ``names``, with one positional argument
+    that ``source_of`` accepts, made in the per-item part of a loop (a body,
+    a comprehension's element, conditions or inner clauses; a nested
+    ``def``/``class``/``lambda`` starts afresh)? A necessary condition of
+    loop-invariant reporting a copy, so files whose loops only iterate
+    ``sorted(d)`` in their header are not parsed with libcst for it."""
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, in_loop = stack.pop()
+        if in_loop and type(node) is ast.Call and _copy_call(node, names):
+            return True
+        for child, child_in_loop in _children(node, in_loop):
+            stack.append((child, child_in_loop))
+    return False
+
+
+def _children(node: ast.AST, in_loop: bool) -> list[tuple[ast.AST, bool]]:
+    kind = type(node)
+    if kind in _AST_FRAMES:
+        return [(c, False) for c in ast.iter_child_nodes(node)]
+    if kind in _AST_LOOPS:
+        body = set(map(id, node.body))  # type: ignore[attr-defined]
+        return [(c, in_loop or id(c) in body) for c in ast.iter_child_nodes(node)]
+    if kind in _AST_COMPS:
+        first = node.generators[0].iter  # type: ignore[attr-defined]
+        return [(c, in_loop or c is not first) for c in _comp_parts(node)]
+    return [(c, in_loop) for c in ast.iter_child_nodes(node)]
+
+
+def _comp_parts(node: Any) -> list[ast.AST]:
+    parts: list[ast.AST] = [node.key, node.value] if type(node) is ast.DictComp else [node.elt]
+    for generator in node.generators:
+        parts.extend([generator.target, generator.iter, *generator.ifs])
+    return parts
+
+
+def _copy_call(node: ast.Call, names: frozenset[str]) -> bool:
+    func = node.func
+    if type(func) is not ast.Name or func.id not in names or len(node.args) != 1 or node.keywords:
+        return False
+    value = node.args[0]
+    if type(value) is ast.Call and not value.args and type(value.func) is ast.Attribute \
+            and value.func.attr in ("keys", "values", "items"):
+        value = value.func.value
+    while type(value) is ast.Attribute:
+        value = value.value  # type: ignore[attr-defined]
+    return type(value) is ast.Name

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loop_copies import COPIES, VIEWS, ends_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
+from ._loop_copies import COPIES, VIEWS, ends_loop, may_copy_in_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
 from ._loops import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
 from ._round_trips import roots
 
@@ -331,13 +331,15 @@ class LoopInvariant(LoopWalkMixin, Rule):
 
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: LoopInvariantOptions) -> bool:
-        """A call in a loop to a costly API: a builtin that copies (``set``, ``sorted``), or a call ending in
+        """A call in a loop to a costly API: a builtin that copies (``set(x)``, ``sorted(self.x)``, called by
+        its name in the per-item part of a loop: ``may_copy_in_loop``), or a call ending in
         a costly name of a module the file imports (``compile`` and ``re``),
         or a call of an alias, in a file that imports one of the modules."""
         if not first_pass.loop or not cls.runs_on(context, options):
             return False
         called = first_pass.called_in_loop
-        if not called.isdisjoint(_COPY_NAMES):
+        if not called.isdisjoint(_COPY_NAMES) and (first_pass.tree is None or may_copy_in_loop(
+                first_pass.tree, _COPY_NAMES)):
             return True
         if any(first_pass.mentions(COSTLY_NAMES[name]) for name in called.intersection(COSTLY_NAMES)):
             return True

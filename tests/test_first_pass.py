@@ -243,3 +243,14 @@ def test_sql_text_reaches_n_plus_one_without_a_client_import() -> None:
     assert "n-plus-one" in _walked(code)
     assert _runtime(_both_ways(code)) == ["n-plus-one"]
     assert "n-plus-one" not in _walked("def f(conn, ids):\n    for i in ids:\n        conn.send(i)\n")
+
+
+def test_a_copy_only_in_a_loop_header_does_not_send_loop_invariant() -> None:
+    """``for k in sorted(d):`` runs ``sorted`` once: only copies in the per-item
+    part of a loop (body, element, conditions, inner clauses) admit the file."""
+    assert "loop-invariant" not in _walked("def f(d):\n    for k in sorted(d):\n        print(k)\n")
+    assert "loop-invariant" not in _walked("def f(d):\n    return [k for k in list(d.keys())]\n")
+    assert "loop-invariant" not in _walked("def f(xs):\n    for x in xs:\n        def g(ys):\n            return set(ys)\n")
+    assert "loop-invariant" in _walked("def f(d, xs):\n    for x in xs:\n        for k in sorted(d):\n            print(x, k)\n")
+    assert "loop-invariant" in _walked("def f(d, xs):\n    return [x for x in xs if x in list(d.keys())]\n")
+    assert "loop-invariant" in _walked("class A:\n    def f(self, xs):\n        while xs:\n            print(sorted(self.allowed))\n")
