@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loop_copies import COPIES, VIEWS, ends_loop, may_copy_in_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
-from ._loops import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
-from ._round_trips import roots
+from advisor.rules.support.loop_copies import COPIES, VIEWS, ends_loop, may_copy_in_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
+from advisor.rules.support.frames import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
+from advisor.rules.support.round_trips import roots
 
 if TYPE_CHECKING:
     import libcst as cst

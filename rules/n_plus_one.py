@@ -9,15 +9,15 @@ from advisor._lazy import lazy_module
 from advisor.errors import ConfigError
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loops import Loop, LoopWalkMixin, names_read, root_name, short_code
-from ._loop_copies import assigned_values
-from ._loopscope import descendants
-from ._round_trips import (
+from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
+from advisor.rules.support.loop_copies import assigned_values
+from advisor.rules.support.scopes import descendants
+from advisor.rules.support.round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
     RoundTrip, last_names, parse_extra, roots,
 )
-from ._sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
-from ._syntax import dotted_name
+from advisor.rules.support.sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
+from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst

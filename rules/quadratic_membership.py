@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
-from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
-from ._membership import (
+from advisor.rules.support.scopes import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
+from advisor.rules.support.membership import (
     appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, unhashable,
 )
 

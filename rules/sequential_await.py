@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Iterator
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._coroutines import PERMISSION_CHECK, CoroutineIndex, callee_name, last_name
-from ._loops import Loop, LoopWalkMixin, names_read, root_name, short_code
-from ._round_trips import ROUND_TRIPS
-from ._sql_text import sql_call
-from ._syntax import dotted_name
+from advisor.rules.support.coroutines import PERMISSION_CHECK, CoroutineIndex, callee_name, last_name
+from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
+from advisor.rules.support.round_trips import ROUND_TRIPS
+from advisor.rules.support.sql_text import sql_call
+from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 
-from ._loopscope import descendants, walk
-from ._syntax import READ_METHODS, READ_ONLY_BUILTINS, dotted_name
+from advisor.rules.support.scopes import descendants, walk
+from advisor.rules.support.syntax import READ_METHODS, READ_ONLY_BUILTINS, dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from ._loops import Loop
+    from advisor.rules.support.frames import Loop
 else:
     cst = lazy_module("libcst")
 

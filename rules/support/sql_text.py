@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 
-from ._loop_copies import assigned_values
+from advisor.rules.support.loop_copies import assigned_values
 
 if TYPE_CHECKING:
     import libcst as cst

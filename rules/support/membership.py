@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 
-from ._loop_copies import ends_loop
-from ._loopscope import Scope, call_name, descendants, walk
+from advisor.rules.support.loop_copies import ends_loop
+from advisor.rules.support.scopes import Scope, call_name, descendants, walk
 
 if TYPE_CHECKING:
     import libcst as cst
