@@ -63,6 +63,16 @@ PINNED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("pylint", "4.1.1", ("pylint/checkers", "pylint/lint", "pylint/config")),  # AST walking, tables
     ("tox", "4.64.4", ()),  # an application: config, subprocesses
     ("babel", "2.18.0", ("babel/messages",)),  # message catalogs: parsing, string building
+    # Applications (issue 17): what users run the rules on.
+    ("datasette", "0.65.5", ("datasette",)),  # async web app over SQLite: SQL literals, awaits
+    ("sqlite-utils", "4.2.1", ("sqlite_utils",)),  # data CLI: SQL text built per table, executemany
+    ("litecli", "1.17.1", ("litecli",)),  # database CLI: cursors passed around
+    ("csvkit", "2.2.0", ("csvkit",)),  # data scripts: per-row loops, membership tests
+    ("httpie", "3.2.4", ("httpie",)),  # HTTP CLI
+    ("django-cms", "5.1.3", ("cms",)),  # Django CMS: views, models, admin, template tags
+    ("django-oscar", "4.2.1", ("oscar/apps",)),  # Django e-commerce app: ORM loops
+    ("aiogram", "3.31.0", ("aiogram",)),  # async service framework (Telegram bots)
+    ("mkdocs", "1.6.1", ("mkdocs",)),  # CLI application: config, files, plugins
 )
 CONTEXT = 3
 

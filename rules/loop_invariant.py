@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
+from advisor.rules.support.loop_copies import COPIES, VIEWS, ends_loop, may_copy_in_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
 from advisor.rules.support.frames import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
 from advisor.rules.support.round_trips import roots
 
@@ -42,7 +43,7 @@ COSTLY: dict[str, Costly] = {
     "datetime.datetime.strptime": _IMMUTABLE, "time.strptime": _IMMUTABLE,
     "json.loads": _MUTABLE, "tomllib.loads": _MUTABLE, "tomli.loads": _MUTABLE, "toml.loads": _MUTABLE,
     "ast.literal_eval": _MUTABLE, "ast.parse": _MUTABLE,
-    "builtins.sorted": Costly(mutable=True, container_arg=True),
+    **{symbol: Costly(mutable=mutable, container_arg=True) for symbol, mutable in COPIES.items()},
     "xml.etree.ElementTree.fromstring": _MUTABLE, "lxml.etree.fromstring": _MUTABLE,
     "yaml.safe_load": Costly(mutable=True, literal_only=True), "yaml.load": Costly(mutable=True, literal_only=True),
     "pathlib.Path().read_text": _READ, "pathlib.Path().read_bytes": _READ, "inspect.getsource": _READ,
@@ -50,7 +51,7 @@ COSTLY: dict[str, Costly] = {
     "pandas.read_excel": _READ_MUTABLE, "numpy.loadtxt": _READ_MUTABLE, "numpy.load": _READ_MUTABLE,
 }
 #: The modules of COSTLY (advisor/first_pass.py): a file importing none of them
-#: can only call the builtin ``sorted``.
+#: can only call the builtins that copy a container (COPIES).
 COSTLY_ROOTS = roots(COSTLY)
 #: The last part of each costly call -> the modules it comes from (``compile`` -> re, regex).
 COSTLY_NAMES: dict[str, frozenset[str]] = {}
@@ -77,6 +78,10 @@ WRITERS = frozenset({
     "copy", "copyfile", "move", "open", "run", "call", "check_call", "system",
 })
 _STRINGS = ("SimpleString", "ConcatenatedString", "FormattedString")
+#: What each copying builtin builds, for the message.
+_COPY_NAMES = frozenset(symbol.removeprefix("builtins.") for symbol in COPIES)
+_KINDS = {"set": "set", "list": "list", "dict": "dict", "sorted": "sorted list", "dir": "list of names",
+          "tuple": "tuple", "frozenset": "frozenset"}
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,11 @@ class LoopInvariant(LoopWalkMixin, Rule):
     body or comprehension when every argument is a literal or a name the
     loop neither rebinds nor mutates: `re.compile(PATTERN)`,
     `json.loads(TEMPLATE)`, `datetime.strptime(START, FMT)`,
-    `Path(CONFIG).read_text()`, `sorted(ALLOWED)`, `pd.read_csv(PATH)`,
-    `inspect.signature(func)`, `struct.Struct(FMT)` and the like.
+    `Path(CONFIG).read_text()`, `pd.read_csv(PATH)`,
+    `inspect.signature(func)`, `struct.Struct(FMT)` and the like; and
+    copies of a container the loop does not change: `set(names)`,
+    `list(d.keys())`, `sorted(self.allowed)`, `tuple(x)`, `frozenset(x)`,
+    `dict(x)`, `dir(obj)`.
 
     ## Why it matters
     The loop pays the same cost on every iteration for the same answer.
@@ -131,8 +139,18 @@ class LoopInvariant(LoopWalkMixin, Rule):
     call that is not known to be pure (so `time.time()`, `random.*` and
     `uuid4()` keep it silent), for file reads in `while` loops and in loops
     that write files or run commands, for lazy initialisation inside
-    `if x is None:`, over literal tuples and lists, and in test files. A
-    global changed by a function the loop calls is not seen.
+    `if x is None:` or `if i == 0:`, over literal tuples and lists, and in
+    test files. A copy (`set(x)`, `list(x)`, ...) is reported only when `x`
+    is a name or attribute chain (or its `keys()`/`values()`/`items()`)
+    that the loop does not rebind, mutate (any method other than a known
+    read, `del`, `+=`, item or attribute assignment), pass to a call, or
+    change through its root (`self.register()` may change `self.plugins`);
+    not when `x` is consumed once (a generator, `iter()`, a file, a
+    `csv.reader`), a module global some function of the module changes, in
+    `while` loops, in loops that end in `break`/`return`, in a branch that
+    raises, returns or breaks (it runs once), nor when the copy is changed,
+    stored, yielded or handed on (each iteration needs its own). A global
+    changed by a function of another module is not seen.
 
     ## Options
     `include-tests` (default false): also report test files.
@@ -174,6 +192,85 @@ class LoopInvariant(LoopWalkMixin, Rule):
         Valid("def plan(steps, done):\n    for step in steps:\n        run(step, done)\n        print(sorted(done))\n",
               why="sorted-argument-passed-to-a-call-in-the-loop"),
         Valid("import re\n\ndef f(lines):\n    for line in lines:\n        re.compile(P).match(line)\n", why="test-files-are-skipped", path="tests/test_re.py"),
+        Valid("""
+            def mark(self, nodes, consumed):
+                for node in nodes:
+                    consumed.remove(node)
+                    if node in set(consumed):
+                        self.dupes.append(node)
+            """, why="copied-list-mutated-by-a-method-in-the-loop"),
+        Valid("""
+            def rows(table, data):
+                it = iter(data)
+                for column in table.columns:
+                    column.values = list(it)
+            """, why="iterator-consumed-by-the-first-copy"),
+        Valid("""
+            def gather(fn, kwargs):
+                parameters = inspect.signature(fn).parameters.keys()
+                for parameter in parameters:
+                    if parameter not in kwargs:
+                        raise TypeError(f"missing: {set(parameters) - set(kwargs.keys())}")
+            """, why="copy-in-a-branch-that-raises-runs-once"),
+        Valid("""
+            def duplicate(li, links):
+                for link in li:
+                    if link.get("class") == "footnote-backref":
+                        el = list(li)[-1]
+                        el.extend(links)
+                        break
+            """, why="copy-in-a-branch-that-breaks-runs-once"),
+        Valid("""
+            def header(rows, names):
+                for i, row in enumerate(rows):
+                    if i == 0:
+                        columns = list(names)
+                    print(row, columns)
+            """, why="first-iteration-branch"),
+        Valid("""
+            def widgets(forms, defaults):
+                out = []
+                for form in forms:
+                    attrs = dict(defaults)
+                    attrs["id"] = form.id
+                    out.append(attrs)
+                return out
+            """, why="copy-changed-and-kept-per-iteration"),
+        Valid("""
+            def reset(forms, defaults):
+                return [dict(defaults) for form in forms]
+            """, why="comprehension-builds-one-fresh-copy-per-item"),
+        Valid("""
+            def drain(pending):
+                while pending:
+                    batch = list(pending)
+                    pending.clear()
+                    handle(batch)
+            """, why="while-loop-changes-what-it-copies"),
+        Valid("""
+            class Registry:
+                def load(self, names):
+                    for name in names:
+                        self.register(name)
+                        print(sorted(self.plugins))
+            """, why="method-call-on-self-may-change-the-attribute"),
+        Valid("""
+            SEEN = []
+
+            def record(item):
+                SEEN.append(item)
+
+            def walk(items):
+                for item in items:
+                    record(item)
+                    print(sorted(SEEN))
+            """, why="module-list-changed-by-a-function-of-the-module"),
+        Valid("""
+            def lines(path, keys):
+                with open(path) as handle:
+                    for key in keys:
+                        print(key, list(handle))
+            """, why="file-object-is-read-once"),
     ]
     INVALID = [
         Invalid("import re\n\ndef valid(emails):\n    return [e for e in emails if re.compile(r'[^@]+@[^@]+').fullmatch(e)]\n",
@@ -185,22 +282,64 @@ class LoopInvariant(LoopWalkMixin, Rule):
         Invalid("from pathlib import Path\n\ndef tag(items, config):\n    for item in items:\n        item.header = Path(config).read_text()\n",
                 why="path-read-text-of-an-invariant-name", line=5, message="read_text()"),
         Invalid("def show(rows, allowed):\n    for row in rows:\n        for name in sorted(allowed):\n            print(row, name)\n",
-                why="sorted-of-an-unchanged-name-in-an-inner-loop", line=3, message="`sorted()`"),
+                why="sorted-of-an-unchanged-name-in-an-inner-loop", line=3, message="`sorted(allowed)` builds the same sorted list"),
         Invalid("import re\n\ndef words(rows):\n    for row in rows:\n        if row.kind == 'text':\n            yield re.compile(r'\\w+').findall(row.body)\n",
                 why="branch-on-the-loop-item-still-repeats", line=6, message="`re.compile()`"),
         Invalid("import pandas as pd\n\ndef score(models):\n    for m in models:\n        frame = pd.read_csv('data.csv')\n        m.fit(frame.values)\n",
                 why="read-csv-of-a-constant-path", line=5, message="pd.read_csv()"),
+        Invalid("""
+            class NamesConsumer:
+                def mark_as_consumed(self, name, consumed_nodes):
+                    unconsumed = [n for n in self.to_consume[name] if n not in set(consumed_nodes)]
+                    self.consumed[name] = consumed_nodes
+                    return unconsumed
+            """, why="set-of-a-parameter-in-a-comprehension-filter", line=4,
+                message="`set(consumed_nodes)` builds the same set on every iteration"),
+        Invalid("""
+            def fix_suffixes(genfiles, source_suffix):
+                ext = list(source_suffix)
+                return [g + ("" if g.endswith(tuple(ext)) else ext[0]) for g in genfiles]
+            """, why="tuple-of-a-local-list-per-item", line=4, message="`tuple(ext)`"),
+        Invalid("""
+            def changed(rows, options):
+                for row in rows:
+                    for key in list(options.keys()):
+                        if row.get(key) != options[key]:
+                            yield row
+            """, why="list-of-dict-keys-in-an-inner-loop", line=4, message="`list(options.keys())`"),
+        Invalid("""
+            REGISTERED = {"d": 1, "e": 2}
+
+            def parse(spec):
+                for ch in reversed(spec):
+                    if ch in list(REGISTERED.keys()) + ["~"]:
+                        return ch
+            """, why="list-of-module-dict-keys-in-a-test", line=6, message="`list(REGISTERED.keys())`"),
+        Invalid("""
+            def public(objects, module):
+                return [o for o in objects if o.__name__ in dir(module)]
+            """, why="dir-of-an-unchanged-object", line=3, message="`dir(module)`"),
+        Invalid("""
+            class Form:
+                def clean(self, values):
+                    for value in values:
+                        if value not in sorted(self.allowed):
+                            raise ValueError(value)
+            """, why="sorted-attribute-in-a-loop-that-raises-only-on-a-bad-item", line=5,
+                message="`sorted(self.allowed)`"),
     ]
 
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: LoopInvariantOptions) -> bool:
-        """A call in a loop to a costly API: ``sorted``, or a call ending in
+        """A call in a loop to a costly API: a builtin that copies (``set(x)``, ``sorted(self.x)``, called by
+        its name in the per-item part of a loop: ``may_copy_in_loop``), or a call ending in
         a costly name of a module the file imports (``compile`` and ``re``),
         or a call of an alias, in a file that imports one of the modules."""
         if not first_pass.loop or not cls.runs_on(context, options):
             return False
         called = first_pass.called_in_loop
-        if "sorted" in called:
+        if not called.isdisjoint(_COPY_NAMES) and (first_pass.tree is None or may_copy_in_loop(
+                first_pass.tree, _COPY_NAMES)):
             return True
         if any(first_pass.mentions(COSTLY_NAMES[name]) for name in called.intersection(COSTLY_NAMES)):
             return True
@@ -214,6 +353,12 @@ class LoopInvariant(LoopWalkMixin, Rule):
         self.readonly: set[int] = set()
         self.assigned: dict[int, str] = {}
         self.if_tests: list[set[str]] = []
+        #: The tests of the enclosing ``if`` statements (``if i == 0:`` runs once).
+        self.guards: list[Any] = []
+        self.module: Any = None
+        #: (frame, loop depth) of each enclosing block that leaves the loop when it ends
+        #: (``raise``/``return`` statements, ``if`` bodies ending in one): it runs once.
+        self.exiting: list[tuple[int, int]] = []
 
     # -- contexts, recorded on the way down ---------------------------------------------
 
@@ -230,15 +375,32 @@ class LoopInvariant(LoopWalkMixin, Rule):
     def visit_Subscript(self, node: "cst.Subscript") -> None:
         self.readonly.add(id(node.value))
 
+    def visit_BinaryOperation(self, node: "cst.BinaryOperation") -> None:
+        self.readonly.update((id(node.left), id(node.right)))  # ``list(a) + b`` makes a new object
+
     def visit_Assign(self, node: "cst.Assign") -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.assigned[id(node.value)] = node.targets[0].target.value
 
+    def visit_Module(self, node: "cst.Module") -> None:
+        self.module = node
+
     def visit_If(self, node: "cst.If") -> None:
         self.if_tests.append(names_read(node.test))
+        self.guards.append(node.test)
 
     def leave_If(self, original_node: "cst.If") -> None:
         self.if_tests.pop()
+        self.guards.pop()
+
+    def _enter_exit(self, node: Any) -> None:
+        self.exiting.append((id(self.frame), len(self.frame.loops)) if ends_loop(node) else (0, -1))
+
+    def _leave_exit(self, node: Any) -> None:
+        self.exiting.pop()
+
+    visit_If_body = visit_Else = visit_Return = visit_Raise = _enter_exit
+    leave_If_body = leave_Else = leave_Return = leave_Raise = _leave_exit
 
     # -- findings ---------------------------------------------------------------------------
 
@@ -254,7 +416,13 @@ class LoopInvariant(LoopWalkMixin, Rule):
         if costly is None or not loops or not self.enabled or not self._hoistable(node, costly, loops[-1]):
             return
         levels = sum(1 for _ in _while_invariant(self, node, loops))
-        self.report(node, call=f"{short_code(func)}()", loop_depth=len(loops), hoist_levels=levels, api=symbol)
+        call = f"{short_code(func)}()"
+        message = None
+        if costly.container_arg:
+            source, kind = short_code(source_of(node)), symbol.removeprefix("builtins.")
+            message = (f"`{kind}({short_code(node.args[0].value)})` builds the same {_KINDS[kind]} on every "
+                       f"iteration (the loop does not change `{source}`); build it once above the loop")
+        self.report(node, message, call=call, loop_depth=len(loops), hoist_levels=levels, api=symbol)
 
     def _hoistable(self, node: "cst.Call", costly: Costly, loop: Loop) -> bool:
         if loop.literal_iter:
@@ -263,10 +431,13 @@ class LoopInvariant(LoopWalkMixin, Rule):
             return False
         if costly.literal_only and not all(type(a.value).__name__ in _STRINGS for a in node.args):
             return False
-        if costly.container_arg and not _unshared_container(node, loop):
+        if costly.container_arg and not self._stable_copy(node, loop):
             return False
         if not self._invariant(node, loop):
             return False
+        targets = names_read(loop.node.target) if isinstance(loop.node, (cst.For, cst.CompFor)) else set()
+        if any(first_item_guard(test, targets) for test in self.guards):
+            return False  # ``if i == 0:``: runs once
         target = self.assigned.get(id(node))
         if target is not None and any(target in names for names in self.if_tests):
             return False  # lazy initialisation: runs once
@@ -274,8 +445,16 @@ class LoopInvariant(LoopWalkMixin, Rule):
         if any(names & changing for names in self.if_tests):
             return False  # guarded by state the loop changes (``if not items:``): a first-time-only branch
         if costly.mutable and id(node) not in self.readonly:
-            return target is not None and target not in loop.facts.mutated
+            return target is not None and target not in loop.facts.mutated and not _escapes(target, loop)
         return True
+
+    def _stable_copy(self, node: "cst.Call", loop: Loop) -> bool:
+        """A copy of a container nothing in a loop that repeats can change (rules/_loop_copies.py)."""
+        if loop.kind == "while" or runs_once(loop) or (id(self.frame), len(self.frame.loops)) in self.exiting:
+            return False
+        source = source_of(node)
+        function = next((f.node for f in reversed(self.frames) if f.kind == "function"), None)
+        return source is not None and stable_source(source, loop, function, self.module)
 
     def _invariant(self, node: "cst.Call", loop: Loop) -> bool:
         names = names_read(node)
@@ -289,17 +468,14 @@ class LoopInvariant(LoopWalkMixin, Rule):
         func = call.func
         if isinstance(func, cst.Attribute) and type(func.value).__name__ in _STRINGS:
             return func.attr.value in READ_METHODS
+        if isinstance(func, cst.Attribute) and func.attr.value in VIEWS and not call.args:
+            return True  # ``d.keys()``: a view of a mapping the caller checked is unchanged
         return self.resolve(func) in PURE
 
 
-def _unshared_container(node: "cst.Call", loop: Loop) -> bool:
-    """The container argument is a literal, or a name no call in the loop is given."""
-    if not node.args:
-        return False
-    value = node.args[0].value
-    if isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
-        return True
-    return isinstance(value, cst.Name) and value.value not in loop.facts.passed
+def _escapes(target: str, loop: Loop) -> bool:
+    """A mutable result assigned in the loop is stored, yielded or handed on."""
+    return not hasattr(loop.node, "body") or result_escapes(target, loop)
 
 
 def _while_invariant(rule: LoopInvariant, node: "cst.Call", loops: list[Loop]) -> Any:

@@ -9,11 +9,14 @@ from advisor._lazy import lazy_module
 from advisor.errors import ConfigError
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, short_code
+from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
+from advisor.rules.support.loop_copies import assigned_values
+from advisor.rules.support.scopes import descendants
 from advisor.rules.support.round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
     RoundTrip, last_names, parse_extra, roots,
 )
+from advisor.rules.support.sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
@@ -47,7 +50,13 @@ class NPlusOne(LoopWalkMixin, Rule):
     Finds a round trip made once per item of a `for` loop or comprehension
     when a batch form exists: Django ORM `get`/`first`/`count`/`create`/
     `save()` and related-manager access on each row; DB-API
-    `cursor.execute(sql, params)`; SQLAlchemy `session.get`/`query`/
+    `cursor.execute(sql, params)`, and on any receiver (a `conn`
+    parameter, `self.db`) `execute`/`fetch*` of SQL text written in the
+    code (`SELECT`/`INSERT`/`UPDATE`/`DELETE` with a clause, a literal, an
+    f-string, `%` or `.format()`, or a name assigned one) whose parameters
+    or text change per item: the SQL is the evidence (DDL such as `CREATE`/
+    `DROP`, `executemany` and statements that do not change per item are
+    not reported); SQLAlchemy `session.get`/`query`/
     `execute`; `requests`/`httpx`/`urllib` requests; boto3 calls that have a
     batch form; Redis commands. A name counts only when it is resolved
     through the module's imports and simple assignments (`import requests`,
@@ -96,12 +105,15 @@ class NPlusOne(LoopWalkMixin, Rule):
     previous response), loops that `break` or `return` (retries, first
     match), loops that sleep (deliberate throttling), loops over a literal
     list or tuple (a fixed, tiny count), SQL whose text changes per item (a
-    script, not a batch), SQLAlchemy `session.add` (queued, flushed once),
+    script, not a batch) unless the text itself is a query written in the
+    code, SQLAlchemy `session.add` (queued, flushed once),
     calls on a Redis `pipeline()`, awaited HTTP calls (sequential-await
     reports those), and test files. Names are resolved within one module:
     a client passed in as an unannotated parameter is unknown. Django
     foreign-key access is recognised for `.pk` and for fields declared in
-    the same module.
+    the same module. A `save()` of a copy (`obj.pk = None`) or of an object
+    stored into a container the loop reads again (a later item needs its
+    key) is not reported.
 
     ## Options
     `extra-round-trips` (default none): your own round trips, as
@@ -147,6 +159,47 @@ class NPlusOne(LoopWalkMixin, Rule):
         Valid("import requests\n\ndef ping(url, n):\n    for _ in range(n):\n        requests.get(url)\n",
               why="same-request-each-iteration-does-not-depend-on-the-item"),
         Valid("import requests\n\ndef get_all(ids):\n    for i in ids:\n        requests.get(i)\n", why="test-files-are-skipped", path="tests/test_api.py"),
+        Valid("""
+            def drop_all(cursor, tables):
+                for table in tables:
+                    cursor.execute(f"DROP TABLE IF EXISTS [{table}]")
+            """, why="ddl-per-table-has-no-batch-form"),
+        Valid("""
+            def insert_chunks(conn, chunks):
+                for chunk in chunks:
+                    conn.executemany("INSERT INTO rows (a, b) VALUES (?, ?)", chunk)
+            """, why="executemany-is-already-batched"),
+        Valid("""
+            def poll(conn, jobs):
+                for job in jobs:
+                    pending = conn.execute("SELECT count(*) FROM queue WHERE done = 0").fetchone()
+                    job.report(pending)
+            """, why="same-statement-without-per-item-parameters"),
+        Valid("""
+            def first_owner(conn, ids):
+                for i in ids:
+                    return conn.execute("SELECT owner FROM pages WHERE id = ?", (i,)).fetchone()
+            """, why="loop-returns-on-the-first-item"),
+        Valid("""
+            def healthy(connections):
+                return [conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone() for conn in connections]
+            """, why="same-statement-on-each-connection-has-no-batch-form"),
+        Valid("""
+            from copy import deepcopy
+            from cms.models import CMSPlugin
+
+            def copy_plugins(plugins, placeholder, root=None):
+                by_id = {}
+                for source in plugins:
+                    parent = by_id.get(source.parent_id, root)
+                    if source.__class__ is not CMSPlugin:
+                        new = deepcopy(source)
+                        new.pk = None
+                    else:
+                        new = CMSPlugin(parent=parent, placeholder=placeholder)
+                    new.save()
+                    by_id[source.pk] = new
+            """, why="save-of-a-copy-whose-key-later-items-need"),
     ]
     INVALID = [
         Invalid("import requests\n\ndef fetch(ids):\n    out = []\n    for i in ids:\n        out.append(requests.get(f'https://api/items/{i}'))\n    return out\n",
@@ -180,6 +233,30 @@ class NPlusOne(LoopWalkMixin, Rule):
                 why="awaited-asyncpg-query-per-item", line=5, message="= ANY($1)"),
         Invalid("from urllib.request import urlopen\n\ndef bodies(urls):\n    for url in urls:\n        yield urlopen(url).read()\n",
                 why="urllib-urlopen-per-item", line=5, message="HTTP request"),
+        Invalid("""
+            def order_totals(conn, order_ids):
+                totals = {}
+                for order_id in order_ids:
+                    row = conn.execute("SELECT SUM(amount) FROM lines WHERE order_id = ?", (order_id,)).fetchone()
+                    totals[order_id] = row[0]
+                return totals
+            """, why="sql-literal-through-a-connection-parameter", line=5,
+                message="`conn.execute()` in a loop makes one query per item"),
+        Invalid("""
+            class Repository:
+                def names(self, ids):
+                    return [self.db.execute(f"select name from users where id = {i}").fetchone() for i in ids]
+            """, why="f-string-sql-with-the-loop-variable-on-self-db", line=4, message="`self.db.execute()`"),
+        Invalid("""
+            async def rows(conn, ids):
+                return [await conn.fetchrow("SELECT * FROM items WHERE id = $1", i) for i in ids]
+            """, why="awaited-fetchrow-on-an-unannotated-connection", line=3, message="`conn.fetchrow()`"),
+        Invalid("""
+            def store(cur, rows):
+                for row in rows:
+                    sql = "INSERT INTO events (kind, at) VALUES (%s, %s)"
+                    cur.execute(sql, (row.kind, row.at))
+            """, why="sql-assigned-to-a-name-then-executed", line=5, message="executemany()"),
     ]
 
     @classmethod
@@ -193,6 +270,8 @@ class NPlusOne(LoopWalkMixin, Rule):
         managers = not first_pass.attributes.isdisjoint(("objects", "_default_manager"))
         if first_pass.mentions(DJANGO_WORDS) and (managers or first_pass.may_call_in_loop({"save"})):
             return True  # every queryset starts at ``Model.objects``; new objects are saved
+        if not first_pass.called_in_loop.isdisjoint(SQL_METHODS):
+            return True  # SQL text sent in a loop, whatever the receiver
         extra = parse_extra(options.extra_round_trips)[0]  # valid: the options were checked on load
         return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and first_pass.may_call_in_loop(
             TRIP_NAMES | last_names(extra))
@@ -239,6 +318,7 @@ class NPlusOne(LoopWalkMixin, Rule):
             return
         found = self._round_trip(node)
         if found is None:
+            self._sql_text_call(node)
             return
         label, trip = found
         if trip.family == "http" and id(node) in self.awaited:
@@ -263,6 +343,21 @@ class NPlusOne(LoopWalkMixin, Rule):
         if node.attr.value == "pk" or field in self.relations.get(model, ()):
             batch = f"join it in the first query with `select_related('{field}')`"
             self._report(inner, short_code(inner), "query", batch, _ORM)
+
+    def _sql_text_call(self, node: "cst.Call") -> None:
+        """``x.execute("SELECT ... WHERE id = ?", (item,))`` on any receiver: the SQL
+        text is the evidence; per item when its parameters (or the text) change."""
+        argument = sql_argument(node)
+        function = self.frame.node if self.frame.kind == "function" else None
+        if argument is None or not is_row_sql(sql_text(argument, function)):
+            return
+        if not any(self._depends(arg.value) for arg in node.args):
+            return  # the same statement every iteration (or one per connection): not a per-item query
+        trip = ROUND_TRIPS["dbapi.Cursor().execute"]
+        texts = assigned_values(argument.value, function.body) if isinstance(argument, cst.Name) and function else [argument]
+        batch = trip.batch if not any(self._depends(t) for t in texts) else (
+            "build one statement for all items (`IN (...)` when only a value changes, `UNION ALL` across tables)")
+        self._report(node, f"{short_code(node.func)}()", trip.what, batch, trip.family)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -291,7 +386,8 @@ class NPlusOne(LoopWalkMixin, Rule):
         method, base = func.attr.value, self.resolve(func.value)
         if base.startswith("django.qs:") and method in DJANGO_TERMINALS:
             return f"{short_code(func)}()", RoundTrip("query", DJANGO_TERMINALS[method], _ORM)
-        if base.startswith(("django.row:", "django.obj:")) and "." not in base.partition(":")[2] and method == "save":
+        if base.startswith(("django.row:", "django.obj:")) and "." not in base.partition(":")[2] and method == "save" \
+                and not _saved_copy_needed(func.value, self.frame.loops[-1]):
             batch = "save them with one `bulk_update()`" if base.startswith("django.row:") else "save them with one `bulk_create()`"
             return f"{short_code(func)}()", RoundTrip("query", batch, _ORM)
         owner = func.value
@@ -308,3 +404,39 @@ class NPlusOne(LoopWalkMixin, Rule):
             return
         self.reported.add(key)
         self.report(node, call=call, what=what, batch=batch, loop_depth=len(self.frame.loops), round_trip=family)
+
+
+def _saved_copy_needed(saved: Any, loop: Loop) -> bool:
+    """``obj.pk = None; obj.save()`` (a copy whose new key the next lines need), or
+    ``by_id[k] = obj`` / ``done.append(obj)`` into a container the loop reads again
+    (a later item refers to this saved row): one ``bulk_create`` cannot replace it."""
+    if not isinstance(saved, cst.Name) or not isinstance(loop.node, cst.For):
+        return False
+    name, stored_into = saved.value, set[str]()
+    for node in descendants(loop.node.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == name:
+            stored_into.update(root_name(t.target) for t in node.targets if isinstance(t.target, cst.Subscript))
+        elif isinstance(node, cst.Assign) and _is_none(node.value):
+            if any(isinstance(t.target, cst.Attribute) and t.target.attr.value in ("pk", "id")
+                   and isinstance(t.target.value, cst.Name) and t.target.value.value == name for t in node.targets):
+                return True
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "append":
+            if any(name in names_read(a.value) for a in node.args):
+                stored_into.add(root_name(node.func.value))
+    stored_into.discard("")
+    return any(_reads_container(loop.node.body, c) for c in stored_into)
+
+
+def _is_none(node: Any) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _reads_container(body: Any, name: str) -> bool:
+    """``name.get(...)`` or ``x in name`` somewhere in ``body``."""
+    for node in descendants(body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
+            if root_name(node.func.value) == name:
+                return True
+        if isinstance(node, cst.ComparisonTarget) and root_name(node.comparator) == name:
+            return True
+    return False

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 from advisor.rules.support.scopes import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
+from advisor.rules.support.membership import (
+    appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, unhashable,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -22,7 +25,6 @@ _READERS = frozenset({
     "sum", "zip", "reversed", "str", "repr", "isinstance", "iter", "bool", "print", "dict",
 })
 _SEARCHES = {"index": "`{name}.index()`", "count": "`{name}.count()`"}
-_UNHASHABLE = ("List", "Dict", "Set", "ListComp", "DictComp", "SetComp")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class QuadraticMembership(Rule):
     Finds `x in items`, `x not in items`, `items.index(x)` and
     `items.count(x)` inside a loop or comprehension when `items` is a local
     (or module-level) list, built by a list display, a comprehension,
-    `list()` or `sorted()`, that nothing in the loop changes.
+    `list()` or `sorted()`, that nothing in the loop changes; and the
+    de-duplication loop (`if x not in seen: seen.append(x)`), whose list
+    grows while it is scanned.
 
     ## Why it matters
     Membership in a list compares against every element: a loop of n items
@@ -70,11 +74,18 @@ class QuadraticMembership(Rule):
     ## Known limits
     Elements must be hashable for a set: the rule stays silent when the list
     visibly holds lists, dicts or sets, but cannot see the type of elements
-    produced by a call. Parameters (whose type is unknown), attributes,
+    produced by a call; a list that is built by appending dicts, lists or
+    sets is not reported. Parameters (whose type is unknown), attributes,
     tuples, strings and short constant list literals are not reported, nor
     lists that are passed to a function, aliased or changed inside the loop
-    (the "seen" list of a de-duplication loop). Membership tests in loops
-    over a few literal items are skipped.
+    other than by the de-duplication shape (`if x not in seen:
+    seen.append(x)`, reported with a set kept beside the list), nor a list
+    grown by the call that consumes the comprehension testing it
+    (`xs.extend(f for f in fs if f not in xs)`). Membership tests in loops
+    over a few literal items (inline or a name bound to them) are skipped,
+    and so are tests whose branch leaves the loop right away
+    (`if x not in names: break`) or that sit in a branch ending in
+    `return`/`break`/`raise`: the scan does not repeat.
 
     ## Options
     `min-literal-items` (default 8): the smallest list literal of constants
@@ -90,7 +101,7 @@ class QuadraticMembership(Rule):
 
     VALID = [
         Valid("def f(xs):\n    ok = {'a', 'b'}\n    return [x for x in xs if x in ok]\n", why="set-membership"),
-        Valid("def f(xs):\n    seen = []\n    for x in xs:\n        if x not in seen:\n            seen.append(x)\n    return seen\n", why="list-mutated-in-the-loop"),
+        Valid("def f(xs):\n    seen = []\n    for x in xs:\n        if x not in seen:\n            seen.append(x)\n        else:\n            seen.remove(x)\n    return seen\n", why="list-mutated-in-the-loop"),
         Valid("def f(xs, allowed):\n    return [x for x in xs if x in allowed]\n", why="parameter-of-unknown-type"),
         Valid("def f(xs):\n    for x in xs:\n        if x in ['a', 'b', 'c']:\n            return x\n", why="inline-literal-of-few-items"),
         Valid("def f(xs):\n    names = ['a', 'b', 'c']\n    return [x for x in xs if x in names]\n", why="short-constant-list"),
@@ -103,6 +114,53 @@ class QuadraticMembership(Rule):
         Valid("def f(xs):\n    order = list(xs)\n    for x in xs:\n        order[0] = x\n        if x in order:\n            return x\n", why="item-assigned-in-the-loop"),
         Valid("def f(pairs, rows):\n    seen = [(r.sql, r.params) for r in rows]\n    return [p for p, q in pairs if (p, q) not in seen]\n", why="tuple-probe-of-unknown-hashability"),
         Valid("def f(self, lines):\n    names = [self.name, self.alias]\n    for line in lines:\n        if line.word not in names:\n            break\n", why="short-list-display-of-names"),
+        Valid("""
+            def expand(rows, wanted):
+                found = []
+                for row in rows:
+                    found.append({"id": row.id, "label": row.label})
+                return [w for w in wanted if w in found]
+            """, why="list-built-by-appending-dicts-is-unhashable"),
+        Valid("""
+            def signature(docstrings, valid):
+                names = [n.strip() for n in valid]
+                for line in docstrings:
+                    base = line.split("(")[0]
+                    if base not in names:
+                        break
+                    print(line)
+            """, why="branch-breaks-right-after-the-test"),
+        Valid("""
+            def vararg_overridden(original, overridden):
+                names = [i.name for i in overridden]
+                for arg in original:
+                    if arg.kind == "vararg":
+                        found = arg.name in names
+                        return found
+            """, why="test-in-a-branch-that-returns-runs-once"),
+        Valid("""
+            REQUIRED = ("cms.context_processors.cms_settings", "django.template.context_processors.i18n")
+
+            def check(options):
+                processors = list(options["context_processors"])
+                for processor in REQUIRED:
+                    if processor not in processors:
+                        print("missing", processor)
+            """, why="loop-over-a-name-bound-to-two-literal-items"),
+        Valid("""
+            def index(tables_meta, request):
+                tables = {}
+                for name, meta in tables_meta.items():
+                    tables[name] = {"name": name, "hidden": meta.hidden, "count": meta.count}
+                hidden = [t for t in tables.values() if t["hidden"]]
+                return [t for t in tables.values() if t not in hidden]
+            """, why="comprehension-of-dicts-stored-in-the-scope-is-unhashable"),
+        Valid("""
+            def excluded(exclude, grantable, fields):
+                excl = list(exclude)
+                excl.extend(f for f in fields if f not in grantable and f not in excl)
+                return excl
+            """, why="list-grown-by-the-consumer-of-the-generator"),
     ]
     INVALID = [
         Invalid("def active(users, rows):\n    banned = [r.user_id for r in rows]\n    return [u for u in users if u.id not in banned]\n", why="comprehension-filter", line=3, message="set(banned)"),
@@ -111,6 +169,24 @@ class QuadraticMembership(Rule):
         Invalid("def f(xs, ys):\n    pool = [y.key for y in ys]\n    total = 0\n    for x in xs:\n        total += pool.count(x)\n    return total\n", why="count-in-a-loop", line=5, message="Counter"),
         Invalid("KNOWN = [\n    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',\n]\n\ndef f(xs):\n    return [x for x in xs if x in KNOWN]\n", why="long-module-level-literal", line=6),
         Invalid("def f(xs, ys):\n    keep = []\n    for y in ys:\n        keep.append(y)\n    for x in xs:\n        if x not in keep:\n            yield x\n", why="list-built-before-the-loop", line=6),
+        Invalid("""
+            def unique_columns(columns):
+                seen = []
+                for column in columns:
+                    if column not in seen:
+                        seen.append(column)
+                return seen
+            """, why="dedupe-loop-grows-the-list-it-scans", line=5, message="keep a set beside it"),
+        Invalid("""
+            def suggest(columns, configs):
+                already_enabled = [c["config"]["simple"] for c in configs]
+                suggested = []
+                for column in columns:
+                    if column in already_enabled:
+                        continue
+                    suggested.append(column)
+                return suggested
+            """, why="continue-after-the-test-still-scans-every-item", line=6, message="set(already_enabled)"),
     ]
 
     @classmethod
@@ -147,22 +223,28 @@ class QuadraticMembership(Rule):
         if owner is None or name in owner.escaped:
             return
         bindings = owner.bindings[name]
-        if not self._is_list(bindings, _grown(owner, name)):
+        if not self._is_list(bindings, _grown(owner, name), owner) or appends_unhashable(owner, name):
             return
         if isinstance(probe, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
             return  # unhashable probe
         if isinstance(probe, cst.Tuple) and not all(_literal(e.value) for e in probe.elements):
             return  # a tuple of values of unknown type: a set of such tuples may not be buildable
         loop = loops[-1]
-        if small_literal_loop(loop) or _changed_in(loop, name):
+        if small_literal_loop(loop) or few_named_items(loop, scope, module) or grown_by_consumer(loop, name, scope):
             return
+        if _changed_in(loop, name):
+            if advice != "set" or not dedupe_loop(loop, name, probe) or decided_once(loop, node):
+                return
+            advice = "dedupe"
+        elif decided_once(loop, node):
+            return  # ``if x not in names: break``: decided once
         if owner is not scope and (owner.kind != "module" or not _module_list_is_stable(module, name)):
             return
         if owner is scope and any(b.loops and loop in b.loops for b in bindings):
             return  # rebound inside the loop
         self.report(node, what=what, name=name, advice=_advice(advice, name))
 
-    def _is_list(self, bindings: list[Binding], grown: bool) -> bool:
+    def _is_list(self, bindings: list[Binding], grown: bool, owner: Scope) -> bool:
         """Every binding visibly builds a list whose size is not a small constant
         (a short list display counts as constant unless something grows it)."""
         sizes: list[int | None] = []
@@ -171,11 +253,11 @@ class QuadraticMembership(Rule):
                 return False
             value = binding.value
             if isinstance(value, cst.ListComp):
-                if type(value.elt).__name__ in _UNHASHABLE:
+                if unhashable(value.elt) or copies_unhashable(value, owner):
                     return False
                 sizes.append(None)
             elif isinstance(value, cst.List):
-                if any(type(e.value).__name__ in _UNHASHABLE or isinstance(e, cst.StarredElement) for e in value.elements):
+                if any(unhashable(e.value) or isinstance(e, cst.StarredElement) for e in value.elements):
                     return False
                 sizes.append(None if grown or not value.elements else len(value.elements))
             elif isinstance(value, cst.Call) and call_name(value) in ("list", "sorted") and value.args:
@@ -191,6 +273,9 @@ def _advice(kind: str, name: str) -> str:
         return f"build `{{v: i for i, v in enumerate({name})}}` once before the loop (first index wins: iterate reversed)"
     if kind == "count":
         return f"count once with `collections.Counter({name})` before the loop"
+    if kind == "dedupe":
+        return (f"the loop grows `{name}` too; keep a set beside it (add each item to both) and test the set "
+                "(items must be hashable)")
     return f"build `set({name})` once before the loop (elements must be hashable)"
 
 

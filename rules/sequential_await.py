@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
+from advisor.rules.support.coroutines import PERMISSION_CHECK, CoroutineIndex, callee_name, last_name
 from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
 from advisor.rules.support.round_trips import ROUND_TRIPS
+from advisor.rules.support.sql_text import sql_call
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ SERIAL_CALLS = frozenset({"sleep", "acquire", "wait", "put", "join", "drain", "w
 STREAM_PARTS = frozenset({
     "ws", "websocket", "socket", "sock", "writer", "reader", "stream", "conn", "connection",
     "channel", "transport", "pipe", "proc", "process", "cursor", "cur", "tx", "transaction",
-    "queue", "lock", "sem", "semaphore", "limiter", "throttle", "db", "database", "file", "fp",
+    "queue", "lock", "sem", "semaphore", "limiter", "throttle", "file", "fp",
 })
 #: Method names that write to an ordered stream.
 STREAM_METHODS = frozenset({"send", "send_bytes", "send_text", "send_json", "sendall", "write", "writelines", "reply", "respond"})
@@ -95,8 +97,14 @@ class SequentialAwait(LoopWalkMixin, Rule):
     name like `get`/`fetch`/`load`/`check`), since a side effect such as
     applying a migration may depend on order, for database calls
     (n-plus-one reports those: one session cannot run queries
-    concurrently), and in test files. A data dependency through an object
-    the loop does not name (a shared client's internal state) is not seen.
+    concurrently; SQL text sent with `execute`/`fetch*` goes there too),
+    for awaits of coroutines of the module that never wait for I/O (an
+    `async def` with no `await` of anything else, `async for` or `async
+    with`: the next await in the loop is reported instead), for permission
+    checks by name (`check_visibility`, `permission_allowed`, `has_perm`:
+    a heuristic, since another module's coroutine cannot be read), and in
+    test files. A data dependency through an object the loop does not name
+    (a shared client's internal state) is not seen.
 
     ## Options
     `include-tests` (default false): also report test files.
@@ -148,6 +156,30 @@ class SequentialAwait(LoopWalkMixin, Rule):
         Valid("async def scripts(items):\n    out = []\n    for item in items:\n        out.append(await await_me_maybe(item))\n    return out\n",
               why="maybe-await-helper-awaits-work-already-started"),
         Valid("async def test_pages(client):\n    for page in PAGES:\n        await client.get(page)\n", why="test-files-are-skipped", path="tests/test_pages.py"),
+        Valid("""
+            async def can_see(actor, table):
+                return actor is not None and not table.startswith("_")
+
+            async def visible(actor, tables):
+                return [t for t in tables if await can_see(actor, t)]
+            """, why="cpu-only-coroutine-of-the-module-never-waits"),
+        Valid("""
+            class IndexView:
+                async def get(self, request, name, table_names):
+                    shown = []
+                    for table in table_names:
+                        visible, private = await self.ds.check_visibility(request.actor, "view-table", (name, table))
+                        if visible:
+                            shown.append(table)
+                    return shown
+            """, why="permission-check-computes-from-the-actor"),
+        Valid("""
+            async def names(conn, ids):
+                out = []
+                for i in ids:
+                    out.append(await conn.fetchval("SELECT name FROM users WHERE id = $1", i))
+                return out
+            """, why="sql-text-per-item-is-left-to-n-plus-one"),
     ]
     INVALID = [
         Invalid("async def fetch_all(client, urls):\n    pages = []\n    for url in urls:\n        pages.append(await client.get(url))\n    return pages\n",
@@ -164,6 +196,25 @@ class SequentialAwait(LoopWalkMixin, Rule):
                 why="accumulator-not-read-by-the-await", line=4),
         Invalid("async def resize(images):\n    done = []\n    for image in images:\n        path = f'/tmp/{image.name}'\n        done.append(await asyncio.wait_for(convert(image, path), timeout=5))\n",
                 why="per-item-value-computed-before-the-await", line=5, message="convert()"),
+        Invalid("""
+            class IndexView:
+                async def get(self, request, db, name, table_names):
+                    tables = {}
+                    for table in table_names:
+                        visible, private = await self.ds.check_visibility(request.actor, "view-table", (name, table))
+                        if not visible:
+                            continue
+                        tables[table] = {"columns": await db.table_columns(table)}
+                    return tables
+            """, why="per-table-database-reads-after-a-permission-check", line=9, message="`await db.table_columns()`"),
+        Invalid("""
+            async def resolve(addresses, loop):
+                hosts = []
+                for address in addresses:
+                    host, _port = await loop.getnameinfo(address, 0)
+                    hosts.append(host)
+                return hosts
+            """, why="reverse-lookup-per-address", line=5, message="`await loop.getnameinfo()`"),
     ]
 
     @classmethod
@@ -175,9 +226,12 @@ class SequentialAwait(LoopWalkMixin, Rule):
         super().__init__(context, options)
         self.init_walk()
         self.enabled = self.runs_on(context, options)
-        self.reported: set[int] = set()
+        #: id(loop) -> the loop's candidate awaits, in source order; the first one that
+        #: is not a CPU-only coroutine is reported in ``finish`` (definitions may come later).
+        self.pending: dict[int, list[tuple["cst.Await", "cst.Call", int]]] = {}
         #: Awaits that are whole statements (their result is dropped).
         self.bare: set[int] = set()
+        self.coroutines = CoroutineIndex()
 
     def _reads(self, call: "cst.Call") -> bool:
         """The call fetches something: a known HTTP client, or a read-like name."""
@@ -192,17 +246,42 @@ class SequentialAwait(LoopWalkMixin, Rule):
         if isinstance(node.value, cst.Await):
             self.bare.add(id(node.value))
 
+    def visit_FunctionDef(self, node: "cst.FunctionDef") -> None:
+        self.coroutines.enter(node)
+
+    def leave_FunctionDef(self, original_node: "cst.FunctionDef") -> None:
+        self.coroutines.leave()
+
+    def visit_For(self, node: "cst.For") -> None:
+        if node.asynchronous is not None:
+            self.coroutines.waits_for_io()
+
+    def visit_With(self, node: "cst.With") -> None:
+        if node.asynchronous is not None:
+            self.coroutines.waits_for_io()
+
     def visit_Await(self, node: "cst.Await") -> None:
+        self.coroutines.awaited(node.expression)
         loop = self._candidate_loop()
-        if loop is None or id(loop.node) in self.reported:
+        if loop is None:
             return
         call = _unwrap(node.expression)
-        if call is None or not self._independent(call, loop):
-            return
+        if call is None or not self._independent(call, loop) or sql_call(call, self.frame.node):
+            return  # SQL text per item: n-plus-one reports it
         if id(node) in self.bare and not self._reads(call):
             return  # a side effect whose order may matter (apply each migration)
-        self.reported.add(id(loop.node))
-        self.report(node, call=f"{short_code(call.func)}()", loop_depth=len(self.frame.loops))
+        self.pending.setdefault(id(loop.node), []).append((node, call, len(self.frame.loops)))
+
+    def finish(self) -> None:
+        """Report, per loop, its first await that may wait for I/O: not a
+        CPU-only coroutine of this module, nor a permission check."""
+        cpu_only = self.coroutines.cpu_only()
+        for candidates in self.pending.values():
+            for node, call, depth in candidates:
+                if callee_name(call) in cpu_only or PERMISSION_CHECK.search(last_name(call)):
+                    continue
+                self.report(node, call=f"{short_code(call.func)}()", loop_depth=depth)
+                break
 
     def _candidate_loop(self) -> Loop | None:
         frame = self.frame

@@ -135,8 +135,8 @@ def test_await_at_module_level_counts() -> None:
 
 
 def test_configured_round_trip_reaches_the_walk() -> None:
-    config = Config(root=Path("."), rule_options={"n-plus-one": {"extra-round-trips": ["myapp.api.fetch -> fetch_many"]}})
-    code = "from myapp import api\n\ndef f(ids):\n    return [api.fetch(i) for i in ids]\n"
+    config = Config(root=Path("."), rule_options={"n-plus-one": {"extra-round-trips": ["myapp.api.lookup -> lookup_many"]}})
+    code = "from myapp import api\n\ndef f(ids):\n    return [api.lookup(i) for i in ids]\n"
     assert "n-plus-one" in _walked(code, config=config)
     assert "n-plus-one" not in _walked(code)
     assert _runtime(_both_ways(code, config=config)) == ["n-plus-one"]
@@ -214,3 +214,43 @@ def test_reports_made_without_the_walk_become_findings_and_honour_suppressions()
 def test_a_failing_first_pass_check_falls_back_to_the_walk() -> None:
     walked = analysis._first_pass([(BrokenCheck, None)], ast.parse("print(1)\n"), FileContext("m.py", "m", CONFIG))
     assert walked == ([(BrokenCheck, None)], [])
+
+
+def test_container_copies_reach_loop_invariant() -> None:
+    """loop-invariant's copies (``set(x)``, ``list(d.keys())``, ``dir(obj)``)
+    need no import: the builtin's name called in a loop is the trigger."""
+    for call in ("set(names)", "list(d.keys())", "tuple(cols)", "frozenset(names)", "dict(d)", "dir(obj)"):
+        code = f"def f(rows, names, d, cols, obj):\n    return [r for r in rows if r in {call}]\n"
+        assert "loop-invariant" in _walked(code), call
+    code = """
+        def f(rows, names):
+            for row in rows:
+                if row in set(names):
+                    yield row
+    """
+    assert _runtime(_both_ways(code)) == ["loop-invariant"]
+    assert "loop-invariant" not in _walked("def f(rows, names):\n    return [r for r in rows if r in names]\n")
+
+
+def test_sql_text_reaches_n_plus_one_without_a_client_import() -> None:
+    """SQL text sent with ``execute``/``fetch*`` is evidence on any receiver:
+    a call of one of those methods in a ``for`` loop sends the file to n-plus-one."""
+    code = """
+        def totals(conn, ids):
+            for i in ids:
+                conn.execute("SELECT total FROM orders WHERE id = ?", (i,))
+    """
+    assert "n-plus-one" in _walked(code)
+    assert _runtime(_both_ways(code)) == ["n-plus-one"]
+    assert "n-plus-one" not in _walked("def f(conn, ids):\n    for i in ids:\n        conn.send(i)\n")
+
+
+def test_a_copy_only_in_a_loop_header_does_not_send_loop_invariant() -> None:
+    """``for k in sorted(d):`` runs ``sorted`` once: only copies in the per-item
+    part of a loop (body, element, conditions, inner clauses) admit the file."""
+    assert "loop-invariant" not in _walked("def f(d):\n    for k in sorted(d):\n        print(k)\n")
+    assert "loop-invariant" not in _walked("def f(d):\n    return [k for k in list(d.keys())]\n")
+    assert "loop-invariant" not in _walked("def f(xs):\n    for x in xs:\n        def g(ys):\n            return set(ys)\n")
+    assert "loop-invariant" in _walked("def f(d, xs):\n    for x in xs:\n        for k in sorted(d):\n            print(x, k)\n")
+    assert "loop-invariant" in _walked("def f(d, xs):\n    return [x for x in xs if x in list(d.keys())]\n")
+    assert "loop-invariant" in _walked("class A:\n    def f(self, xs):\n        while xs:\n            print(sorted(self.allowed))\n")

@@ -39,7 +39,7 @@ READ_METHODS = frozenset({
 READ_ONLY_BUILTINS = frozenset({
     "sorted", "len", "print", "str", "repr", "list", "tuple", "set", "frozenset", "any", "all",
     "sum", "min", "max", "enumerate", "zip", "isinstance", "reversed", "iter", "bool", "int",
-    "float", "hash", "id", "type", "format",
+    "float", "hash", "id", "type", "format", "dict", "dir",
 })
 #: Methods that change a container in place.
 CONTAINER_MUTATORS = frozenset({
