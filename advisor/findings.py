@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 ImpactKind = Literal["startup", "runtime"]
 #: Where an estimate comes from, most trustworthy first.
-ImpactSource = Literal["importtime", "profile", "table", "config", "static"]
+ImpactSource = Literal["observed", "importtime", "profile", "table", "config", "static"]
 FixSafety = Literal["safe", "unsafe", "none"]
 
 
@@ -58,6 +58,9 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
     #: The stripped source line, used for a fingerprint that survives edits above.
     line_text: str = ""
+    #: What a recorded run showed (advisor profile): calls, round trips, seconds, bytes.
+    #: JSON-serializable; documented in docs/json-schema.md. Empty without runtime evidence.
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:

@@ -43,6 +43,15 @@ def saving(finding: "Finding") -> str:
     return f"~{ms:.0f} ms" if ms is not None else "–"
 
 
+def _observed(finding: "Finding") -> str:
+    """The recorded evidence in words ("" without any)."""
+    if not finding.evidence:
+        return ""
+    from advisor.evidence.words import describe
+
+    return describe(finding.evidence)
+
+
 def render(report: "ScanReport", options: "RenderOptions") -> str:
     import jinja2
 
@@ -65,7 +74,7 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
             totals[finding.impact.kind] = totals.get(finding.impact.kind, 0.0) + finding.impact.estimate_ms
     rows = [
         {"n": i + 1, "saving": saving(f), "kind": f.impact.kind, "rule": f.rule,
-         "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety}
+         "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": _observed(f)}
         for i, f in enumerate(findings[: top + MORE])
     ]
     return {
