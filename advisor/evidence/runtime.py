@@ -163,7 +163,7 @@ def merge(parts: list[RuntimeEvidence]) -> RuntimeEvidence:
             merged.peak_bytes = max(merged.peak_bytes or 0, part.peak_bytes)
         for test, seconds in part.slowest_tests:
             tests[test] = tests.get(test, 0.0) + seconds
-    merged.round_trips = [RoundTrips(k, s, st, int(n), secs) for (k, s, st), (n, secs) in trips.items()]
+    merged.round_trips = [RoundTrips(k, s, int(n), secs, st) for (k, s, st), (n, secs) in trips.items()]
     merged.calls = list(calls.values())
     merged.memory = sorted(memory.values(), key=lambda m: (-max(m.peak_bytes, m.net_bytes), m.path, m.line))
     merged.slowest_tests = sorted(tests.items(), key=lambda kv: (-kv[1], kv[0]))[:20]

@@ -3,11 +3,10 @@ table: slowest tests, repeated round trips, cache candidates, top allocators."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from advisor.evidence.runtime import RuntimeEvidence
-from advisor.evidence.words import count, megabytes, place, plural, seconds
+from advisor.evidence.words import count, megabytes, place, seconds
 
 
 def summary_lines(runtime: RuntimeEvidence, root: Path, limit: int = 8) -> list[str]:
@@ -15,14 +14,13 @@ def summary_lines(runtime: RuntimeEvidence, root: Path, limit: int = 8) -> list[
     if runtime.slowest_tests:
         lines.append(f"slowest tests ({runtime.tests_run} run):")
         lines.extend(f"  {seconds(s):>8}  {test}" for test, s in runtime.slowest_tests[:limit])
-    trips = sorted(runtime.round_trips, key=lambda t: (-t.seconds, -t.count))
+    trips = _by_line(runtime)
     if trips:
         total = sum(t.count for t in runtime.round_trips)
         lines.append(f"round trips ({count(total)} recorded), by time:")
-        for trip in trips[:limit]:
-            where = place(trip.stack[0][0], trip.stack[0][1], root) if trip.stack else "?"
-            what = "quer" + ("ies" if trip.count != 1 else "y") if trip.kind == "sql" else plural(trip.count, "request")[len(count(trip.count)) + 1:]
-            lines.append(f"  {count(trip.count):>7} {what:<8} {seconds(trip.seconds):>8}  {where}  {trip.shape[:90]}")
+        for (where, kind, shape), (n, secs) in trips[:limit]:
+            what = ("quer" + ("ies" if n != 1 else "y")) if kind == "sql" else ("request" if n == 1 else "requests")
+            lines.append(f"  {count(n):>7} {what:<8} {seconds(secs):>8}  {place(where[0], where[1], root)}  {shape[:90]}")
     candidates = [c for c in runtime.calls if c.distinct_args < c.calls]
     candidates.sort(key=lambda c: -c.seconds)
     if candidates:
@@ -37,8 +35,13 @@ def summary_lines(runtime: RuntimeEvidence, root: Path, limit: int = 8) -> list[
     return lines
 
 
-def relative(path: str, root: Path) -> str:
-    try:
-        return os.path.relpath(path, root)
-    except ValueError:
-        return path
+def _by_line(runtime: RuntimeEvidence) -> list[tuple[tuple[tuple[str, int], str, str], tuple[int, float]]]:
+    """Round trips summed per (line, kind, shape) over the stacks that reach the line, by time."""
+    totals: dict[tuple[tuple[str, int], str, str], list[float]] = {}
+    for trip in runtime.round_trips:
+        where = (trip.stack[0][0], trip.stack[0][1]) if trip.stack else ("?", 0)
+        entry = totals.setdefault((where, trip.kind, trip.shape), [0, 0.0])
+        entry[0] += trip.count
+        entry[1] += trip.seconds
+    rows = [(key, (int(n), secs)) for key, (n, secs) in totals.items()]
+    return sorted(rows, key=lambda row: (-row[1][1], -row[1][0], row[0]))

@@ -11,6 +11,10 @@ calls and then stops, restoring the original function, unless the function
 is a cache candidate: slow enough per call (``MIN_MEAN_S``) and with few
 distinct arguments (``MAX_DISTINCT_SHARE``). Only functions watched from
 their first call to the end are reported, so every count is complete.
+Results are compared for the first ``RESULT_CHECKS`` repeats of each
+argument tuple. Arguments compared by identity (objects without ``__hash__``
+of their own, such as most ``self``) cannot be counted: a freed object's id
+is reused, so such functions are not reported.
 """
 
 from __future__ import annotations
@@ -29,33 +33,38 @@ PROBE = 64
 MIN_MEAN_S = 20e-6
 MAX_DISTINCT_SHARE = 0.5
 MAX_DISTINCT = 4096
+#: Containers larger than this are not fingerprinted (the cost grows with them).
+MAX_ITEMS = 2048
+#: Repeats per distinct argument tuple whose result is compared with the first one's.
+RESULT_CHECKS = 16
 _NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coroutine, async generator
 _UNKNOWN = object()
 
 
-def fingerprint(value: Any, identity_ok: bool = True, depth: int = 0) -> Any:
+def fingerprint(value: Any, depth: int = 0) -> Any:
     """A hashable stand-in for ``value``, equal for equal values; _UNKNOWN when
-    there is none (too big, too deep, or an object compared by identity where
-    that is not allowed)."""
+    there is none (too big, too deep, or an object compared by identity)."""
     kind = type(value)
     if kind in (int, str, float, bool, bytes, type(None)):
         return (kind, value.__hash__())
     if kind is tuple and len(value) <= 64 and depth < 4:
-        parts = tuple(fingerprint(v, identity_ok, depth + 1) for v in value)
+        parts = tuple(fingerprint(v, depth + 1) for v in value)
         return _UNKNOWN if _UNKNOWN in parts else parts
-    if kind in (list, set, frozenset, dict) and len(value) <= 256 and depth < 4:
+    if kind in (list, set, frozenset, dict) and len(value) <= MAX_ITEMS and depth < 4:
         items = value.items() if kind is dict else value
         if kind is dict:
-            parts = tuple((fingerprint(k, identity_ok, depth + 1), fingerprint(v, identity_ok, depth + 1)) for k, v in items)
+            parts = tuple((fingerprint(k, depth + 1), fingerprint(v, depth + 1)) for k, v in items)
             flat = [p for pair in parts for p in pair]
         else:
-            parts = tuple(fingerprint(v, identity_ok, depth + 1) for v in items)
+            parts = tuple(fingerprint(v, depth + 1) for v in items)
             flat = list(parts)
         if _UNKNOWN in flat:
             return _UNKNOWN
         return (kind.__name__, frozenset(parts) if kind in (set, frozenset, dict) else parts)
-    if not identity_ok and getattr(kind, "__hash__", None) is object.__hash__:
-        return _UNKNOWN  # equal-by-value objects would look different
+    if getattr(kind, "__hash__", None) is object.__hash__:
+        # Compared by identity: a freed object's id is reused by the next one, so
+        # distinct objects could count as one argument (and equal results as different).
+        return _UNKNOWN
     try:
         return (kind, hash(value))
     except Exception:
@@ -72,7 +81,8 @@ class CallStats:
         self.calls = 0
         self.seconds = 0.0
         self.args: set[int] = set()
-        self.results: dict[int, Any] = {}
+        #: Argument fingerprint -> [the first result's fingerprint, repeats compared with it].
+        self.results: dict[int, list[int]] = {}
         self.differs = False
         self.unknown = False
         #: Some call returned something other than None (a procedure is no cache candidate).
@@ -109,15 +119,16 @@ class CallStats:
             self.returned = True
         with self.lock:
             self.args.add(token)
-            known = self.results.get(token, _UNKNOWN)
-        if known is _UNKNOWN or not self.differs:
-            value = fingerprint(result, identity_ok=False)
+            known = self.results.get(token)
+        if known is None or (known[1] < RESULT_CHECKS and not self.differs):
+            value = fingerprint(result)
             if value is _UNKNOWN:
                 self.unknown = True
-            elif known is _UNKNOWN:
-                self.results[token] = hash(value)
-            elif known != hash(value):
-                self.differs = True
+            elif known is None:
+                self.results[token] = [hash(value), 0]
+            else:
+                known[1] += 1
+                self.differs = self.differs or known[0] != hash(value)
         if self.calls >= PROBE and (len(self.args) > MAX_DISTINCT_SHARE * self.calls or len(self.args) > MAX_DISTINCT
                                     or self.seconds < MIN_MEAN_S * self.calls):
             self.stop()

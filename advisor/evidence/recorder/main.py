@@ -52,13 +52,12 @@ def main(argv: list[str]) -> int:
         memory.start()
     started = time.perf_counter()
     profiler.start()
-    try:
-        code = _run(target)
-    finally:
-        session = profiler.stop()
-        wall = time.perf_counter() - started
-        trips.active = False
-        memory_rows = memory.stop() if memory is not None else None
+    code, crashed = _run(target)
+    session = profiler.stop()
+    wall = time.perf_counter() - started
+    trips.active = False
+    memory_rows = memory.stop() if memory is not None else None
+    if not crashed:  # (as pyinstrument's own command line: an uncaught exception saves nothing)
         session.save(options.session)
         document = _document(trips, calls, memory_rows, wall)
         with open(options.runtime, "w", encoding="utf-8") as handle:
@@ -74,13 +73,15 @@ def _document(trips: TripRecorder, calls: CallCounter, memory: dict[str, Any] | 
     }
     if memory is not None:
         document["memory"] = memory
+        document["timed_with_memory_tracing"] = True  # tracemalloc slows allocating code: its seconds are inflated
     if tests.count():
         document["tests"] = {"count": tests.count(), "slowest": tests.rows()}
     return document
 
 
-def _run(target: list[str]) -> int:
-    """Run the target like the interpreter would; its exit status."""
+def _run(target: list[str]) -> tuple[int, bool]:
+    """Run the target like the interpreter would: its exit status, and
+    whether it ended with an uncaught exception."""
     try:
         if target[0] == "-m":
             sys.argv = [target[1], *target[2:]]
@@ -95,13 +96,13 @@ def _run(target: list[str]) -> int:
             sys.path[0] = os.path.dirname(os.path.abspath(target[0]))
             runpy.run_path(target[0], run_name="__main__")
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else _say(exc.code))
+        return (exc.code if isinstance(exc.code, int) else (0 if exc.code is None else _say(exc.code))), False
     except KeyboardInterrupt:
-        return 130
+        return 130, False
     except BaseException:
         traceback.print_exc()
-        return 1
-    return 0
+        return 1, True
+    return 0, False
 
 
 def _say(message: object) -> int:

@@ -1,7 +1,9 @@
 """Per-test times when the profiled command is pytest: a plugin that
 ``advisor profile`` names in ``PYTEST_PLUGINS`` (it is already imported, so
 pytest finds it in ``sys.modules``). It takes its name out of the variable
-once pytest has read it, so subprocesses (pytest-xdist workers) never look for it."""
+once pytest has read it, so subprocesses (pytest-xdist workers) never look for it.
+
+PYTEST_DONT_REWRITE (it is imported before pytest could rewrite it)."""
 
 from __future__ import annotations
 

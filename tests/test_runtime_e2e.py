@@ -1,0 +1,157 @@
+"""End to end on fixtures/shopapp: `advisor profile` records the run, then
+`advisor scan` reports what it showed, with true figures, in every format;
+the hot problems rank above the cold path's. Also: a pytest workload, merged
+runs, and no recorded value ever reaching the disk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run_advisor
+
+#: What fixtures/shopapp's nightly job does (shopapp/app.py): one price query and one
+#: settings read per order, one stock request per SKU of the first 40, three regions.
+ORDERS, SKUS, REGIONS = 600, 40, 3
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("shop") / "shopapp"
+    shutil.copytree(FIXTURES / "shopapp", target, ignore=shutil.ignore_patterns(".advisor", "__pycache__", ".pytest_cache"))
+    recorded = run_advisor("profile", "--", sys.executable, "-m", "shopapp", cwd=target)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "round trips (" in recorded.stdout and "repeated calls" in recorded.stdout
+    return target
+
+
+def scan(shop: Path, fmt: str) -> str:
+    result = run_advisor("scan", ".", "--no-cache", "--no-measure", "--format", fmt, cwd=shop)
+    assert result.returncode == 1, result.stderr
+    return result.stdout
+
+
+def observed(report: dict, rule: str, path: str) -> dict:  # type: ignore[type-arg]
+    found = [f for f in report["findings"] if f["rule"] == rule and f["path"] == path and f["evidence"]]
+    assert len(found) == 1, [(f["rule"], f["path"], f["line"]) for f in report["findings"]]
+    return found[0]  # type: ignore[no-any-return]
+
+
+def test_each_kind_of_evidence_with_true_figures(shop: Path) -> None:
+    report = json.loads(scan(shop, "json"))
+    query = observed(report, "n-plus-one", "shopapp/pricing.py")
+    assert query["line"] == 7 and query["data"]["observed"] is True  # the static rule cannot see this one
+    assert query["evidence"]["round_trips"] == ORDERS and query["evidence"]["kind"] == "sql"
+    assert query["evidence"]["shape"] == "SELECT price FROM items WHERE sku = ?"
+    assert query["evidence"]["loop"] == "shopapp/pricing.py:20"
+    request = observed(report, "n-plus-one", "shopapp/stock.py")
+    assert request["evidence"]["round_trips"] == SKUS and request["evidence"]["shape"] == "GET 127.0.0.1/stock/{id}"
+    cache = observed(report, "missing-cache", "shopapp/settings.py")
+    assert cache["line"] == 14
+    assert (cache["evidence"]["calls"], cache["evidence"]["distinct_args"], cache["evidence"]["results"]) == (ORDERS, REGIONS, "equal")
+    runtime = json.loads((shop / ".advisor" / "runtime.json").read_text())
+    for finding in (query, request, cache):
+        seconds = finding["evidence"]["seconds"]
+        assert 0 < seconds < runtime["wall_s"]
+        assert finding["impact"] == {"kind": "runtime", "estimate_ms": pytest.approx(finding["score"], abs=0.1), "source": "observed"}
+        assert finding["impact"]["estimate_ms"] <= seconds * 1000
+
+
+def test_hot_problems_rank_above_the_cold_path(shop: Path) -> None:
+    report = json.loads(scan(shop, "json"))
+    runtime = [f for f in report["findings"] if f["impact"]["kind"] == "runtime"]
+    hot = [i for i, f in enumerate(runtime) if f["impact"]["source"] == "observed"]
+    cold = [i for i, f in enumerate(runtime) if f["path"] == "shopapp/cold.py"]
+    assert len(hot) == 3 and cold, [(f["path"], f["line"], f["reason"]) for f in runtime]
+    assert max(hot) < min(cold)
+    assert all(runtime[i]["reason"].startswith("cold: never sampled") for i in cold)
+
+
+def test_evidence_in_words_in_every_format(shop: Path) -> None:
+    words = "600 queries of one shape from shopapp/pricing.py:7 in the loop at shopapp/pricing.py:20"
+    assert words in scan(shop, "text")
+    assert words in scan(shop, "markdown")
+    assert words in scan(shop, "html")
+    sarif = json.loads(scan(shop, "sarif"))
+    properties = [r["properties"] for r in sarif["runs"][0]["results"] if "evidence" in r["properties"]]
+    assert len(properties) == 3
+    assert any(p["evidence"]["round_trips"] == ORDERS and words in p["evidenceText"] for p in properties)
+
+
+def test_a_test_suite_as_the_workload_and_merged_runs(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "suite" / "profile.pyisession"
+    command = ("profile", "--out", str(out), "--", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests")
+    first = run_advisor(*command, cwd=shop)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "slowest tests (2 run):" in first.stdout and "tests/test_shopapp.py::test_run_small" in first.stdout
+    one = json.loads((out.parent / "runtime.json").read_text())
+    second = run_advisor(command[0], "--merge", *command[1:], cwd=shop)
+    assert second.returncode == 0, second.stdout + second.stderr
+    both = json.loads((out.parent / "runtime.json").read_text())
+    assert (one["runs"], both["runs"]) == (1, 2) and both["tests"]["count"] == 4
+    queries = lambda doc: sum(t["count"] for t in doc["round_trips"] if t["kind"] == "sql")  # noqa: E731
+    assert queries(both) == 2 * queries(one) > 0
+
+
+SECRETS = ("inline-literal-secret", "param-secret", "query-secret", "body-secret", "header-secret", "arg-secret")
+
+APP = textwrap.dedent('''\
+    import json
+    import sqlite3
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+
+    def settings(name):
+        return json.loads(json.dumps({"name": name, "rows": list(range(2000))}))
+
+
+    def main():
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (v TEXT)")
+        for _ in range(6):
+            conn.execute("INSERT INTO t VALUES ('inline-literal-secret')")
+            conn.execute("SELECT v FROM t WHERE v = ?", ("param-secret",)).fetchall()
+        server = HTTPServer(("127.0.0.1", 0), Echo)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/echo?token=query-secret"
+        for _ in range(6):
+            request = urllib.request.Request(url, data=b"body-secret", headers={"Authorization": "header-secret"})
+            urllib.request.urlopen(request).read()
+        for _ in range(200):
+            settings("arg-secret")
+        server.shutdown()
+''')
+
+
+def test_no_recorded_value_reaches_the_disk(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "leaky"\n')
+    (tmp_path / "leaky.py").write_text(APP)
+    (tmp_path / "run.py").write_text("import leaky\n\nleaky.main()\n")
+    recorded = run_advisor("profile", "--memory", "--", sys.executable, "run.py", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    document = json.loads((tmp_path / ".advisor" / "runtime.json").read_text())
+    kinds = {(t["kind"], t["shape"]) for t in document["round_trips"]}
+    assert ("sql", "INSERT INTO t VALUES (?)") in kinds and ("http", "POST 127.0.0.1/echo?token") in kinds
+    assert any(c["function"] == "settings" and c["calls"] == 200 and c["distinct_args"] == 1 for c in document["calls"])
+    for path in (tmp_path / ".advisor").iterdir():
+        data = path.read_bytes()
+        assert not [s for s in SECRETS if s.encode() in data], path.name
