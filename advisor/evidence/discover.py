@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from advisor.evidence.observed import rank_observed
 from advisor.evidence.words import EVIDENCE_VERSION, count, describe, place, plural, seconds
 from advisor.findings import Finding, FixInfo, Impact, Span
 
@@ -116,6 +115,8 @@ def apply_runtime(findings: list[Finding], evidence: "Evidence", files: Iterable
 
 def _round_trips(findings: list[Finding], runtime: "RuntimeEvidence", scanned: ScannedFiles, root: Path,
                  options: Any, keep: Callable[[Finding], bool]) -> int:
+    from advisor.evidence.observed import rank_observed
+
     groups: dict[tuple[str, int, str, str], _Repeats] = {}
     best: dict[tuple[str, int, str, str], int] = {}
     for trips in runtime.round_trips:
@@ -185,6 +186,8 @@ def _covers(finding: Finding, lines: set[tuple[str, int]]) -> bool:
 
 def _calls(findings: list[Finding], runtime: "RuntimeEvidence", evidence: "Evidence", scanned: ScannedFiles,
            root: Path, options: Any, keep: Callable[[Finding], bool]) -> int:
+    from advisor.evidence.observed import rank_observed
+
     added = 0
     for calls in sorted(runtime.calls, key=lambda c: -c.seconds):
         index = scanned.index(calls.path)
@@ -223,7 +226,7 @@ def _function(index: "FileIndex", calls: "Calls") -> "FunctionInfo | None":
     """The function whose code object starts at ``calls.line`` (its first decorator)."""
     found = [fn for fn in index.functions if fn.first_line == calls.line]
     named = [fn for fn in found if fn.qualname == calls.function]
-    return (named or found or [None])[0]
+    return (named or found)[0] if found else None
 
 
 def _call_evidence(calls: "Calls", evidence: "Evidence", runtime: "RuntimeEvidence") -> dict[str, Any]:

@@ -103,15 +103,15 @@ def from_json(document: dict[str, Any]) -> RuntimeEvidence:
     version = _int(document.get("version", VERSION))
     if version > VERSION:
         raise RuntimeFormatError(f"runtime evidence version {version} is newer than this advisor reads ({VERSION})")
-    memory = document.get("memory") if isinstance(document.get("memory"), dict) else None
-    tests = document.get("tests") if isinstance(document.get("tests"), dict) else {}
+    memory: dict[str, Any] = document["memory"] if isinstance(document.get("memory"), dict) else {}
+    tests: dict[str, Any] = document["tests"] if isinstance(document.get("tests"), dict) else {}
     return RuntimeEvidence(
         runs=_int(document.get("runs", 1)),
         wall_s=_float(document.get("wall_s", 0.0)),
         round_trips=[_trips(r) for r in _rows(document.get("round_trips"))],
         calls=[_calls(r) for r in _rows(document.get("calls"))],
         memory=[LineMemory(str(r.get("path", "")), _int(r.get("line")), _int(r.get("peak_bytes")), _int(r.get("net_bytes")))
-                for r in _rows(memory.get("lines") if memory else None)],
+                for r in _rows(memory.get("lines"))],
         peak_bytes=_int(memory.get("peak_bytes")) if memory else None,
         tests_run=_int(tests.get("count", 0)),
         slowest_tests=[(str(r.get("id", "")), _float(r.get("seconds"))) for r in _rows(tests.get("slowest"))],

@@ -16,7 +16,6 @@ from typing import Any
 
 from . import tests
 from .calls import CallCounter
-from .memory import MemoryRecorder
 from .sites import ProjectFiles
 from .trips import TripRecorder, install_http, install_sqlite
 
@@ -44,7 +43,11 @@ def main(argv: list[str]) -> int:
         calls.install()
     if _is_pytest(target):
         os.environ["PYTEST_PLUGINS"] = ",".join(filter(None, [os.environ.get("PYTEST_PLUGINS", ""), tests.__name__]))
-    memory = MemoryRecorder(files) if options.memory else None
+    memory = None
+    if options.memory:
+        from .memory import MemoryRecorder
+
+        memory = MemoryRecorder(files)
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=options.interval)
@@ -65,7 +68,7 @@ def main(argv: list[str]) -> int:
     return code
 
 
-def _document(trips: TripRecorder, calls: CallCounter, memory: dict[str, Any] | None, wall: float) -> dict[str, Any]:
+def _document(trips: TripRecorder, calls: CallCounter, memory: "dict[str, Any] | None", wall: float) -> dict[str, Any]:
     document: dict[str, Any] = {
         "format": FORMAT, "version": VERSION, "runs": 1, "wall_s": round(wall, 6),
         "python": ".".join(map(str, sys.version_info[:3])),

@@ -12,7 +12,7 @@ the figures are "at the highest point seen", polled every ``POLL_S``.
 from __future__ import annotations
 
 import threading
-import tracemalloc
+import tracemalloc  # advisor: ignore[lazy-imports]  (this module is tracemalloc's user, imported only for --memory)
 from typing import Any
 
 from .sites import ProjectFiles
@@ -50,9 +50,9 @@ class MemoryRecorder:
         tracemalloc.stop()
         at_peak = self._by_line(self._peak) if self._peak is not None else {}
         at_end = self._by_line(final)
+        keys = sorted(set(at_peak) | set(at_end), key=lambda k: (-max(at_peak.get(k, 0), at_end.get(k, 0)), k))
         lines = [{"path": path, "line": line, "peak_bytes": at_peak.get((path, line), 0), "net_bytes": at_end.get((path, line), 0)}
-                 for path, line in set(at_peak) | set(at_end)]
-        lines.sort(key=lambda r: (-max(r["peak_bytes"], r["net_bytes"]), r["path"], r["line"]))
+                 for path, line in keys]
         return {"peak_bytes": peak, "sampled_peak_bytes": self._peak_bytes, "lines": lines[:TOP]}
 
     def _by_line(self, snapshot: tracemalloc.Snapshot) -> dict[tuple[str, int], int]:

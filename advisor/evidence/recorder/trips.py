@@ -25,7 +25,6 @@ import time
 from types import FrameType
 from typing import Any, Callable
 
-from .shapes import http_shape, request_line, sql_shape
 from .sites import ProjectFiles, Site
 
 Key = tuple[str, str, tuple[Site, ...]]
@@ -86,6 +85,8 @@ class TripRecorder:
             return self._sql_cache[sql]
         except (KeyError, TypeError):
             pass
+        from .shapes import sql_shape  # (loaded on the first round trip: most programs make none)
+
         shape = sql_shape(sql)
         if len(self._sql_cache) > 4096:
             self._sql_cache.clear()
@@ -105,6 +106,8 @@ class TripRecorder:
         key = id(connection)
         if key in self._pending or not isinstance(data, (bytes, bytearray)):
             return
+        from .shapes import http_shape, request_line
+
         line = request_line(bytes(data[:8192]))
         if line is None:
             return
