@@ -11,8 +11,9 @@ from pathlib import Path
 from advisor.commands import SUMMARIES
 
 DESCRIPTION = """\
-Run a Python program under pyinstrument in its own interpreter and save the
-session (default .advisor/profile.pyisession in the project root), which
+Run a Python program in its own interpreter, sample its main thread's stack
+and save the samples as a pyinstrument session (default
+.advisor/profile.pyisession in the project root), which
 `advisor scan` then uses to rank findings by measured time. CMD is
 `python -m pkg ...`, `python script.py ...` or a console script.
 While it runs, advisor records what the program did (.advisor/runtime.json):
@@ -41,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--limit", type=int, default=8, metavar="N", help="functions to list in the summary (default 8)")
     parser.add_argument("--memory", action="store_true", help="also record allocations by project line (tracemalloc; slower)")
     parser.add_argument("--no-calls", action="store_true", help="do not count calls of the project's functions")
+    parser.add_argument("--sampler", choices=("thread", "pyinstrument"), default="thread",
+                        help="thread: sample the main thread's stack from a thread (default, cheap); "
+                             "pyinstrument: pyinstrument's own profiler (exact timing, async-aware, 2-3x slower on call-heavy code)")
     parser.add_argument("--merge", action="store_true", help="add this run to the saved session and runtime evidence instead of replacing them")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     parser.set_defaults(run=run_profile)

@@ -25,6 +25,7 @@ def record_run(python: str, options: list[str], target: list[str], root: Path, o
              "--interval", str(args.interval)]
     flags += ["--memory"] if getattr(args, "memory", False) else []
     flags += ["--no-calls"] if getattr(args, "no_calls", False) else []
+    flags += ["--sampler", getattr(args, "sampler", "thread")]
     code = subprocess.run(command(python, options, flags, target)).returncode
     if not partial.is_file() or partial.stat().st_size == 0 or not runtime_partial.is_file():
         partial.unlink(missing_ok=True)

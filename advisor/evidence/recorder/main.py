@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--interval", type=float, default=0.001)
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--no-calls", action="store_true")
+    parser.add_argument("--sampler", choices=("thread", "pyinstrument"), default="thread")
     parser.add_argument("target", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     target = options.target[1:] if options.target[:1] == ["--"] else options.target
@@ -48,24 +49,49 @@ def main(argv: list[str]) -> int:
         from .memory import MemoryRecorder
 
         memory = MemoryRecorder(files)
-    from pyinstrument import Profiler
-
-    profiler = Profiler(interval=options.interval)
+    sampler = _sampler(options.sampler, options.interval, target)
     if memory is not None:
         memory.start()
     started = time.perf_counter()
-    profiler.start()
+    sampler.start()
     code, crashed = _run(target)
-    session = profiler.stop()
+    sampler.stop()
     wall = time.perf_counter() - started
     trips.active = False
     memory_rows = memory.stop() if memory is not None else None
     if not crashed:  # (as pyinstrument's own command line: an uncaught exception saves nothing)
-        session.save(options.session)
+        sampler.save(options.session)
         document = _document(trips, calls, memory_rows, wall)
         with open(options.runtime, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=1)
     return code
+
+
+class _Pyinstrument:
+    """pyinstrument's own profiler, behind the sampler's start/stop/save."""
+
+    def __init__(self, interval: float) -> None:
+        from pyinstrument import Profiler
+
+        self.profiler = Profiler(interval=interval)
+        self.session: Any = None
+
+    def start(self) -> None:
+        self.profiler.start()
+
+    def stop(self) -> None:
+        self.session = self.profiler.stop()
+
+    def save(self, path: str) -> None:
+        self.session.save(path)
+
+
+def _sampler(kind: str, interval: float, target: list[str]) -> Any:
+    if kind == "pyinstrument":
+        return _Pyinstrument(interval)
+    from .sampler import ThreadSampler
+
+    return ThreadSampler(interval, target)
 
 
 def _document(trips: TripRecorder, calls: CallCounter, memory: "dict[str, Any] | None", wall: float) -> dict[str, Any]:
