@@ -152,6 +152,9 @@ def test_no_recorded_value_reaches_the_disk(tmp_path: Path) -> None:
     kinds = {(t["kind"], t["shape"]) for t in document["round_trips"]}
     assert ("sql", "INSERT INTO t VALUES (?)") in kinds and ("http", "POST 127.0.0.1/echo?token") in kinds
     assert any(c["function"] == "settings" and c["calls"] == 200 and c["distinct_args"] == 1 for c in document["calls"])
+    assert document["timed_with_memory_tracing"] is True and document["memory"]["peak_bytes"] > 0
+    assert any(Path(line["path"]).name == "leaky.py" and line["peak_bytes"] > 0 for line in document["memory"]["lines"])
+    assert "memory: peak" in recorded.stdout
     for path in (tmp_path / ".advisor").iterdir():
         data = path.read_bytes()
         assert not [s for s in SECRETS if s.encode() in data], path.name

@@ -152,6 +152,17 @@ def test_memory_is_attached_to_the_lines_of_a_finding(project: Path) -> None:
     assert found[0].evidence["peak_bytes"] == 4_000_000 and found[0].evidence["net_bytes"] == 1_000
 
 
+def test_evidence_in_words() -> None:
+    from advisor.evidence.words import describe
+
+    assert describe({"round_trips": 1800, "kind": "sql", "site": "pricing.py:7", "seconds": 0.31}) == \
+        "1,800 queries of one shape from pricing.py:7, 0.31 s"
+    assert describe({"calls": 1, "distinct_args": 1, "results": "differ", "seconds": 0.05, "runs": 2}) == \
+        "1 call with 1 distinct argument, 50.0 ms, over 2 runs"
+    assert "inflated" in describe({"calls": 2, "distinct_args": 1, "seconds": 1.0, "timed_with_memory_tracing": True})
+    assert describe({}) == ""
+
+
 def test_file_round_trip_defaults_and_merge(tmp_path: Path) -> None:
     path = os.path.realpath(tmp_path / "a.py")
     one = RuntimeEvidence(runs=1, wall_s=1.0, round_trips=[RoundTrips("http", "GET h/x/{id}", 3, 0.5, ((path, 3, "f"),))],

@@ -163,6 +163,8 @@ def _trip_evidence(group: _Repeats, runtime: "RuntimeEvidence", root: Path) -> d
         facts["loop"] = place(group.loop[0], group.loop[1], root)
     if runtime.runs > 1:
         facts["runs"] = runtime.runs
+    if runtime.timed_with_memory_tracing:
+        facts["timed_with_memory_tracing"] = True
     return facts
 
 
@@ -243,6 +245,8 @@ def _call_evidence(calls: "Calls", evidence: "Evidence", runtime: "RuntimeEviden
             facts["share"] = round(sampled / heat.total_s, 4)
     if runtime.runs > 1:
         facts["runs"] = runtime.runs
+    if runtime.timed_with_memory_tracing:
+        facts["timed_with_memory_tracing"] = True
     return facts
 
 

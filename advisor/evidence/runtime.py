@@ -69,6 +69,8 @@ class RuntimeEvidence:
     #: Largest traced total of any run (None without --memory).
     peak_bytes: int | None = None
     tests_run: int = 0
+    #: Some run traced memory (--memory): tracemalloc inflates its seconds.
+    timed_with_memory_tracing: bool = False
     #: (test id, seconds), slowest first.
     slowest_tests: list[tuple[str, float]] = field(default_factory=list)
 
@@ -83,6 +85,8 @@ class RuntimeEvidence:
         if self.peak_bytes is not None:
             document["memory"] = {"peak_bytes": self.peak_bytes, "lines": [
                 {"path": m.path, "line": m.line, "peak_bytes": m.peak_bytes, "net_bytes": m.net_bytes} for m in self.memory]}
+        if self.timed_with_memory_tracing:
+            document["timed_with_memory_tracing"] = True
         if self.tests_run:
             document["tests"] = {"count": self.tests_run, "slowest": [{"id": i, "seconds": round(s, 6)} for i, s in self.slowest_tests]}
         return document
@@ -114,6 +118,7 @@ def from_json(document: dict[str, Any]) -> RuntimeEvidence:
                 for r in _rows(memory.get("lines"))],
         peak_bytes=_int(memory.get("peak_bytes")) if memory else None,
         tests_run=_int(tests.get("count", 0)),
+        timed_with_memory_tracing=document.get("timed_with_memory_tracing") is True,
         slowest_tests=[(str(r.get("id", "")), _float(r.get("seconds"))) for r in _rows(tests.get("slowest"))],
     )
 
@@ -149,6 +154,7 @@ def merge(parts: list[RuntimeEvidence]) -> RuntimeEvidence:
         merged.runs += part.runs
         merged.wall_s += part.wall_s
         merged.tests_run += part.tests_run
+        merged.timed_with_memory_tracing |= part.timed_with_memory_tracing
         for t in part.round_trips:
             entry = trips.setdefault((t.kind, t.shape, t.stack), [0, 0.0])
             entry[0] += t.count

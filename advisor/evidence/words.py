@@ -56,7 +56,8 @@ def describe(evidence: dict[str, Any]) -> str:
             text += ", equal results for equal arguments"
         parts.append(text)
     if "seconds" in evidence:
-        parts.append(seconds(float(evidence["seconds"])))
+        traced = " (timed while tracing memory, so inflated)" if evidence.get("timed_with_memory_tracing") else ""
+        parts.append(seconds(float(evidence["seconds"])) + traced)
     if "share" in evidence:
         parts.append(f"{float(evidence['share']):.0%} of sampled time")
     if "peak_bytes" in evidence:

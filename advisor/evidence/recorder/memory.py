@@ -17,7 +17,7 @@ from typing import Any
 
 from .sites import ProjectFiles
 
-FRAMES = 8
+FRAMES = 5
 POLL_S = 0.05
 GROWTH = 1.25
 TOP = 25
