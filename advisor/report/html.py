@@ -245,21 +245,14 @@ class _SourceReader:
         return [{"number": n, "text": lines[n - 1], "hit": span.line <= n <= last} for n in range(start, stop + 1)]
 
 
-def _observed(finding: "Finding") -> str:
-    """The recorded evidence in words ("" without any)."""
-    if not finding.evidence:
-        return ""
-    from advisor.evidence.words import describe
-
-    return describe(finding.evidence)
-
-
 def _finding_view(index: int, finding: "Finding", cls: type["Rule"] | None, reader: _SourceReader | None) -> dict[str, Any]:
+    from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
+
     return {
         "rank": index + 1,
         "finding": finding,
         "anchor": f"f{index + 1}",
-        "observed": _observed(finding),
+        "observed": describe(finding.evidence),
         "excerpt": reader.excerpt(finding) if reader else [],
         "suggestion": suggestion(finding),
         "use_instead": _use_instead(cls),

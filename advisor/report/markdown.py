@@ -43,15 +43,6 @@ def saving(finding: "Finding") -> str:
     return f"~{ms:.0f} ms" if ms is not None else "–"
 
 
-def _observed(finding: "Finding") -> str:
-    """The recorded evidence in words ("" without any)."""
-    if not finding.evidence:
-        return ""
-    from advisor.evidence.words import describe
-
-    return describe(finding.evidence)
-
-
 def render(report: "ScanReport", options: "RenderOptions") -> str:
     import jinja2
 
@@ -67,6 +58,8 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
 
 
 def context(report: "ScanReport", top: int) -> dict[str, Any]:
+    from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
+
     findings = report.findings
     totals: dict[str, float] = {}
     for finding in findings:
@@ -74,7 +67,7 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
             totals[finding.impact.kind] = totals.get(finding.impact.kind, 0.0) + finding.impact.estimate_ms
     rows = [
         {"n": i + 1, "saving": saving(f), "kind": f.impact.kind, "rule": f.rule,
-         "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": _observed(f)}
+         "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": describe(f.evidence)}
         for i, f in enumerate(findings[: top + MORE])
     ]
     return {
