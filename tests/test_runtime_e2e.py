@@ -158,3 +158,49 @@ def test_no_recorded_value_reaches_the_disk(tmp_path: Path) -> None:
     for path in (tmp_path / ".advisor").iterdir():
         data = path.read_bytes()
         assert not [s for s in SECRETS if s.encode() in data], path.name
+
+
+SCRIPT = textwrap.dedent('''\
+    """One-file app: its own functions are counted too."""
+    import json
+    import os
+    import pickle
+    import tempfile
+
+    PATH = os.path.join(tempfile.mkdtemp(), "s.json")
+
+
+    def load(region):
+        with open(PATH) as handle:
+            return json.load(handle)[region]
+
+
+    class Point:
+        def norm(self):
+            return 1
+
+
+    def main():
+        with open(PATH, "w") as handle:
+            json.dump({r: list(range(3000)) for r in "abc"}, handle)
+        total = 0
+        for i in range(600):
+            total += len(load("abc"[i % 3]))
+        print(total, __name__, len(pickle.dumps(Point())) > 0)
+
+
+    if __name__ == "__main__":
+        main()
+''')
+
+
+def test_a_script_s_own_functions_are_counted(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "onefile"\n')
+    (tmp_path / "app.py").write_text(SCRIPT)
+    recorded = run_advisor("profile", "--", sys.executable, "app.py", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "1800000 __main__ True" in recorded.stdout  # runs as __main__; its classes still pickle
+    report = json.loads(run_advisor("scan", ".", "--no-cache", "--no-measure", "--format", "json", cwd=tmp_path).stdout)
+    cache = observed(report, "missing-cache", "app.py")
+    assert cache["line"] == 10
+    assert (cache["evidence"]["calls"], cache["evidence"]["distinct_args"], cache["evidence"]["results"]) == (600, 3, "equal")

@@ -33,30 +33,32 @@ PROBE = 64
 MIN_MEAN_S = 20e-6
 MAX_DISTINCT_SHARE = 0.5
 MAX_DISTINCT = 4096
-#: Containers larger than this are not fingerprinted (the cost grows with them).
+#: Containers larger than this are not fingerprinted (the cost grows with them):
+#: arguments are fingerprinted on every call, results only RESULT_CHECKS + 1 times per argument tuple.
 MAX_ITEMS = 2048
+MAX_RESULT_ITEMS = 100_000
 #: Repeats per distinct argument tuple whose result is compared with the first one's.
 RESULT_CHECKS = 16
 _NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coroutine, async generator
 _UNKNOWN = object()
 
 
-def fingerprint(value: Any, depth: int = 0) -> Any:
+def fingerprint(value: Any, depth: int = 0, limit: int = MAX_ITEMS) -> Any:
     """A hashable stand-in for ``value``, equal for equal values; _UNKNOWN when
     there is none (too big, too deep, or an object compared by identity)."""
     kind = type(value)
     if kind in (int, str, float, bool, bytes, type(None)):
         return (kind, value.__hash__())
     if kind is tuple and len(value) <= 64 and depth < 4:
-        parts = tuple(fingerprint(v, depth + 1) for v in value)
+        parts = tuple(fingerprint(v, depth + 1, limit) for v in value)
         return _UNKNOWN if _UNKNOWN in parts else parts
-    if kind in (list, set, frozenset, dict) and len(value) <= MAX_ITEMS and depth < 4:
+    if kind in (list, set, frozenset, dict) and len(value) <= limit and depth < 4:
         items = value.items() if kind is dict else value
         if kind is dict:
-            parts = tuple((fingerprint(k, depth + 1), fingerprint(v, depth + 1)) for k, v in items)
+            parts = tuple((fingerprint(k, depth + 1, limit), fingerprint(v, depth + 1, limit)) for k, v in items)
             flat = [p for pair in parts for p in pair]
         else:
-            parts = tuple(fingerprint(v, depth + 1) for v in items)
+            parts = tuple(fingerprint(v, depth + 1, limit) for v in items)
             flat = list(parts)
         if _UNKNOWN in flat:
             return _UNKNOWN
@@ -121,7 +123,7 @@ class CallStats:
             self.args.add(token)
             known = self.results.get(token)
         if known is None or (known[1] < RESULT_CHECKS and not self.differs):
-            value = fingerprint(result)
+            value = fingerprint(result, limit=MAX_RESULT_ITEMS)
             if value is _UNKNOWN:
                 self.unknown = True
             elif known is None:
@@ -223,6 +225,40 @@ class CallCounter:
 
     def rows(self) -> list[dict[str, Any]]:
         return [row for row in (s.row() for s in self.stats) if row is not None]
+
+    def run_script(self, path: str) -> None:
+        """Run a script as ``__main__`` with its top-level functions and classes
+        wrapped as each is defined: a call is inserted after each ``def`` and
+        ``class`` statement of the module body (line numbers unchanged), since
+        the script's own code calls them before any import hook could."""
+        import ast
+        import builtins
+
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(), path)
+        module = ModuleType("__main__")
+        module.__file__ = path
+        module.__builtins__ = builtins  # type: ignore[attr-defined]
+        filename = path
+
+        def wrap_name(name: str) -> None:
+            value = vars(module).get(name)
+            if isinstance(value, FunctionType) and self._defined_in(value, filename):
+                self._wrap(module, name, value, lambda f: f)
+            elif isinstance(value, type) and getattr(value, "__module__", None) == "__main__":
+                self._wrap_class(value, filename)
+
+        module.__dict__["__advisor_wrap__"] = wrap_name
+        body: list[ast.stmt] = []
+        for statement in tree.body:
+            body.append(statement)
+            if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+                call = ast.Expr(ast.Call(ast.Name("__advisor_wrap__", ast.Load()), [ast.Constant(statement.name)], []))
+                body.append(ast.copy_location(call, statement))
+        tree.body = body
+        code = compile(ast.fix_missing_locations(tree), path, "exec")
+        sys.modules["__main__"] = module
+        exec(code, module.__dict__)
 
 
 def _restore(owner: Any, name: str, original: Any) -> None:

@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
         memory.start()
     started = time.perf_counter()
     sampler.start()
-    code, crashed = _run(target)
+    code, crashed = _run(target, None if options.no_calls else calls)
     sampler.stop()
     wall = time.perf_counter() - started
     trips.active = False
@@ -108,7 +108,7 @@ def _document(trips: TripRecorder, calls: CallCounter, memory: "dict[str, Any] |
     return document
 
 
-def _run(target: list[str]) -> tuple[int, bool]:
+def _run(target: list[str], calls: CallCounter | None) -> tuple[int, bool]:
     """Run the target like the interpreter would: its exit status, and
     whether it ended with an uncaught exception."""
     try:
@@ -123,7 +123,10 @@ def _run(target: list[str]) -> tuple[int, bool]:
         else:
             sys.argv = list(target)
             sys.path[0] = os.path.dirname(os.path.abspath(target[0]))
-            runpy.run_path(target[0], run_name="__main__")
+            if calls is not None and os.path.isfile(target[0]) and target[0].endswith(".py"):
+                calls.run_script(target[0])  # (its own functions counted too)
+            else:
+                runpy.run_path(target[0], run_name="__main__")
     except SystemExit as exc:
         return (exc.code if isinstance(exc.code, int) else (0 if exc.code is None else _say(exc.code))), False
     except KeyboardInterrupt:
