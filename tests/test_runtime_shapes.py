@@ -81,3 +81,29 @@ def test_call_stats_stop_on_distinct_arguments_cheap_calls_and_procedures() -> N
     assert row is not None and row["results"] == "differ"
     row = _watch(lambda n: None, [(1,)] * 10).row()
     assert row is not None and row["results"] == "none"
+
+
+def test_objects_compared_by_identity_count_while_they_live() -> None:
+    class Settings:
+        pass
+
+    first = Settings()
+    assert fingerprint(first) == fingerprint(first)
+    token = fingerprint(first)
+    del first
+    again = Settings()  # (may reuse the freed id)
+    assert fingerprint(again) != token
+    assert fingerprint(again, identity=False) is _UNKNOWN  # results: equal values would look different
+
+
+def test_a_method_on_one_instance_is_counted() -> None:
+    class Catalog:
+        def price(self, sku):  # type: ignore[no-untyped-def]
+            return {"sku": sku, "total": sum(range(3000))}
+
+    shop = Catalog()
+    stats = _watch(Catalog.price, [(shop, "a"), (shop, "b")] * 40)
+    row = stats.row()
+    assert row is not None and (row["calls"], row["distinct_args"], row["results"]) == (80, 2, "equal")
+    fresh = _watch(Catalog.price, [(Catalog(), "a") for _ in range(PROBE * 2)])
+    assert fresh.row() is None  # a new instance each call: all distinct, so it stopped watching

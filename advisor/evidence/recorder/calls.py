@@ -12,18 +12,21 @@ is a cache candidate: slow enough per call (``MIN_MEAN_S``) and with few
 distinct arguments (``MAX_DISTINCT_SHARE``). Only functions watched from
 their first call to the end are reported, so every count is complete.
 Results are compared for the first ``RESULT_CHECKS`` repeats of each
-argument tuple. Arguments compared by identity (objects without ``__hash__``
-of their own, such as most ``self``) cannot be counted: a freed object's id
-is reused, so such functions are not reported.
+argument tuple. An argument compared by identity (an object without
+``__hash__`` of its own, such as most ``self``) counts by its id while it
+lives, watched by a weak reference: a freed object's id is reused by the
+next one, which then counts as another argument.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.machinery
+import itertools
 import sys
 import threading
 import time
+import weakref
 from types import FunctionType, ModuleType
 from typing import Any, Callable
 
@@ -43,34 +46,62 @@ _NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable corou
 _UNKNOWN = object()
 
 
-def fingerprint(value: Any, depth: int = 0, limit: int = MAX_ITEMS) -> Any:
+def fingerprint(value: Any, depth: int = 0, limit: int = MAX_ITEMS, identity: bool = True) -> Any:
     """A hashable stand-in for ``value``, equal for equal values; _UNKNOWN when
-    there is none (too big, too deep, or an object compared by identity)."""
+    there is none (too big, too deep, or an object compared by identity when
+    ``identity`` is off, as for results: equal values would look different)."""
     kind = type(value)
     if kind in (int, str, float, bool, bytes, type(None)):
         return (kind, value.__hash__())
     if kind is tuple and len(value) <= 64 and depth < 4:
-        parts = tuple(fingerprint(v, depth + 1, limit) for v in value)
+        parts = tuple(fingerprint(v, depth + 1, limit, identity) for v in value)
         return _UNKNOWN if _UNKNOWN in parts else parts
     if kind in (list, set, frozenset, dict) and len(value) <= limit and depth < 4:
         items = value.items() if kind is dict else value
         if kind is dict:
-            parts = tuple((fingerprint(k, depth + 1, limit), fingerprint(v, depth + 1, limit)) for k, v in items)
+            parts = tuple((fingerprint(k, depth + 1, limit, identity), fingerprint(v, depth + 1, limit, identity)) for k, v in items)
             flat = [p for pair in parts for p in pair]
         else:
-            parts = tuple(fingerprint(v, depth + 1, limit) for v in items)
+            parts = tuple(fingerprint(v, depth + 1, limit, identity) for v in items)
             flat = list(parts)
         if _UNKNOWN in flat:
             return _UNKNOWN
         return (kind.__name__, frozenset(parts) if kind in (set, frozenset, dict) else parts)
     if getattr(kind, "__hash__", None) is object.__hash__:
-        # Compared by identity: a freed object's id is reused by the next one, so
-        # distinct objects could count as one argument (and equal results as different).
-        return _UNKNOWN
+        return _identity(value) if identity else _UNKNOWN
     try:
         return (kind, hash(value))
     except Exception:
         return _UNKNOWN
+
+
+#: id() -> (weak reference to the live object holding that id, its generation).
+_LIVE: dict[int, tuple[Any, int]] = {}
+_GENERATIONS = itertools.count()
+
+
+def _identity(value: Any) -> Any:
+    """A token for an object compared by identity (most ``self``): its id plus a
+    generation, so the next object to reuse a freed id counts as another one.
+    _UNKNOWN for an object that cannot be weakly referenced (its death, and so
+    the reuse of its id, could not be seen)."""
+    key = id(value)
+    entry = _LIVE.get(key)
+    if entry is not None and entry[0]() is value:
+        return ("id", key, entry[1])
+    try:
+        ref = weakref.ref(value, functools.partial(_forget, key))
+    except TypeError:
+        return _UNKNOWN
+    generation = next(_GENERATIONS)
+    _LIVE[key] = (ref, generation)
+    return ("id", key, generation)
+
+
+def _forget(key: int, dead: Any) -> None:
+    entry = _LIVE.get(key)
+    if entry is not None and entry[0] is dead:
+        del _LIVE[key]
 
 
 class CallStats:
@@ -123,7 +154,7 @@ class CallStats:
             self.args.add(token)
             known = self.results.get(token)
         if known is None or (known[1] < RESULT_CHECKS and not self.differs):
-            value = fingerprint(result, limit=MAX_RESULT_ITEMS)
+            value = fingerprint(result, limit=MAX_RESULT_ITEMS, identity=False)
             if value is _UNKNOWN:
                 self.unknown = True
             elif known is None:
