@@ -192,3 +192,16 @@ def test_several_files_given_to_scan_merge(tmp_path: Path) -> None:
     evidence = load_evidence([tmp_path / "r1.json", tmp_path / "r2.json"])
     assert evidence.runtime is not None and evidence.runtime.runs == 2
     assert evidence.runtime.round_trips[0].count == 7 and not evidence.has_samples
+
+
+def test_a_hostile_file_cannot_inject_text_or_figures(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps({
+        "format": "advisor-runtime",
+        "round_trips": [{"kind": "sql", "shape": "SELECT 1`\x1b[2J", "count": -5, "seconds": "nan",
+                         "stack": [{"path": "/x.py", "line": -1, "function": "f\x07"}]}],
+        "calls": [{"function": "g", "calls": 1e400, "seconds": -3}],
+    }))
+    loaded = runtime.load(tmp_path / "bad.json")
+    trip = loaded.round_trips[0]
+    assert (trip.shape, trip.count, trip.seconds, trip.stack) == ("SELECT 1[2J", 0, 0.0, (("/x.py", 0, "f"),))
+    assert (loaded.calls[0].calls, loaded.calls[0].seconds) == (0, 0.0)

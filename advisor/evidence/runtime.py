@@ -119,7 +119,7 @@ def from_json(document: dict[str, Any]) -> RuntimeEvidence:
         peak_bytes=_int(memory.get("peak_bytes")) if memory else None,
         tests_run=_int(tests.get("count", 0)),
         timed_with_memory_tracing=document.get("timed_with_memory_tracing") is True,
-        slowest_tests=[(str(r.get("id", "")), _float(r.get("seconds"))) for r in _rows(tests.get("slowest"))],
+        slowest_tests=[(_text(r.get("id", "")), _float(r.get("seconds"))) for r in _rows(tests.get("slowest"))],
     )
 
 
@@ -186,13 +186,13 @@ def _merge_calls(old: Calls | None, new: Calls) -> Calls:
 
 
 def _trips(row: dict[str, Any]) -> RoundTrips:
-    stack = tuple((str(f.get("path", "")), _int(f.get("line")), str(f.get("function", ""))) for f in _rows(row.get("stack")))
-    return RoundTrips(str(row.get("kind", "")), str(row.get("shape", "")), _int(row.get("count")), _float(row.get("seconds")), stack)
+    stack = tuple((str(f.get("path", "")), _int(f.get("line")), _text(f.get("function", ""))) for f in _rows(row.get("stack")))
+    return RoundTrips(_text(row.get("kind", "")), _text(row.get("shape", "")), _int(row.get("count")), _float(row.get("seconds")), stack)
 
 
 def _calls(row: dict[str, Any]) -> Calls:
     results = str(row.get("results", "unknown"))
-    return Calls(str(row.get("path", "")), _int(row.get("line")), str(row.get("function", "")), _int(row.get("calls")),
+    return Calls(str(row.get("path", "")), _int(row.get("line")), _text(row.get("function", "")), _int(row.get("calls")),
                  _int(row.get("distinct_args")), results if results in ("equal", "differ", "none") else "unknown",
                  _float(row.get("seconds")))
 
@@ -202,14 +202,23 @@ def _rows(value: Any) -> list[dict[str, Any]]:
 
 
 def _int(value: Any) -> int:
+    """A count or line from the file; never negative (the file may come from an untrusted checkout)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return max(int(value), 0)
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
 def _float(value: Any) -> float:
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return 0.0
+    return number if 0.0 <= number < float("inf") else 0.0
+
+
+def _text(value: Any) -> str:
+    """A shape, name or test id as shown to people: no control characters (a
+    terminal escape in a file from an untrusted checkout stays inert), no
+    backticks (they would end a code span in the reports), at most 300 characters."""
+    return "".join(c for c in str(value) if c.isprintable() and c != "`")[:300]
