@@ -154,6 +154,7 @@ def test_no_recorded_value_reaches_the_disk(tmp_path: Path) -> None:
     assert any(c["function"] == "settings" and c["calls"] == 200 and c["distinct_args"] == 1 for c in document["calls"])
     assert document["timed_with_memory_tracing"] is True and document["memory"]["peak_bytes"] > 0
     assert any(Path(line["path"]).name == "leaky.py" and line["peak_bytes"] > 0 for line in document["memory"]["lines"])
+    assert any(i["module"] == "http.server" and i["bytes"] > 0 for i in document["memory"]["imports"])
     assert "memory: peak" in recorded.stdout
     for path in (tmp_path / ".advisor").iterdir():
         data = path.read_bytes()

@@ -152,6 +152,16 @@ def test_memory_is_attached_to_the_lines_of_a_finding(project: Path) -> None:
     assert found[0].evidence["peak_bytes"] == 4_000_000 and found[0].evidence["net_bytes"] == 1_000
 
 
+def test_a_lazy_import_finding_gets_the_bytes_its_module_kept(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.advisor]\nmeasure-imports = false\ncostly-modules = ["xml.dom.minidom"]\n')
+    (tmp_path / "app.py").write_text("import xml.dom.minidom\n\n\ndef parse(text):\n    return xml.dom.minidom.parseString(text)\n")
+    record = RuntimeEvidence(runs=1, peak_bytes=1, import_bytes={"xml.dom.minidom": 1_234_567})
+    report = scan([tmp_path], load_config(tmp_path), use_cache=False, evidence=Evidence(runtime=record))
+    lazy = [f for f in report.findings if f.rule == "lazy-imports"]
+    assert len(lazy) == 1 and lazy[0].evidence["import_bytes"] == 1_234_567
+    assert lazy[0].impact.source != "observed"  # its saving is still the measured import time
+
+
 def test_evidence_in_words() -> None:
     from advisor.evidence.words import describe
 

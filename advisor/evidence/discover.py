@@ -104,6 +104,8 @@ def apply_runtime(findings: list[Finding], evidence: "Evidence", files: Iterable
         added += _calls(findings, runtime, evidence, scanned, root, options["missing-cache"], keep)
     if runtime.memory:
         findings = [_with_memory(f, runtime, scanned) for f in findings]
+    if runtime.import_bytes:
+        findings = [_with_import_bytes(f, runtime) for f in findings]
     confirmed = sum(1 for f in findings if f.evidence) - added
     note = (f"runtime evidence from {plural(runtime.runs, 'recorded run')}: {added} finding{'s' if added != 1 else ''} "
             f"found only by the run, {confirmed} confirmed or measured by it")
@@ -264,6 +266,16 @@ def _new_finding(rule: str, site: Site, scanned: ScannedFiles, message: str, fac
     return Finding(rule, scanned.display[real], Span(line, column, line, end), message,
                    Impact("runtime", None, "observed"), FixInfo(False, "none"), data=data,
                    line_text=text.strip(), evidence=facts)
+
+
+def _with_import_bytes(finding: Finding, runtime: "RuntimeEvidence") -> Finding:
+    """A lazy-imports finding: the bytes its module's first import kept in the run."""
+    module = finding.data.get("module") if finding.rule == "lazy-imports" else None
+    if not isinstance(module, str) or module not in runtime.import_bytes:
+        return finding
+    facts = dict(finding.evidence) or {"version": EVIDENCE_VERSION, "source": "recorded"}
+    facts["import_bytes"] = runtime.import_bytes[module]
+    return finding.with_(evidence=facts)
 
 
 def _with_memory(finding: Finding, runtime: "RuntimeEvidence", scanned: ScannedFiles) -> Finding:

@@ -69,6 +69,8 @@ class RuntimeEvidence:
     #: Largest traced total of any run (None without --memory).
     peak_bytes: int | None = None
     tests_run: int = 0
+    #: Module -> traced bytes its first import added and kept (--memory).
+    import_bytes: dict[str, int] = field(default_factory=dict)
     #: Some run traced memory (--memory): tracemalloc inflates its seconds.
     timed_with_memory_tracing: bool = False
     #: (test id, seconds), slowest first.
@@ -84,7 +86,8 @@ class RuntimeEvidence:
         }
         if self.peak_bytes is not None:
             document["memory"] = {"peak_bytes": self.peak_bytes, "lines": [
-                {"path": m.path, "line": m.line, "peak_bytes": m.peak_bytes, "net_bytes": m.net_bytes} for m in self.memory]}
+                {"path": m.path, "line": m.line, "peak_bytes": m.peak_bytes, "net_bytes": m.net_bytes} for m in self.memory],
+                "imports": [{"module": name, "bytes": size} for name, size in self.import_bytes.items()]}
         if self.timed_with_memory_tracing:
             document["timed_with_memory_tracing"] = True
         if self.tests_run:
@@ -117,6 +120,7 @@ def from_json(document: dict[str, Any]) -> RuntimeEvidence:
         memory=[LineMemory(str(r.get("path", "")), _int(r.get("line")), _int(r.get("peak_bytes")), _int(r.get("net_bytes")))
                 for r in _rows(memory.get("lines"))],
         peak_bytes=_int(memory.get("peak_bytes")) if memory else None,
+        import_bytes={_text(r.get("module", "")): _int(r.get("bytes")) for r in _rows(memory.get("imports"))},
         tests_run=_int(tests.get("count", 0)),
         timed_with_memory_tracing=document.get("timed_with_memory_tracing") is True,
         slowest_tests=[(_text(r.get("id", "")), _float(r.get("seconds"))) for r in _rows(tests.get("slowest"))],
@@ -167,6 +171,8 @@ def merge(parts: list[RuntimeEvidence]) -> RuntimeEvidence:
                 m.path, m.line, max(old.peak_bytes, m.peak_bytes), max(old.net_bytes, m.net_bytes))
         if part.peak_bytes is not None:
             merged.peak_bytes = max(merged.peak_bytes or 0, part.peak_bytes)
+        for module, size in part.import_bytes.items():
+            merged.import_bytes[module] = max(merged.import_bytes.get(module, 0), size)
         for test, seconds in part.slowest_tests:
             tests[test] = tests.get(test, 0.0) + seconds
     merged.round_trips = [RoundTrips(k, s, int(n), secs, st) for (k, s, st), (n, secs) in trips.items()]

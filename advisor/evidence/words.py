@@ -60,6 +60,8 @@ def describe(evidence: dict[str, Any]) -> str:
         parts.append(seconds(float(evidence["seconds"])) + traced)
     if "share" in evidence:
         parts.append(f"{float(evidence['share']):.0%} of sampled time")
+    if "import_bytes" in evidence:
+        parts.append(f"its first import kept {megabytes(int(evidence['import_bytes']))} in the recorded run")
     if "peak_bytes" in evidence:
         parts.append(f"{megabytes(int(evidence['peak_bytes']))} held at the memory peak")
     if evidence.get("runs", 1) > 1:
