@@ -205,3 +205,53 @@ def test_a_script_s_own_functions_are_counted(tmp_path: Path) -> None:
     cache = observed(report, "missing-cache", "app.py")
     assert cache["line"] == 10
     assert (cache["evidence"]["calls"], cache["evidence"]["distinct_args"], cache["evidence"]["results"]) == (600, 3, "equal")
+
+
+def test_a_hook_runs_right_after_its_library_is_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor.evidence.recorder.trips import AfterImport
+
+    (tmp_path / "fakelib").mkdir()
+    (tmp_path / "fakelib" / "__init__.py").write_text("")
+    (tmp_path / "fakelib" / "engine.py").write_text("READY = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    seen = []
+    hooks = AfterImport({"fakelib.engine": lambda: seen.append(sys.modules["fakelib.engine"].READY)})
+    hooks.install()
+    try:
+        import fakelib.engine  # noqa: F401
+
+        assert seen == [True] and hooks.hooks == {}
+    finally:
+        sys.meta_path.remove(hooks)  # type: ignore[arg-type]
+        for name in ("fakelib.engine", "fakelib"):
+            sys.modules.pop(name, None)
+
+
+ORM = textwrap.dedent('''\
+    from sqlalchemy import create_engine, text
+
+
+    def price(conn, sku):
+        return conn.execute(text("SELECT price FROM items WHERE sku = :sku"), {"sku": sku}).scalar()
+
+
+    def main():
+        engine = create_engine("sqlite://")
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE items (sku TEXT, price REAL)"))
+            conn.execute(text("INSERT INTO items VALUES (:s, :p)"), [{"s": f"S{i}", "p": i} for i in range(100)])
+            return sum(price(conn, f"S{i % 100}") for i in range(300))
+''')
+
+
+def test_sqlalchemy_statements_are_recorded_once(tmp_path: Path) -> None:
+    pytest.importorskip("sqlalchemy")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "orm"\n')
+    (tmp_path / "orm.py").write_text(ORM)
+    (tmp_path / "run.py").write_text("import orm\n\nprint(orm.main())\n")
+    recorded = run_advisor("profile", "--", sys.executable, "run.py", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    document = json.loads((tmp_path / ".advisor" / "runtime.json").read_text())
+    rows = [t for t in document["round_trips"] if t["shape"] == "SELECT price FROM items WHERE sku = ?"]
+    assert sum(t["count"] for t in rows) == 300  # once by SQLAlchemy's events, not again by sqlite3 below them
+    assert {(Path(t["stack"][0]["path"]).name, t["stack"][0]["line"]) for t in rows} == {("orm.py", 5)}

@@ -17,7 +17,7 @@ from typing import Any
 from . import tests
 from .calls import CallCounter
 from .sites import ProjectFiles
-from .trips import TripRecorder, install_http, install_sqlite
+from .trips import AfterImport, TripRecorder, install_http, install_sqlalchemy, install_sqlite
 
 FORMAT = "advisor-runtime"
 VERSION = 1
@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
     trips = TripRecorder(files)
     install_sqlite(trips)
     install_http(trips)
+    AfterImport({"sqlalchemy.engine": lambda: install_sqlalchemy(trips)}).install()
     calls = CallCounter(files)
     if not options.no_calls:
         calls.install()

@@ -9,6 +9,8 @@ Hooks, narrowest first (docs/runtime-evidence.md says which is which):
   method and path; the rest of the data is never kept) and a wrapper around
   ``HTTPConnection.getresponse`` closes it when the response headers arrive;
   no audit event marks the end.
+- SQLAlchemy (any driver): its documented cursor events on ``Engine``,
+  listened to right after ``sqlalchemy.engine`` is imported (``AfterImport``).
 - sqlite3 has no execute hook (its audit events cover connecting only), so
   ``sqlite3.connect`` is wrapped to pass a ``factory=``: a Connection subclass
   whose cursors time ``execute``/``executemany``/``executescript``.
@@ -205,3 +207,71 @@ def install_sqlite(recorder: TripRecorder) -> None:
     connect.__wrapped__ = original  # type: ignore[attr-defined]
     connect.__doc__ = original.__doc__
     sqlite3.connect = sqlite3.dbapi2.connect = connect
+
+
+def install_sqlalchemy(recorder: TripRecorder) -> None:
+    """SQLAlchemy's documented cursor events, for every driver under it: the
+    statement is recorded once, with SQLAlchemy's timing (a sqlite3 cursor
+    below it is inside the round trip, so the depth guard skips it)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    local = threading.local()
+
+    def before(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: bool) -> None:
+        pending = local.__dict__.setdefault("pending", [])
+        pending.append((recorder.enter(), time.perf_counter()))
+
+    def after(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: bool) -> None:
+        pending = local.__dict__.get("pending")
+        if not pending:
+            return
+        outer, started = pending.pop()
+        elapsed = time.perf_counter() - started
+        recorder.leave()
+        if outer:
+            recorder.add("sql", recorder.sql_shape(statement), elapsed, recorder.files.stack(sys._getframe(1)))
+
+    def failed(context: Any) -> None:
+        pending = local.__dict__.get("pending")
+        if pending:
+            pending.pop()
+            recorder.leave()
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    event.listen(Engine, "handle_error", failed)
+
+
+class AfterImport:
+    """Runs a hook right after a library module is first imported (SQLAlchemy's
+    events can only be listened to once it is there). A hook that fails is
+    skipped: the program must run as it would without advisor."""
+
+    def __init__(self, hooks: dict[str, Callable[[], None]]) -> None:
+        self.hooks = hooks
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        found = self.hooks.pop(name, None)
+        if found is None:
+            return None
+        hook: Callable[[], None] = found
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return spec
+
+        class HookedLoader(importlib.machinery.SourceFileLoader):
+            def exec_module(self, module: Any) -> None:
+                super().exec_module(module)
+                try:
+                    hook()
+                except Exception:  # (a version whose API differs: record without it)
+                    pass
+
+        spec.loader = HookedLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+    def install(self) -> None:
+        sys.meta_path.insert(0, self)  # type: ignore[arg-type]
