@@ -255,3 +255,41 @@ def test_sqlalchemy_statements_are_recorded_once(tmp_path: Path) -> None:
     rows = [t for t in document["round_trips"] if t["shape"] == "SELECT price FROM items WHERE sku = ?"]
     assert sum(t["count"] for t in rows) == 300  # once by SQLAlchemy's events, not again by sqlite3 below them
     assert {(Path(t["stack"][0]["path"]).name, t["stack"][0]["line"]) for t in rows} == {("orm.py", 5)}
+
+
+DJANGO_APP = textwrap.dedent('''\
+    import django
+    from django.conf import settings
+
+    settings.configure(DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}})
+    django.setup()
+
+    from django.db import connection  # noqa: E402
+
+
+    def price(sku):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT price FROM items WHERE sku = %s", [sku])
+            return cursor.fetchone()[0]
+
+
+    def main():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE items (sku TEXT, price REAL)")
+            cursor.executemany("INSERT INTO items VALUES (%s, %s)", [(f"S{i}", i) for i in range(100)])
+        return sum(price(f"S{i % 100}") for i in range(300))
+''')
+
+
+def test_django_statements_are_recorded_by_its_execute_wrapper(tmp_path: Path) -> None:
+    pytest.importorskip("django")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "dj"\n')
+    (tmp_path / "shop.py").write_text(DJANGO_APP)
+    (tmp_path / "run.py").write_text("import shop\n\nprint(shop.main())\n")
+    recorded = run_advisor("profile", "--", sys.executable, "run.py", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    document = json.loads((tmp_path / ".advisor" / "runtime.json").read_text())
+    shapes = {t["shape"]: t["count"] for t in document["round_trips"]}
+    # Django's own SQL (`%s`), recorded by its wrapper; sqlite3 below it (`?`) is not counted again.
+    assert shapes.get("SELECT price FROM items WHERE sku = %s") == 300
+    assert "SELECT price FROM items WHERE sku = ?" not in shapes

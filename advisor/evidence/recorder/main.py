@@ -17,7 +17,7 @@ from typing import Any
 from . import tests
 from .calls import CallCounter
 from .sites import ProjectFiles
-from .trips import AfterImport, TripRecorder, install_http, install_sqlalchemy, install_sqlite
+from .trips import AfterImport, TripRecorder, install_django, install_http, install_sqlalchemy, install_sqlite
 
 FORMAT = "advisor-runtime"
 VERSION = 1
@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
     trips = TripRecorder(files)
     install_sqlite(trips)
     install_http(trips)
-    AfterImport({"sqlalchemy.engine": lambda: install_sqlalchemy(trips)}).install()
+    AfterImport({"sqlalchemy.engine": lambda: install_sqlalchemy(trips),
+                 "django.db.backends.signals": lambda: install_django(trips)}).install()
     calls = CallCounter(files)
     if not options.no_calls:
         calls.install()

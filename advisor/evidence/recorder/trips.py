@@ -11,6 +11,9 @@ Hooks, narrowest first (docs/runtime-evidence.md says which is which):
   no audit event marks the end.
 - SQLAlchemy (any driver): its documented cursor events on ``Engine``,
   listened to right after ``sqlalchemy.engine`` is imported (``AfterImport``).
+- Django (any backend): ``connection.execute_wrapper``'s list, extended as
+  each connection is created (``connection_created``), right after
+  ``django.db.backends.signals`` is imported.
 - sqlite3 has no execute hook (its audit events cover connecting only), so
   ``sqlite3.connect`` is wrapped to pass a ``factory=``: a Connection subclass
   whose cursors time ``execute``/``executemany``/``executescript``.
@@ -241,6 +244,22 @@ def install_sqlalchemy(recorder: TripRecorder) -> None:
     event.listen(Engine, "before_cursor_execute", before)
     event.listen(Engine, "after_cursor_execute", after)
     event.listen(Engine, "handle_error", failed)
+
+
+def install_django(recorder: TripRecorder) -> None:
+    """Django's documented database instrumentation (``execute_wrapper``),
+    added to every connection as it is created (the ``connection_created``
+    signal), for every backend."""
+    from django.db.backends.signals import connection_created
+
+    def wrapper(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
+        return recorder.timed_sql(lambda: execute(sql, params, many, context), sql, sys._getframe(1))
+
+    def created(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if wrapper not in connection.execute_wrappers:
+            connection.execute_wrappers.append(wrapper)
+
+    connection_created.connect(created, weak=False, dispatch_uid="advisor-runtime-evidence")
 
 
 class AfterImport:
