@@ -250,7 +250,7 @@ def install_django(recorder: TripRecorder) -> None:
     """Django's documented database instrumentation (``execute_wrapper``),
     added to every connection as it is created (the ``connection_created``
     signal), for every backend."""
-    from django.db.backends.signals import connection_created
+    from django.db.backends.signals import connection_created  # type: ignore[import-untyped, unused-ignore]
 
     def wrapper(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
         return recorder.timed_sql(lambda: execute(sql, params, many, context), sql, sys._getframe(1))
