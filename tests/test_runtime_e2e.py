@@ -293,3 +293,56 @@ def test_django_statements_are_recorded_by_its_execute_wrapper(tmp_path: Path) -
     # Django's own SQL (`%s`), recorded by its wrapper; sqlite3 below it (`?`) is not counted again.
     assert shapes.get("SELECT price FROM items WHERE sku = %s") == 300
     assert "SELECT price FROM items WHERE sku = ?" not in shapes
+
+
+
+HTTPX_APP = textwrap.dedent('''\
+    import asyncio
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    import httpx
+
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+
+    def fetch_all(base, ids):
+        with httpx.Client() as client:
+            return [client.get(f"{base}/items/{i}").text for i in ids]
+
+
+    async def fetch_async(base, ids):
+        async with httpx.AsyncClient() as client:
+            return [(await client.get(f"{base}/users/{i}")).text for i in ids]
+
+
+    def main():
+        server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        a = fetch_all(base, range(7))
+        b = asyncio.run(fetch_async(base, range(6)))
+        server.shutdown()
+        return len(a) + len(b)
+''')
+
+
+def test_httpx_requests_sync_and_async(tmp_path: Path) -> None:
+    pytest.importorskip("httpx")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "hx"\n')
+    (tmp_path / "client.py").write_text(HTTPX_APP)
+    (tmp_path / "run.py").write_text("import client\n\nprint(client.main())\n")
+    recorded = run_advisor("profile", "--", sys.executable, "run.py", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    document = json.loads((tmp_path / ".advisor" / "runtime.json").read_text())
+    found = {(t["shape"], t["stack"][0]["line"]): t["count"] for t in document["round_trips"]}
+    assert found == {("GET 127.0.0.1/items/{id}", 21): 7, ("GET 127.0.0.1/users/{id}", 26): 6}

@@ -17,7 +17,7 @@ from typing import Any
 from . import tests
 from .calls import CallCounter
 from .sites import ProjectFiles
-from .trips import AfterImport, TripRecorder, install_django, install_http, install_sqlalchemy, install_sqlite
+from .trips import AfterImport, TripRecorder, install_django, install_http, install_httpx, install_sqlalchemy, install_sqlite
 
 FORMAT = "advisor-runtime"
 VERSION = 1
@@ -40,7 +40,8 @@ def main(argv: list[str]) -> int:
     install_sqlite(trips)
     install_http(trips)
     AfterImport({"sqlalchemy.engine": lambda: install_sqlalchemy(trips),
-                 "django.db.backends.signals": lambda: install_django(trips)}).install()
+                 "django.db.backends.signals": lambda: install_django(trips),
+                 "httpx": lambda: install_httpx(trips)}).install()
     calls = CallCounter(files)
     if not options.no_calls:
         calls.install()

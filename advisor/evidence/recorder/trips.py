@@ -11,6 +11,8 @@ Hooks, narrowest first (docs/runtime-evidence.md says which is which):
   no audit event marks the end.
 - SQLAlchemy (any driver): its documented cursor events on ``Engine``,
   listened to right after ``sqlalchemy.engine`` is imported (``AfterImport``).
+- httpx: its transports' ``handle_request``/``handle_async_request``
+  (wrapped right after ``httpx`` is imported).
 - Django (any backend): ``connection.execute_wrapper``'s list, extended as
   each connection is created (``connection_created``), right after
   ``django.db.backends.signals`` is imported.
@@ -260,6 +262,38 @@ def install_django(recorder: TripRecorder) -> None:
             connection.execute_wrappers.append(wrapper)
 
     connection_created.connect(created, weak=False, dispatch_uid="advisor-runtime-evidence")
+
+
+def install_httpx(recorder: TripRecorder) -> None:
+    """httpx's transport API (``HTTPTransport.handle_request`` and its async
+    twin, the documented point where a custom transport plugs in): wrapped to
+    time each request until its response headers, sync and async alike."""
+    import httpx
+
+    def shape(request: Any) -> str:
+        from .shapes import http_shape
+
+        url = request.url
+        target = url.raw_path.decode("ascii", "replace") if isinstance(url.raw_path, bytes) else str(url.raw_path)
+        return http_shape(str(request.method), str(url.host), target)
+
+    sync = httpx.HTTPTransport.handle_request
+    asynchronous = httpx.AsyncHTTPTransport.handle_async_request
+
+    def handle_request(self: Any, request: Any) -> Any:
+        stack, started = recorder.files.stack(sys._getframe(1)), time.perf_counter()
+        response = sync(self, request)
+        recorder.add("http", shape(request), time.perf_counter() - started, stack)
+        return response
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        stack, started = recorder.files.stack(sys._getframe(1)), time.perf_counter()
+        response = await asynchronous(self, request)
+        recorder.add("http", shape(request), time.perf_counter() - started, stack)
+        return response
+
+    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
 
 
 class AfterImport:
