@@ -17,8 +17,8 @@ and save the samples as a pyinstrument session (default
 `advisor scan` then uses to rank findings by measured time. CMD is
 `python -m pkg ...`, `python script.py ...` or a console script.
 While it runs, advisor records what the program did (.advisor/runtime.json):
-every sqlite3 statement and http.client request with its shape, count and
-time per project line; call counts of cache candidates; with --memory, the
+every SQL statement (sqlite3, SQLAlchemy, Django) and HTTP request
+(http.client, httpx) with its shape, count and time per project line; call counts of cache candidates; with --memory, the
 bytes allocated by project lines (see docs/runtime-evidence.md). No argument
 value, SQL parameter or request body is written. With --imports the command
 runs a second time with `python -X importtime` and the log is saved next to
