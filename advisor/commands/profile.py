@@ -18,9 +18,10 @@ and save the samples as a pyinstrument session (default
 `python -m pkg ...`, `python script.py ...` or a console script.
 While it runs, advisor records what the program did (.advisor/runtime.json):
 every SQL statement (sqlite3, SQLAlchemy, Django) and HTTP request
-(http.client, httpx) with its shape, count and time per project line; call counts of cache candidates; with --memory, the
-bytes allocated by project lines (see docs/runtime-evidence.md). No argument
-value, SQL parameter or request body is written. With --imports the command
+(http.client, httpx) with its shape, count and time per project line; call
+counts of cache candidates; with --memory, the bytes allocated by project
+lines (see docs/runtime-evidence.md). No argument value, SQL parameter or
+request body is written. With --imports the command
 runs a second time with `python -X importtime` and the log is saved next to
 the session (.advisor/importtime.log).
 """
