@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from advisor.config import load_config, with_overrides
-from advisor.engine import scan
+from advisor.engine.scan import scan
 from advisor.evidence import runtime
 from advisor.evidence.profile import Evidence, load_evidence
 from advisor.evidence.runtime import Calls, LineMemory, RoundTrips, RuntimeEvidence

@@ -115,7 +115,7 @@ def run_fix_command(args: argparse.Namespace) -> int:
 
 
 def _hot_functions(profile: str, config: object) -> dict[str, frozenset[str]]:
-    from advisor.fix.hot import hot_functions
+    from advisor.evidence.hot import hot_functions
 
     return hot_functions(Path(profile), config)
 

@@ -55,7 +55,7 @@ def run_profile(args: argparse.Namespace) -> int:
     from advisor.config import find_project_root
     from advisor.errors import UsageError
     from advisor.evidence.profile import DEFAULT_IMPORTTIME, DEFAULT_PROFILE, load_evidence
-    from advisor.rank import time_table
+    from advisor.rank.score import time_table
 
     command = args.command[1:] if args.command[:1] == ["--"] else list(args.command)
     if not command:

@@ -29,8 +29,8 @@ from advisor.findings import Finding, FixInfo, Impact, Span
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.evidence.runtime import Calls, RuntimeEvidence
-    from advisor.outline import FileIndex, FunctionInfo
-    from advisor.suppress import Suppressions
+    from advisor.rank.outline import FileIndex, FunctionInfo
+    from advisor.engine.suppress import Suppressions
 
 Site = tuple[str, int, str]
 
@@ -39,7 +39,7 @@ class ScannedFiles:
     """The scanned files by real path: display path, outline, text, suppressions."""
 
     def __init__(self, files: Iterable[Path]) -> None:
-        from advisor.engine import display_path
+        from advisor.engine.scan import display_path
 
         self.display = {os.path.realpath(p): display_path(p) for p in files if p.suffix == ".py"}
         self._index: dict[str, FileIndex | None] = {}
@@ -49,7 +49,7 @@ class ScannedFiles:
         if real not in self.display:
             return None
         if real not in self._index:
-            from advisor.outline import index_file
+            from advisor.rank.outline import index_file
 
             self._index[real] = index_file(Path(real), self.display[real])
         return self._index[real]
@@ -61,7 +61,7 @@ class ScannedFiles:
 
     def silenced(self, real: str, rule: str, line: int) -> bool:
         if real not in self._quiet:
-            from advisor.suppress import parse_suppressions
+            from advisor.engine.suppress import parse_suppressions
 
             index = self.index(real)
             self._quiet[real] = parse_suppressions(index.text() if index is not None else "")
@@ -239,7 +239,7 @@ def _call_evidence(calls: "Calls", evidence: "Evidence", runtime: "RuntimeEviden
         "results": calls.results, "seconds": round(calls.seconds, 6),
     }
     if evidence.has_samples:
-        from advisor.rank import heat_of
+        from advisor.rank.score import heat_of
 
         heat = heat_of(evidence)
         sampled = heat.total.get((calls.path, calls.function), 0.0)

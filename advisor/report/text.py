@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import Finding
     from advisor.report import RenderOptions
 
@@ -20,7 +20,7 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
 
     lines: list[str] = []
     if report.evidence is not None:  # measured: lead with where the time goes
-        from advisor.rank import time_table
+        from advisor.rank.score import time_table
 
         table = time_table(report.evidence)
         lines.extend([paint(table[0], "bold"), *table[1:], ""] if table else [])
