@@ -52,7 +52,7 @@ class Config:
     #: Per-file analysis time limit in seconds.
     timeout: float = 60.0
     #: Where caches live ("": the user's cache directory, one folder per
-    #: project, see advisor.engine.cache_files); relative paths are relative to ``root``.
+    #: project, see advisor.cache_files); relative paths are relative to ``root``.
     cache_dir: str = ""
     #: Import project modules to measure them (--measure-project, command line only:
     #: no key of the project's config can set it).
@@ -67,7 +67,7 @@ class Config:
     def cache_path(self) -> Path:
         """The absolute cache directory."""
         if not self.cache_dir:
-            from advisor.engine.cache_files import project_cache_dir
+            from advisor.cache_files import project_cache_dir
 
             return project_cache_dir(self.root)
         path = Path(os.path.expanduser(self.cache_dir))

@@ -16,7 +16,7 @@ ImpactKind = Literal["startup", "runtime"]
 #: Where an estimate comes from, most trustworthy first.
 #: "derived": a project module's cost, summed from the measured costs of the
 #: installed and stdlib modules its static import closure reaches.
-ImpactSource = Literal["importtime", "derived", "profile", "table", "config", "static"]
+ImpactSource = Literal["observed", "importtime", "derived", "profile", "table", "config", "static"]
 FixSafety = Literal["safe", "unsafe", "none"]
 
 
@@ -65,6 +65,9 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
     #: The stripped source line, used for a fingerprint that survives edits above.
     line_text: str = ""
+    #: What a recorded run showed (advisor profile): calls, round trips, seconds, bytes.
+    #: JSON-serializable; documented in docs/json-schema.md. Empty without runtime evidence.
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:

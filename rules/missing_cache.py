@@ -22,6 +22,12 @@ else:
 class MissingCacheOptions:
     #: Call sites (outside loops, inside functions) that make a function "called repeatedly".
     min_call_sites: int = 3
+    #: With runtime evidence (advisor profile): a function called at least this often...
+    observed_min_calls: int = 10
+    #: ...with at most this share of distinct argument tuples...
+    observed_max_distinct_share: float = 0.2
+    #: ...whose repeated calls took more than this many milliseconds is reported.
+    observed_min_ms: float = 50.0
 
 
 class MissingCache(Rule):
@@ -84,6 +90,13 @@ class MissingCache(Rule):
     ## Options
     `min-call-sites` (default 3): how many call sites outside loops make a
     function count as called repeatedly (one call inside a loop always does).
+    `observed-min-calls` (default 10), `observed-max-distinct-share` (default
+    0.2) and `observed-min-ms` (default 50): with runtime evidence from
+    `advisor profile`, a project function called at least this often, with
+    at most this share of distinct argument tuples, equal results for equal
+    arguments and more than this many milliseconds spent in its repeated
+    calls is reported even where the static check could not prove it pure
+    (see docs/runtime-evidence.md).
     """
 
     id = "missing-cache"

@@ -35,6 +35,11 @@ class NPlusOneOptions:
     extra_round_trips: tuple[str, ...] = ()
     #: Also report loops in test files.
     include_tests: bool = False
+    #: With runtime evidence (advisor profile): round trips of one shape from one line
+    #: in a loop are an N+1 from this many (Sentry's threshold: 5)...
+    observed_min_repeats: int = 5
+    #: ...when together they took more than this many milliseconds (Sentry's: 50).
+    observed_min_ms: float = 50.0
 
     def __post_init__(self) -> None:
         try:
@@ -121,6 +126,11 @@ class NPlusOne(LoopWalkMixin, Rule):
     as `"pkg.Client().get -> Client.get_many"`, which also teaches the
     resolver that `pkg.Client(...)` makes a client.
     `include-tests` (default false): also report test files.
+    `observed-min-repeats` (default 5) and `observed-min-ms` (default 50):
+    with runtime evidence from `advisor profile`, round trips of one shape
+    from one line inside a loop are reported (or confirm a finding here) when
+    there are at least this many and they took more than this long together,
+    as Sentry's N+1 detector counts them (see docs/runtime-evidence.md).
     """
 
     id = "n-plus-one"

@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 
-# Caches live in the user's cache directory (advisor.engine.cache_files): the test
+# Caches live in the user's cache directory (advisor.cache_files): the test
 # run gets its own, inherited by every advisor subprocess, so tests neither
 # read the developer's caches nor leave entries for their temp projects behind.
 if "ADVISOR_CACHE_DIR" not in os.environ:

@@ -33,7 +33,7 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _cache_dir(root: Path, env: dict[str, str]) -> Path:
-    from advisor.engine.cache_files import project_cache_dir
+    from advisor.cache_files import project_cache_dir
 
     os.environ["ADVISOR_CACHE_DIR"], saved = env["ADVISOR_CACHE_DIR"], os.environ.get("ADVISOR_CACHE_DIR")
     try:
@@ -72,7 +72,7 @@ def test_caches_live_in_the_user_cache_dir_keyed_by_project(tmp_path: Path, env:
 
 
 def test_user_cache_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor.engine.cache_files import project_cache_dir, user_cache_root
+    from advisor.cache_files import project_cache_dir, user_cache_root
 
     monkeypatch.delenv("ADVISOR_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

@@ -122,7 +122,7 @@ def _plant_caches(root: Path, markers: Path) -> None:
     """Pickles where advisor kept caches before (in the tree) and where it
     keeps them now (the user's cache folder for this project), under every
     name advisor reads or read."""
-    from advisor.engine.cache_files import project_cache_dir
+    from advisor.cache_files import project_cache_dir
 
     payload = pickle.dumps(Payload(mark(markers, "pickle")))
     for folder in (root / ".advisor" / "cache", project_cache_dir(root)):

@@ -11,12 +11,19 @@ from pathlib import Path
 from advisor.commands import SUMMARIES
 
 DESCRIPTION = """\
-Run a Python program under pyinstrument in its own interpreter and save the
-session (default .advisor/profile.pyisession in the project root), which
+Run a Python program in its own interpreter, sample its main thread's stack
+and save the samples as a pyinstrument session (default
+.advisor/profile.pyisession in the project root), which
 `advisor scan` then uses to rank findings by measured time. CMD is
 `python -m pkg ...`, `python script.py ...` or a console script.
-With --imports the command runs a second time with `python -X importtime`
-and the log is saved next to the session (.advisor/importtime.log).
+While it runs, advisor records what the program did (.advisor/runtime.json):
+every SQL statement (sqlite3, SQLAlchemy, Django) and HTTP request
+(http.client, httpx) with its shape, count and time per project line; call
+counts of cache candidates; with --memory, the bytes allocated by project
+lines (see docs/runtime-evidence.md). No argument value, SQL parameter or
+request body is written. With --imports the command
+runs a second time with `python -X importtime` and the log is saved next to
+the session (.advisor/importtime.log).
 """
 
 #: Interpreter options that take a separate value (`-X importtime`, `-W error`).
@@ -34,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--imports", action="store_true", help="also record a -X importtime log (runs the command twice)")
     parser.add_argument("--interval", type=float, default=0.001, metavar="S", help="seconds between samples (default 0.001)")
     parser.add_argument("--limit", type=int, default=8, metavar="N", help="functions to list in the summary (default 8)")
+    parser.add_argument("--memory", action="store_true", help="also record allocations by project line (tracemalloc; slower)")
+    parser.add_argument("--no-calls", action="store_true", help="do not count calls of the project's functions")
+    parser.add_argument("--sampler", choices=("thread", "pyinstrument"), default="thread",
+                        help="thread: sample the main thread's stack from a thread (default, cheap); "
+                             "pyinstrument: pyinstrument's own profiler (exact timing, async-aware, 2-3x slower on call-heavy code)")
+    parser.add_argument("--merge", action="store_true", help="add this run to the saved session and runtime evidence instead of replacing them")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     parser.set_defaults(run=run_profile)
 
@@ -55,22 +68,23 @@ def run_profile(args: argparse.Namespace) -> int:
     out = args.out or root / DEFAULT_PROFILE
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")  # an earlier session survives a failed run
-    argv = [python, *options, "-m", "pyinstrument", "-o", str(partial), "-r", "pyisession", "-i", str(args.interval), *target]
-    code = subprocess.run(argv).returncode
-    if not partial.is_file() or partial.stat().st_size == 0:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"no profile saved: the command failed before pyinstrument could save a session (exit status {code})")
-    os.replace(partial, out)
-    sources = [out]
+    from advisor.evidence.record import record_run
+
+    code, runtime = record_run(python, options, target, root, out, partial, args)
+    sources = [out, runtime]
     if args.imports:
         log = out.parent / DEFAULT_IMPORTTIME.name if args.out else root / DEFAULT_IMPORTTIME
         _record_importtime(python, options, target, log)
         sources.append(log)
     evidence = load_evidence(sources)
-    print(f"advisor: saved {_shown(out)} ({evidence.total_s:.2f} s sampled)" + (f" and {_shown(sources[1])}" if args.imports else ""),
+    from advisor.evidence.runtime_summary import summary_lines
+
+    print(f"advisor: saved {_shown(out)} ({evidence.total_s:.2f} s sampled), {_shown(runtime)}" + (f" and {_shown(sources[2])}" if args.imports else ""),
           file=sys.stderr)
     table = time_table(evidence, args.limit)
     sys.stdout.write("\n".join(table) + "\n" if table else "no time sampled in application code\n")
+    if evidence.runtime is not None:
+        sys.stdout.write("".join(line + "\n" for line in summary_lines(evidence.runtime, root, args.limit)))
     if code:
         print(f"advisor: note: the command exited with status {code}", file=sys.stderr)
     return code

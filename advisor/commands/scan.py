@@ -65,7 +65,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from advisor.errors import UsageError
     from advisor.report import RenderOptions, get_renderer, guess_format
 
-    from advisor.engine.cache_files import set_verbose
+    from advisor.cache_files import set_verbose
 
     set_verbose(args.verbose)
     paths = args.paths or [Path(".")]

@@ -14,7 +14,7 @@ from typing import Any
 
 from advisor import __version__
 from advisor.engine.cache_codec import BadCache, result_from_data, result_to_data, round_trips
-from advisor.engine.cache_files import damaged, notice, read_document, write_document
+from advisor.cache_files import damaged, notice, read_document, write_document
 from advisor.findings import FileResult
 
 #: 2: JSON instead of pickle (issue 16).

@@ -46,7 +46,7 @@ def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "
 def load(config: "Config", key: str) -> Memo | None:
     """The memo stored under ``key`` (findings, errors, notices, dropped), or None."""
     from advisor.engine.cache_codec import BadCache, error_from_data, finding_from_data
-    from advisor.engine.cache_files import damaged, read_document
+    from advisor.cache_files import damaged, read_document
 
     path = _memo_file(config)
     document = read_document(path, _KIND, MEMO_FORMAT)
@@ -69,7 +69,7 @@ def store(config: "Config", key: str, payload: Memo) -> None:
     """Keep one memo per cache directory: the last scan's (only when JSON
     gives it back unchanged, so a remembered answer is the answer)."""
     from advisor.engine.cache_codec import error_to_data, finding_to_data, round_trips
-    from advisor.engine.cache_files import write_document
+    from advisor.cache_files import write_document
 
     findings, errors, notices, dropped = payload
     body = {"key": key, "findings": [finding_to_data(f) for f in findings],

@@ -298,9 +298,25 @@ def _refine_and_rank(report: ScanReport, results: list[FileResult], rules: list[
     outlines = {os.path.realpath(r.path): r.outline for r in results if r.outline is not None}
     findings, rank_notices = rank_findings(findings, report.evidence, files, config.root, outlines, entries)
     report.notices.extend(rank_notices)
+    if report.evidence is not None and report.evidence.runtime is not None:
+        findings = _with_runtime(findings, rules, config, files, report)
     findings.sort(key=lambda f: (-f.score, f.path, f.span.line, f.span.column, f.rule))
     errors.sort(key=lambda e: (e.path, e.kind))
     report.findings, report.errors = findings, errors
+
+
+def _with_runtime(findings: list[Finding], rules: list[type[Rule]], config: Config, files: list[Path],
+                  report: ScanReport) -> list[Finding]:
+    """What ``advisor profile`` recorded: evidence on findings, and the findings only the run showed."""
+    from advisor.evidence.discover import apply_runtime
+
+    assert report.evidence is not None
+    source = str(config.source or "[tool.advisor]")
+    options = {r.id: build_options(r, config.rule_options.get(r.id, {}), source) for r in rules}
+    found, notices = apply_runtime(findings, report.evidence, files, config.root, options,
+                                   lambda f: not _ignored_for_file(f, config))
+    report.notices.extend(notices)
+    return found
 
 
 def _entry_points(files: list[Path], config: Config) -> "list[EntryPoint]":

@@ -233,7 +233,7 @@ class ImportTimer:
         """The cache's entries, each checked (a damaged one is dropped, said once)."""
         if self.cache_file is None or not self.cache_file.is_file():
             return {}
-        from advisor.engine.cache_files import damaged, notice
+        from advisor.cache_files import damaged, notice
 
         try:
             data = json.loads(self.cache_file.read_text("utf-8"))

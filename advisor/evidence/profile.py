@@ -20,7 +20,10 @@ from typing import Any, Iterable
 
 from advisor.errors import UsageError
 from advisor.evidence.importtime import ImportRecord, parse_importtime
+from advisor.evidence.runtime import RuntimeEvidence, merge as merge_runtime
 
+#: advisor profile's recorder: its frames are advisor's, not the program's.
+_RECORDER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "recorder") + os.sep
 #: A weighted stack: frame indexes from the root to the leaf, and seconds.
 Stack = tuple[tuple[int, ...], float]
 
@@ -75,6 +78,8 @@ class Evidence:
     sources: list[str] = field(default_factory=list)
     #: How the evidence was found, for ScanReport.notices.
     notices: list[str] = field(default_factory=list)
+    #: What the program did (advisor profile's runtime.json), merged over every file given.
+    runtime: RuntimeEvidence | None = None
     #: Derived data computed once per scan (see advisor.rank.heat_of).
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -128,7 +133,9 @@ def load_evidence(paths: Iterable[Path], allow_marshal: bool = True) -> Evidence
     for path in paths:
         loaded = load_file(path, allow_marshal)
         evidence.sources.append(str(path))
-        if isinstance(loaded, Profile):
+        if isinstance(loaded, RuntimeEvidence):
+            evidence.runtime = merge_runtime([evidence.runtime, loaded]) if evidence.runtime else loaded
+        elif isinstance(loaded, Profile):
             evidence.profiles.append(loaded)
         else:
             evidence.imports.extend(loaded)
@@ -138,6 +145,7 @@ def load_evidence(paths: Iterable[Path], allow_marshal: bool = True) -> Evidence
 #: Where ``advisor profile`` saves, relative to the project root; ``scan`` reads them unasked.
 DEFAULT_PROFILE = Path(".advisor") / "profile.pyisession"
 DEFAULT_IMPORTTIME = Path(".advisor") / "importtime.log"
+DEFAULT_RUNTIME = Path(".advisor") / "runtime.json"  # (advisor.evidence.runtime.DEFAULT_RUNTIME)
 
 
 def find_evidence(explicit: Iterable[Path], root: Path, use_default: bool = True) -> Evidence | None:
@@ -147,7 +155,7 @@ def find_evidence(explicit: Iterable[Path], root: Path, use_default: bool = True
         return load_evidence(paths)
     if not use_default:
         return None
-    found = [root / p for p in (DEFAULT_PROFILE, DEFAULT_IMPORTTIME) if (root / p).is_file()]
+    found = [root / p for p in (DEFAULT_PROFILE, DEFAULT_RUNTIME, DEFAULT_IMPORTTIME) if (root / p).is_file()]
     if not found:
         return None
     try:
@@ -167,7 +175,7 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_file(path: Path, allow_marshal: bool = True) -> Profile | list[ImportRecord]:
+def load_file(path: Path, allow_marshal: bool = True) -> Profile | list[ImportRecord] | RuntimeEvidence:
     """One evidence file, its format sniffed from its first bytes."""
     try:
         data = path.read_bytes()
@@ -200,7 +208,14 @@ def _json_document(data: bytes) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _from_json(path: Path, document: dict[str, Any]) -> Profile:
+def _from_json(path: Path, document: dict[str, Any]) -> Profile | RuntimeEvidence:
+    if document.get("format") == "advisor-runtime":
+        from advisor.evidence import runtime
+
+        try:
+            return runtime.from_json(document)
+        except runtime.RuntimeFormatError as exc:
+            raise ProfileError(f"{path}: {exc}") from None
     if "frame_records" in document:
         return _load_session(path)
     if "root_frame" in document:
@@ -346,6 +361,8 @@ class _StackBuilder:
     def is_library(self, path: str) -> bool:
         if not path or path == "~" or path.startswith("<") or "site-packages" in path or "dist-packages" in path:
             return True
+        if path.startswith(_RECORDER):
+            return True  # advisor's recorder, running inside the profiled program
         return any(path.startswith(prefix + os.sep) for prefix in self._prefixes)
 
     def build(self) -> Profile:

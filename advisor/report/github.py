@@ -52,6 +52,10 @@ def _finding(finding: "Finding") -> str:
     if saving is not None:
         title += f": ~{saving:.0f} ms {finding.impact.kind}"
     message = finding.message
+    if finding.evidence:
+        from advisor.evidence.words import describe
+
+        message += f"\nObserved: {describe(finding.evidence)}"
     path = shlex.quote(finding.path)
     if finding.fix.safety == "safe":
         message += f"\nFix: advisor fix --rule {finding.rule} {path}"

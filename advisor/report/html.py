@@ -246,10 +246,13 @@ class _SourceReader:
 
 
 def _finding_view(index: int, finding: "Finding", cls: type["Rule"] | None, reader: _SourceReader | None) -> dict[str, Any]:
+    from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
+
     return {
         "rank": index + 1,
         "finding": finding,
         "anchor": f"f{index + 1}",
+        "observed": describe(finding.evidence),
         "excerpt": reader.excerpt(finding) if reader else [],
         "suggestion": suggestion(finding),
         "use_instead": _use_instead(cls),

@@ -34,6 +34,7 @@ def finding_to_dict(finding: "Finding") -> dict[str, Any]:
         "reason": finding.reason,
         "fingerprint": finding.fingerprint,
         "data": {k: v for k, v in finding.data.items() if k != "key"},
+        "evidence": dict(finding.evidence),
     }
 
 

@@ -58,6 +58,8 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
 
 
 def context(report: "ScanReport", top: int) -> dict[str, Any]:
+    from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
+
     findings = report.findings
     totals: dict[str, float] = {}
     for finding in findings:
@@ -65,7 +67,7 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
             totals[finding.impact.kind] = totals.get(finding.impact.kind, 0.0) + finding.impact.estimate_ms
     rows = [
         {"n": i + 1, "saving": saving(f), "kind": f.impact.kind, "rule": f.rule,
-         "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety}
+         "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": describe(f.evidence)}
         for i, f in enumerate(findings[: top + MORE])
     ]
     return {

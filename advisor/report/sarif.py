@@ -113,6 +113,11 @@ def _result(finding: "Finding", rule_index: int) -> dict[str, Any]:
         properties["estimatedSavingMs"] = impact.estimate_ms
     if finding.reason:
         properties["reason"] = finding.reason
+    if finding.evidence:
+        from advisor.evidence.words import describe
+
+        properties["evidence"] = dict(finding.evidence)
+        properties["evidenceText"] = describe(finding.evidence)
     return {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,

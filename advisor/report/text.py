@@ -30,6 +30,10 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
         lines.append(f"{location}: {paint(finding.rule, 'cyan')} {finding.message}{paint(saving, 'yellow')}{paint(fix, 'dim')}")
         if finding.reason and (options.verbose or not _restates(finding)):
             lines.append(paint(f"    why this rank: {finding.reason}", "dim"))
+        if finding.evidence and not finding.reason.startswith("observed"):
+            from advisor.evidence.words import describe
+
+            lines.append(paint(f"    observed: {describe(finding.evidence)}", "dim"))
     hidden = len(report.findings) - len(shown)
     if hidden > 0:
         lines.append(paint(f"... and {hidden} more (use --limit 0 or --format json to see all)", "dim"))
@@ -45,7 +49,7 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
     return "\n".join(lines) + "\n"
 
 
-_SOURCES = {"importtime": "measured", "profile": "profiled", "table": "typical cost, not measured",
+_SOURCES = {"observed": "observed", "importtime": "measured", "profile": "profiled", "table": "typical cost, not measured",
             "config": "from costly-modules", "static": "static estimate",
             "derived": "derived from what it imports, not run"}
 
