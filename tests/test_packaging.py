@@ -46,6 +46,11 @@ def test_wheel_ships_every_rule_and_no_top_level_rules_package(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert not any(n.startswith("rules/") for n in names)
     assert "advisor/data/import_costs.json" in names
+    # every module of the source tree is in the wheel (a subpackage missing from
+    # [tool.setuptools] packages would only show up in a non-editable install)
+    sources = {p.relative_to(REPO).as_posix() for p in (REPO / "advisor").rglob("*.py") if "__pycache__" not in p.parts}
+    sources |= {"advisor/" + p.relative_to(REPO).as_posix() for p in (REPO / "rules").rglob("*.py") if "__pycache__" not in p.parts}
+    assert sources - set(names) == set()
     target = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
