@@ -61,6 +61,8 @@ class Config:
     cache_dir: str = ".advisor/cache"
     #: Project-local rule modules to load (dotted names or ./paths).
     plugins: tuple[str, ...] = ()
+    #: Entry points the user names (``import pkg.cli``, ``pkg.cli:main``), for the startup model.
+    entry_points: tuple[str, ...] = ()
     #: Rule id -> raw options table, checked by each rule's Options class.
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -83,7 +85,7 @@ _LIST_KEYS = {
     "select": "select", "ignore": "ignore", "exclude": "exclude",
     "extend-exclude": "exclude", "side-effect-modules": "side_effect_modules",
     "costly-modules": "costly_modules", "cheap-modules": "cheap_modules",
-    "plugins": "plugins",
+    "plugins": "plugins", "entry-points": "entry_points",
 }
 _SCALAR_KEYS = {
     "target-version": ("target_version", str), "python": ("python", str),
@@ -156,6 +158,8 @@ def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | No
             )
     if "target_version" in values:
         values["target_version"] = _check_version(values["target_version"], where)
+    for entry in values.get("entry_points", ()):
+        _check_entry(entry, where)
     if "timeout" in values and not values["timeout"] > 0:
         raise ConfigError(f"{where}: [tool.advisor] timeout must be a number of seconds above 0, got {values['timeout']!r}")
     return Config(**values)
@@ -194,6 +198,15 @@ def _rule_tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise ConfigError(f"{where}: [tool.advisor.rules] must hold one table per rule id")
     return {rule_id: dict(options) for rule_id, options in value.items()}
+
+
+def _check_entry(entry: str, where: str) -> None:
+    from advisor.evidence.entries import parse_entry
+
+    try:
+        parse_entry(entry)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: [tool.advisor] entry-points: {exc}") from None
 
 
 def _check_version(value: str, where: str) -> str:

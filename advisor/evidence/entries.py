@@ -1,0 +1,138 @@
+"""Find a project's entry points without running it: console and GUI
+scripts, ``__main__`` modules, the package import itself, Django's startup
+(settings, ``INSTALLED_APPS``, models, ``ROOT_URLCONF``) and the entries a
+user names. Everything is read statically (TOML and ``ast``): project code
+is never imported, so this is safe on a checkout nobody trusts.
+
+Why these: startup is what a user waits for when the program starts. Code
+only migrations, management commands or tests import is not startup, so a
+module that no entry found here reaches has no startup saving.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Iterable, Mapping
+
+from advisor.evidence.startup import Entry
+
+#: Top-level packages that are never a program's startup.
+_NOT_STARTUP = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "scripts"})
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_SETTINGS_ENV = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
+
+
+def script_entries(pyproject: Mapping[str, Any]) -> list[Entry]:
+    """``[project.scripts]`` and ``[project.gui-scripts]``: ``name = "mod:func"``."""
+    project = pyproject.get("project", {})
+    found = []
+    for table, kind in (("scripts", "console script"), ("gui-scripts", "GUI script")):
+        scripts = project.get(table, {}) if isinstance(project, dict) else {}
+        for name, target in (scripts.items() if isinstance(scripts, dict) else ()):
+            module = str(target).partition(":")[0].strip()
+            if _DOTTED.match(module):
+                found.append(Entry(f"{kind} `{name}`", (module,)))
+    return found
+
+
+def main_entries(modules: Iterable[str]) -> list[Entry]:
+    """``python -m pkg`` for every ``pkg.__main__`` module."""
+    return [Entry(f"`python -m {m.rsplit('.', 1)[0]}`", (m,))
+            for m in sorted(modules) if m.endswith(".__main__")]
+
+
+def package_entries(modules: Iterable[str]) -> list[Entry]:
+    """``import pkg`` for each top-level package (a name with submodules)."""
+    names = set(modules)
+    tops = sorted({m.split(".", 1)[0] for m in names if "." in m})
+    return [Entry(f"`import {top}`", (top,)) for top in tops if top in names and top not in _NOT_STARTUP]
+
+
+def parse_entry(text: str, modules: Iterable[str] = ()) -> Entry:
+    """A user-named entry: ``import a.b[, c]``, ``python -m pkg``, ``pkg.cli:main``
+    or a bare ``pkg.cli``. Raises ValueError naming what is wrong."""
+    spec = text.strip()
+    known = set(modules)
+    if spec.startswith("import "):
+        roots = tuple(part.strip().split(" as ")[0].strip() for part in spec[len("import "):].split(","))
+    elif spec.startswith(("python -m ", "-m ")):
+        target = spec.split("-m", 1)[1].strip()
+        roots = (f"{target}.__main__",) if f"{target}.__main__" in known else (target,)
+    else:
+        roots = (spec.partition(":")[0].strip(),)
+    if not roots or not all(_DOTTED.match(r) for r in roots):
+        raise ValueError(f"entry point {text!r}: expected `import pkg.mod`, `python -m pkg`, `pkg.mod:func` or `pkg.mod`")
+    return Entry(f"`{spec}`", roots)
+
+
+def django_entries(sources: Mapping[str, str]) -> list[Entry]:
+    """Django's startup per settings module, read from the source text of the
+    project's modules (module name -> text): the settings module, each
+    installed app (its package, ``apps`` and ``models`` modules, which
+    ``django.setup()`` imports) and the ``ROOT_URLCONF`` module."""
+    named = {m for text in sources.values() for m in _SETTINGS_ENV.findall(text)}
+    found = []
+    for module in sorted(sources):
+        if named and module not in named:
+            continue
+        settings = _settings_values(sources[module])
+        if settings is None:
+            continue
+        apps, urlconf = settings
+        roots = [module] + [r for app in apps for r in _app_roots(app, sources)]
+        if urlconf:
+            roots.append(urlconf)
+        found.append(Entry(f"Django settings `{module}`", tuple(dict.fromkeys(roots))))
+    return found
+
+
+def _settings_values(text: str) -> tuple[list[str], str] | None:
+    """(INSTALLED_APPS, ROOT_URLCONF) assigned at module level, or None when
+    the module does not assign INSTALLED_APPS (not a settings module)."""
+    if "INSTALLED_APPS" not in text:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    apps: list[str] | None = None
+    urlconf = ""
+    for node in tree.body:
+        target, value = _assignment(node)
+        if target == "INSTALLED_APPS" and isinstance(value, (ast.List, ast.Tuple)):
+            apps = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        elif target == "ROOT_URLCONF" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            urlconf = value.value
+    return (apps, urlconf) if apps is not None else None
+
+
+def _assignment(node: ast.stmt) -> tuple[str, ast.expr | None]:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id, node.value
+    return "", None
+
+
+def _app_roots(app: str, sources: Mapping[str, str]) -> list[str]:
+    """An INSTALLED_APPS item -> the modules ``django.setup()`` imports for it.
+
+    ``"pkg.apps.PkgConfig"`` names a class: its module is ``pkg.apps``. For a
+    project app, its ``apps`` and ``models`` modules load too (app registry,
+    then ``import_models()``); an external app is measured as a whole.
+    """
+    if not _DOTTED.match(app):
+        return []
+    parts = app.split(".")
+    if len(parts) > 1 and parts[-1][:1].isupper():
+        module = ".".join(parts[:-1])
+        package = module.rsplit(".", 1)[0] if module.endswith(".apps") else module
+    else:
+        module = package = app
+    roots = [package, module]
+    roots += [m for m in (f"{package}.apps", f"{package}.models") if m in sources]
+    return list(dict.fromkeys(roots))
+
+
+__all__ = ["django_entries", "main_entries", "package_entries", "parse_entry", "script_entries"]
