@@ -291,6 +291,7 @@ def _fix_file(path: Path, findings: list["Finding"], codemod: Callable[..., Any]
     options = FixOptions(
         strategy=request.strategy, target_version=config.target_version, module=module_name(path),
         is_package=path.name == "__init__.py", hot_functions=request.hot.get(str(path), frozenset()),
+        extra={"line_length": _line_length(config.root)},
     )
     entry.encoding, entry.options = source.encoding, options
     try:
@@ -315,6 +316,13 @@ def _fix_file(path: Path, findings: list["Finding"], codemod: Callable[..., Any]
     entry.fixed = new_data
     entry.applied.extend(applied)
     return len(applied)
+
+
+def _line_length(root: Path) -> int:
+    """The project's formatter line length: moved imports are wrapped past it."""
+    from advisor.fix.import_shape import project_line_length
+
+    return project_line_length(root)
 
 
 def _by_tier(findings: list["Finding"], unsafe: bool) -> tuple[list["Finding"], list[Outcome]]:
