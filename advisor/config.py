@@ -55,6 +55,10 @@ class Config:
     measure_imports: bool = True
     #: Apply excludes to files named on the command line too (pre-commit).
     force_exclude: bool = False
+    #: Scan vendored trees (vendor/, _vendor/, vendored/, third_party/) too.
+    include_vendored: bool = False
+    #: Scan Django migrations packages too.
+    include_migrations: bool = False
     #: Per-file analysis time limit in seconds.
     timeout: float = 60.0
     #: Where caches live; relative paths are relative to ``root``.
@@ -91,6 +95,7 @@ _SCALAR_KEYS = {
     "target-version": ("target_version", str), "python": ("python", str),
     "measure-imports": ("measure_imports", bool), "timeout": ("timeout", (int, float)),
     "force-exclude": ("force_exclude", bool),
+    "include-vendored": ("include_vendored", bool), "include-migrations": ("include_migrations", bool),
     "cache-dir": ("cache_dir", str),
 }
 _TABLE_KEYS = {"per-file-ignores", "rules"}

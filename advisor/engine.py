@@ -80,7 +80,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
           progress: Callable[[str], None] | None, evidence: "Evidence | None", memo: bool) -> ScanReport:
     from advisor.cache import ResultCache
     from advisor import scan_memo
-    from advisor.discovery import discover
+    from advisor.discovery import discover_for
     from advisor.pool import Task
 
     started = time.perf_counter()
@@ -89,7 +89,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     if evidence is not None:
         report.notices.extend(evidence.notices)
     cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))
-    files = list(discover(paths, config.root, config.exclude, config.force_exclude))
+    files = list(discover_for(paths, config))
     report.files = len(files)
     answer = _memo_answer(files, cache_key, config, evidence) if use_cache and memo else None
     if answer is not None:  # nothing changed: not even the result cache is loaded

@@ -126,7 +126,7 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
 
 def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observed: dict[str, Any],
                 findings: list["Finding"], failed: set[str]) -> list[Any]:
-    from advisor.discovery import discover
+    from advisor.discovery import discover_for
     from advisor.fix.explain import explain_left_alone
     from advisor.registry import all_rules
     from advisor.rule import build_options
@@ -139,7 +139,7 @@ def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observ
                if f.fingerprint not in kept and _inside(_absolute(f.path), roots)] if project else []
     # Files the scan could not analyse are not parsed again here, in this process: a
     # nesting bomb that crashed a worker would crash the whole command (SIGSEGV).
-    files = [(p, _display(p), module_name(p)) for p in discover(request.paths, config.root, config.exclude)
+    files = [(p, _display(p), module_name(p)) for p in discover_for(request.paths, config, force_exclude=False)
              if p.suffix == ".py" and not is_test_path(p) and _inside(_absolute(p), roots) and _display(p) not in failed]
     rule_class = all_rules(config, include_entry_points=False)[request.rule]
     threshold = build_options(rule_class, config.rule_options.get(request.rule, {})).threshold_ms
@@ -162,10 +162,10 @@ def _real_root(path: Path) -> Path:
 
 def _snapshot(paths: list[Path], config: "Config") -> dict[Path, str]:
     """Content hashes of the files to fix, taken before analysis."""
-    from advisor.discovery import discover
+    from advisor.discovery import discover_for
 
     hashes = {}
-    for path in discover(paths, config.root, config.exclude):
+    for path in discover_for(paths, config, force_exclude=False):
         try:
             hashes[path.resolve()] = _digest(path.read_bytes())
         except OSError:
@@ -200,11 +200,11 @@ def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixR
 
 def _reached(path: Path, project: Path, config: "Config") -> bool:
     """Whether scanning the project root reaches ``path`` (inside it, not excluded)."""
-    from advisor.discovery import Excluder
+    from advisor.discovery import Excluder, scan_excludes
 
     if not _inside(path, [project]):
         return False
-    excluder = Excluder(project, config.exclude)
+    excluder = Excluder(project, scan_excludes(config), skip_migrations=not config.include_migrations)
     current = path
     while current != project:
         if excluder.excluded(current, current.is_dir()):
