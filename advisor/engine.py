@@ -33,6 +33,9 @@ class ScanReport:
     files: int = 0
     cached: int = 0
     seconds: float = 0.0
+    #: When the whole answer came from the last scan's memo: how long that
+    #: scan took (``seconds`` is then only the time to check nothing changed).
+    computed_seconds: float | None = None
     rules: list[str] = field(default_factory=list)
     #: Things the user should know about how the results were obtained.
     notices: list[str] = field(default_factory=list)
@@ -93,7 +96,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     report.files = len(files)
     answer = _memo_answer(files, cache_key, config, evidence) if use_cache and memo else None
     if answer is not None:  # nothing changed: not even the result cache is loaded
-        (report.findings, report.errors, notices), report.cached = answer
+        (report.findings, report.errors, notices, report.computed_seconds), report.cached = answer
         report.notices.extend(notices)
         report.seconds = time.perf_counter() - started
         return report
@@ -143,14 +146,15 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     if use_cache and memo and all_cached:  # (some file could not be stat()ed above)
         remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
     if remembered is not None:
-        report.findings, report.errors, notices = remembered
+        report.findings, report.errors, notices, report.computed_seconds = remembered
         report.notices.extend(notices)
     else:
         first_notice = len(report.notices)
         report.findings, report.errors = _collect(results, rules, config, files, stamps, progress, report, entries)
         if use_cache:
             key = scan_memo.memo_key(cache_key, displays, stamps, config, evidence)
-            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:]))
+            seconds = time.perf_counter() - started
+            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], seconds))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -196,6 +200,7 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
     if os.name == "posix":
         import libcst  # noqa: F401  (loaded once here, inherited by forked workers)
     done = 0
+    total = len(tasks)  # _handed_over empties the list as the pool takes tasks
 
     def on_result(task: Task, result: FileResult) -> None:
         nonlocal done
@@ -206,7 +211,7 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
             if stat is not None:
                 cache.store(task.path, stat.st_size, stat.st_mtime_ns, task.data, result)
         if progress:
-            progress(f"analysed {done}/{len(tasks)} files")
+            progress(f"analysed {done}/{total} files")
 
     run_tasks(_handed_over(tasks), (paths, extra, config), jobs or default_jobs(), config.timeout, on_result)
 

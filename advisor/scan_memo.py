@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.evidence.profile import Evidence
 
-MEMO_FORMAT = 1
+#: 2: the payload carries the seconds the memoised scan took.
+MEMO_FORMAT = 2
 
 
 def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "Config",
