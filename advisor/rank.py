@@ -31,8 +31,6 @@ LOOP_SHARE = (0.25, 0.5, 0.75)
 UNREACHED_WEIGHT = 0.25
 #: Cold findings keep their static order, scaled below any sampled finding.
 COLD_SCALE = 1e-4
-#: With a profile, an import only never-sampled functions use is worth deferring from this saving on.
-COLD_IMPORT_MS = 1.0
 #: A function with at least this share of sampled time is hot (imports it uses stay eager).
 HOT_SHARE = 0.05
 #: A finding whose function was sampled but whose own lines were not ranks below every
@@ -194,11 +192,10 @@ def import_temperature(finding: Finding, project: Any) -> str | None:
 
 def deferral_threshold(finding: Finding, project: Any, threshold_ms: float) -> float:
     """The saving (ms) a lazy-imports finding needs to be reported, given the profile:
-    lower (COLD_IMPORT_MS) when its users were never sampled, infinite when one is hot."""
-    temperature = import_temperature(finding, project)
-    if temperature == "hot":
-        return float("inf")
-    return min(threshold_ms, COLD_IMPORT_MS) if temperature == "cold" else threshold_ms
+    infinite when one of its users is hot, else the configured ``threshold-ms``.
+    A profile never lowers the threshold: a finding under it stays unreported
+    whatever the profile says (cold users only change the reason)."""
+    return float("inf") if import_temperature(finding, project) == "hot" else threshold_ms
 
 
 def _users_temperature(finding: Finding, heat: "Heat") -> tuple[str | None, str]:
