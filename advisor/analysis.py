@@ -82,7 +82,7 @@ def _analyse_text(
     if unwalked:
         result = _add_unwalked(result, unwalked, context, text)
     if outline and python_tree is not None:
-        from advisor.outline import index_text
+        from advisor.rank.outline import index_text
 
         index = index_text(text, display_path, module, python_tree)
         if index is not None:
@@ -126,7 +126,7 @@ def _add_unwalked(result: FileResult, unwalked: list[tuple[type[Rule], WithoutTr
     reports = [(rule, report) for rule, found in unwalked for report in found.reports]
     findings = list(result.findings)
     if reports:
-        from advisor.suppress import parse_suppressions
+        from advisor.engine.suppress import parse_suppressions
 
         suppressions = parse_suppressions(text)
         findings += [_finding(rule, report, report.span, context) for rule, report in reports
@@ -207,9 +207,9 @@ def _run_rules(tree: "cst.Module", context: FileContext, walked: list[tuple[type
     pending = [(rule, report) for rule in rules for report in rule.reports]  # a failed rule has none left
     if not pending:
         return FileResult(context.path, errors=tuple(errors), facts=facts)
-    from advisor.suppress import parse_suppressions
+    from advisor.engine.suppress import parse_suppressions
 
-    from advisor.positions import node_spans
+    from advisor.engine.positions import node_spans
 
     positions = node_spans(tree, [report.node for _, report in pending], text, python_tree)
     suppressions = parse_suppressions(text)
@@ -227,7 +227,7 @@ def run_walk(tree: "cst.Module", rules: list[Rule], errors: list[FileError], pat
     them (shared recorders first), then call each surviving rule's ``finish``.
     A rule that raises is recorded in ``errors``, loses its reports, and the
     others go on; a shared recorder that raises fails the rules that read it."""
-    from advisor.walk import BatchedWalk, short_traceback
+    from advisor.engine.walk import BatchedWalk, short_traceback
 
     _attach_metadata(tree, rules)
     recorders = _make_recorders(rules)

@@ -5,14 +5,14 @@ transformer machinery) and ``node.children`` does the same; a read-only scan
 of a function body needs neither. This calls ``visit_<Type>`` (children are
 skipped when it returns False) and ``leave_<Type>``, like a CSTVisitor
 without attribute-level hooks, in libcst's child order with whitespace,
-comments and punctuation left out (see advisor.walk.children).
+comments and punctuation left out (see advisor.engine.walk.children).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from advisor.walk import children
+from advisor.cstnodes import children
 
 
 def walk(node: Any, visitor: Any) -> None:

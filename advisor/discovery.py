@@ -37,7 +37,7 @@ class Excluder:
     def __init__(self, root: Path, patterns: tuple[str, ...], use_gitignore: bool = True,
                  gitignore_top: Path | None = None, skip_migrations: bool = False) -> None:
         self.root = root
-        #: Leave out Django migrations packages (advisor.skipped).
+        #: Leave out Django migrations packages (advisor.engine.skipped).
         self.skip_migrations = skip_migrations
         #: .gitignore files above this directory do not count (a directory named on the command line).
         self.gitignore_top = gitignore_top
@@ -56,7 +56,7 @@ class Excluder:
         if self._names.match(os.path.normcase(path.name)):
             return True
         if is_dir and self.skip_migrations and path.name == "migrations":
-            from advisor.skipped import is_django_migrations
+            from advisor.engine.skipped import is_django_migrations
 
             if is_django_migrations(path):
                 return True
@@ -128,14 +128,14 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], force_excl
 
 def discover_for(paths: list[Path], config: "Config", force_exclude: bool | None = None) -> Iterator[Path]:
     """``discover`` with the project's settings: its excludes, plus vendored
-    trees and Django migrations unless configured in (advisor.skipped)."""
+    trees and Django migrations unless configured in (advisor.engine.skipped)."""
     force = config.force_exclude if force_exclude is None else force_exclude
     return discover(paths, config.root, scan_excludes(config), force, skip_migrations=not config.include_migrations)
 
 
 def scan_excludes(config: "Config") -> tuple[str, ...]:
     """The configured exclude patterns, plus vendored directories unless included."""
-    from advisor.skipped import VENDORED_DIRS
+    from advisor.engine.skipped import VENDORED_DIRS
 
     return config.exclude if config.include_vendored else (*config.exclude, *VENDORED_DIRS)
 

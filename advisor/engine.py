@@ -18,10 +18,10 @@ from advisor.rule import Rule, build_options
 from advisor.source import module_name, source_root
 
 if TYPE_CHECKING:
-    from advisor.cache import ResultCache
+    from advisor.engine.cache import ResultCache
     from advisor.evidence.profile import Evidence
-    from advisor.graph import EntryPoint
-    from advisor.pool import Task
+    from advisor.rank.callgraph import EntryPoint
+    from advisor.engine.pool import Task
 
 
 @dataclass
@@ -81,10 +81,10 @@ def scan(
 
 def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: bool,
           progress: Callable[[str], None] | None, evidence: "Evidence | None", memo: bool) -> ScanReport:
-    from advisor.cache import ResultCache
-    from advisor import scan_memo
-    from advisor.discovery import discover_for
-    from advisor.pool import Task
+    from advisor.engine.cache import ResultCache
+    from advisor.engine import memo as scan_memo
+    from advisor.engine.discover import discover_for
+    from advisor.engine.pool import Task
 
     started = time.perf_counter()
     rules = select_rules(config)
@@ -165,7 +165,7 @@ def _memo_answer(files: list[Path], cache_key: str, config: Config,
     cached) when every file has the size and mtime it had then and nothing
     else the answer depends on changed: a ``stat()`` per file and one small
     file read. None when it cannot tell (a file that cannot be stat()ed)."""
-    from advisor import scan_memo
+    from advisor.engine import memo as scan_memo
 
     stamps: dict[str, str] = {}
     displays = []
@@ -191,7 +191,7 @@ def _stamp(status: os.stat_result) -> str:
 
 def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: int | None,
              cache: ResultCache, results: list[FileResult], progress: Callable[[str], None] | None) -> None:
-    from advisor.pool import default_jobs, run_tasks
+    from advisor.engine.pool import default_jobs, run_tasks
     from advisor.registry import builtin_rule_paths
 
     builtin = builtin_rule_paths()
@@ -247,7 +247,7 @@ def _collect(results: list[FileResult], rules: list[type[Rule]], config: Config,
             findings.extend(rule.refine(by_rule[rule.id], project))
     if "import_costs" in project.__dict__ and project.import_costs.notice:
         report.notices.append(project.import_costs.notice)
-    from advisor.rank import rank_findings
+    from advisor.rank.score import rank_findings
 
     outlines = {os.path.realpath(r.path): r.outline for r in results if r.outline is not None}
     findings, rank_notices = rank_findings(findings, report.evidence, files, config.root, outlines, entries)
@@ -261,7 +261,7 @@ def _entry_points(files: list[Path], config: Config) -> "list[EntryPoint]":
     """Static ranking asks which entry points reach each finding, and that
     needs every file's outline: made by the workers, in parallel, only when
     there is one. Found once (each file is read), then handed to ranking."""
-    from advisor.graph import entry_points
+    from advisor.rank.callgraph import entry_points
 
     return entry_points(config.root, [p for p in files if p.suffix == ".py"])
 

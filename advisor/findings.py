@@ -92,6 +92,6 @@ class FileResult:
     errors: tuple[FileError, ...] = ()
     #: Project-wide facts (imports, patch targets, ...) merged in the main process.
     facts: dict[str, Any] = field(default_factory=dict)
-    #: advisor.outline.FileIndex without the text: functions, loops and names read,
+    #: advisor.rank.outline.FileIndex without the text: functions, loops and names read,
     #: for static ranking (made in the worker, kept in the result cache).
     outline: Any = None

@@ -1,5 +1,5 @@
 """Which functions the project's entry points reach: the call graph over the
-files' outlines (``advisor.outline``), built in the main process for ranking.
+files' outlines (``advisor.rank.outline``), built in the main process for ranking.
 
 Reachability is a plain walk over dicts; networkx is imported only by
 ``build_call_graph`` (tests and tools that want the graph itself).
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from advisor.outline import MODULE_CODE, FileIndex, FunctionInfo, index_file, index_text
+from advisor.rank.outline import MODULE_CODE, FileIndex, FunctionInfo, index_file, index_text
 from advisor.source import module_name
 
 if TYPE_CHECKING:

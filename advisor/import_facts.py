@@ -5,7 +5,7 @@ Why: the worker already has the ``ast`` tree (``analysis._python_parse``);
 a file where no enabled rule can report skips the libcst parse and walk,
 but every file still owes ``facts["imports"]`` to the project step
 (advisor/project.py). This module rebuilds those facts exactly as
-``advisor.usage.NameUsageMixin`` + ``LazyImports.finish`` do, including
+``advisor.rules.lazy_imports.usage.NameUsageMixin`` + ``LazyImports.finish`` do, including
 their quirks (a use is recorded in walk order, so an attribute read before
 the import that binds its name does not count; ``import a.b`` reads ``b``
 on an already bound ``a``), and answers ``may_defer`` conservatively.
@@ -20,7 +20,7 @@ import io
 import tokenize
 from typing import Any, Callable, Sequence
 
-from advisor.imports import resolve_relative
+from advisor.rules.support.imports import resolve_relative
 
 #: Calls that make names readable by string when made at import time (usage.py).
 _DYNAMIC_AT_MODULE = frozenset({"globals", "vars", "locals", "__import__"})

@@ -5,8 +5,8 @@ Why: with the facts (advisor/import_facts.py) and the reports both from the
 codemod still does). The walk extends import_facts' walker, so facts,
 ``may_defer`` and reports come from one pass; the decision itself is the
 rule's own (``rules/lazy_imports.report_data``), fed with the same usage
-facts ``advisor.usage.NameUsageMixin`` records, and spans equal to what
-``advisor.positions.node_spans`` gives for the libcst node.
+facts ``advisor.rules.lazy_imports.usage.NameUsageMixin`` records, and spans equal to what
+``advisor.engine.positions.node_spans`` gives for the libcst node.
 
 Stdlib only (plus advisor modules that import no libcst).
 """
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.findings import Span
-from advisor.import_facts import _HANDLERS, _NAME_STRINGS, _Walker, _dotted
-from advisor.imports import ImportTarget
-from advisor.usage import _IDENTIFIER, ANNOTATION_READERS, PASSIVE_BASES, PASSIVE_DECORATORS, SIGNATURE_READERS, Use
+from advisor.rules.lazy_imports.facts import _HANDLERS, _NAME_STRINGS, _Walker, _dotted
+from advisor.rules.support.imports import ImportTarget
+from advisor.rules.lazy_imports.usage import _IDENTIFIER, ANNOTATION_READERS, PASSIVE_BASES, PASSIVE_DECORATORS, SIGNATURE_READERS, Use
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def lazy_reports(tree: ast.Module, module: str, is_package: bool, text: str, is_
     carry ``deferrable`` exactly when ``finish`` sets it (not on dynamic
     files nor on skipped test files). Raises RecursionError on a tree too
     deep to walk: take the libcst path then."""
-    from advisor.rules.lazy_imports import LazyImports, report_data
+    from advisor.rules.lazy_imports.rule import LazyImports, report_data
 
     walker = _ReportWalker(module, is_package, text)
     walker.run(tree)
@@ -97,7 +97,7 @@ class _ReportWalker(_Walker):
         super().run(tree)
 
     def _targets(self, node: Any) -> list[ImportTarget]:
-        """advisor.imports.targets_of for an ast node."""
+        """advisor.rules.support.imports.targets_of for an ast node."""
         if type(node) is ast.Import:
             return [ImportTarget(module=a.name, bound=(a.asname or a.name.split(".")[0],)) for a in node.names]
         module = self._absolute(node)

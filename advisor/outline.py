@@ -4,7 +4,7 @@ where its loops are, which names it reads, and how complex it is.
 Built with the stdlib ``ast`` (a fraction of libcst's parse time): by the
 workers for the files they analyse (``FileResult.outline``), and in the main
 process only for files that have none. radon is imported only when a
-complexity is needed. ``advisor.graph`` joins the outlines into a call graph.
+complexity is needed. ``advisor.rank.callgraph`` joins the outlines into a call graph.
 """
 
 from __future__ import annotations

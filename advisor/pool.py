@@ -29,12 +29,12 @@ class Task:
     display: str
     module: str
     data: bytes
-    #: Also outline the file for static ranking (see advisor.outline.FileIndex).
+    #: Also outline the file for static ranking (see advisor.rank.outline.FileIndex).
     outline: bool = False
 
 
 def _worker_main(conn: "Connection", rule_paths: list[str], extra_rules: list[Any], config: Any) -> None:
-    from advisor.analysis import analyse_file
+    from advisor.engine.analyse import analyse_file
     from advisor.registry import load_class
 
     rules = [load_class(p) for p in rule_paths] + list(extra_rules)

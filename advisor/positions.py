@@ -258,7 +258,7 @@ def _indented_body(statement: Any) -> Any:
 
 
 def _ids_under(node: Any, wanted: set[int]) -> set[int]:
-    from advisor.walk import children
+    from advisor.cstnodes import children
 
     found, stack = set(), [node]
     while stack:

@@ -17,7 +17,7 @@ from advisor.source import is_test_path
 
 if TYPE_CHECKING:
     from advisor.config import Config
-    from advisor.evidence.costs import ImportCosts
+    from advisor.rules.lazy_imports.costs import ImportCosts
 
 
 @dataclass
@@ -210,7 +210,7 @@ class Project:
 
     @cached_property
     def import_costs(self) -> "ImportCosts":
-        from advisor.evidence.costs import ImportCosts
+        from advisor.rules.lazy_imports.costs import ImportCosts
 
         return ImportCosts(self)
 

@@ -19,8 +19,8 @@ from advisor.findings import Finding, Impact
 
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence, FrameRef, Profile
-    from advisor.graph import EntryPoint, ProjectGraph
-    from advisor.outline import FileIndex, FunctionInfo
+    from advisor.rank.callgraph import EntryPoint, ProjectGraph
+    from advisor.rank.outline import FileIndex, FunctionInfo
 
 #: Confidence in a saving estimated from sampled time / from static signals.
 PROFILE_CONFIDENCE = 0.8
@@ -90,7 +90,7 @@ def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: I
         return ranked, notices
     if not runtime:
         return findings, []
-    from advisor.graph import build_project_graph
+    from advisor.rank.callgraph import build_project_graph
 
     graph = build_project_graph(files, root, outlines, entries)
     ranked = [_rank_static(f, graph) if f.impact.kind == "runtime" else f for f in findings]
@@ -242,7 +242,7 @@ class Heat:
     def file(self, path: str) -> "FileIndex | None":
         real = os.path.realpath(path)
         if real not in self._files:
-            from advisor.outline import index_file
+            from advisor.rank.outline import index_file
 
             self._files[real] = index_file(Path(real), real) if os.path.isfile(real) and real.endswith(".py") else None
         return self._files[real]

@@ -27,7 +27,7 @@ def example_config(rule: type[Rule], example: Valid | Invalid) -> Config:
 
 def run_example(rule: type[Rule], example: Valid | Invalid) -> list[Finding]:
     """Findings of ``rule`` on the example's code, including the project-wide step."""
-    from advisor.analysis import analyse_text
+    from advisor.engine.analyse import analyse_text
     from advisor.project import Project, facts_from_result
 
     config = example_config(rule, example)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.imports import ImportTarget, dotted_name, targets_of
+from advisor.rules.support.imports import ImportTarget, dotted_name, targets_of
 from advisor.rule import PER_FILE_CACHES
 
 if TYPE_CHECKING:

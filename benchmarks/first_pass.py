@@ -29,7 +29,7 @@ _SETUP: dict[str, Any] = {}
 
 def _setup(select: str, defaults: bool = False) -> None:
     from advisor.config import Config
-    from advisor.engine import select_rules
+    from advisor.engine.scan import select_rules
 
     options = {} if defaults else {rule: {"include-tests": True} for rule in
                                    ("lazy-imports", "n-plus-one", "loop-invariant", "blocking-in-async", "sequential-await")}
@@ -52,7 +52,7 @@ def _signature(result: Any) -> tuple[Any, ...]:
 
 def check(path: str) -> tuple[str, int, bool, float, float, str]:
     """(path, bytes, walked with the first pass, cpu on, cpu off, difference or "")."""
-    from advisor import analysis
+    from advisor.engine import analyse as analysis
     from advisor.source import SourceError, read_source
 
     try:
@@ -75,7 +75,7 @@ def check(path: str) -> tuple[str, int, bool, float, float, str]:
 
 def _walks(path: str, text: str, rules: list[Any], config: Any) -> bool:
     """Would the first pass send this file to libcst?"""
-    from advisor import analysis
+    from advisor.engine import analyse as analysis
     from advisor.rule import FileContext, build_options
     from advisor.source import is_test_path
 

@@ -24,8 +24,8 @@ if importlib.util.find_spec("advisor") is None:  # not installed: use this check
 
 def providers() -> tuple:
     from advisor.config import Config
-    from advisor.engine import select_rules
-    from advisor.analysis import _provider
+    from advisor.engine.scan import select_rules
+    from advisor.engine.analyse import _provider
 
     names = sorted({n for rule in select_rules(Config(root=REPO)) for n in rule.needs})
     return tuple(_provider(n) for n in names)

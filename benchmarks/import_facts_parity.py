@@ -1,11 +1,11 @@
-"""Parity of advisor.import_facts (CPython ``ast``) with the libcst walk.
+"""Parity of advisor.rules.lazy_imports.facts (CPython ``ast``) with the libcst walk.
 
     python benchmarks/import_facts_parity.py DIR [--show N] [--defaults]
 
 For every .py file under DIR: the ast facts must equal lazy-imports'
 ``facts["imports"]`` (without ``deferrable``), and ``may_defer`` must be
 True wherever the rule reports a candidate (before refine, include-tests
-on unless ``--defaults``). advisor.import_reports.lazy_reports must give
+on unless ``--defaults``). advisor.rules.lazy_imports.reports.lazy_reports must give
 the same reports (span, message, data) and the same facts (with
 ``deferrable``) as the libcst walk (``analysis.FIRST_PASS`` off). Prints
 mismatches, counts, the share of files and bytes where ``may_defer`` is
@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.analysis import analyse_text
+from advisor.engine.analyse import analyse_text
 from advisor.config import config_from_table
-from advisor.import_facts import analyse
-from advisor.import_reports import lazy_reports
+from advisor.rules.lazy_imports.facts import analyse
+from advisor.rules.lazy_imports.reports import lazy_reports
 from advisor.rule import build_options
 from advisor.source import SourceError, is_test_path, module_name, read_source
 
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=5, help="mismatches shown in detail")
     parser.add_argument("--defaults", action="store_true", help="the rule's default options (include-tests off)")
     args = parser.parse_args(argv)
-    from advisor import analysis
-    from advisor.rules.lazy_imports import LazyImports
+    from advisor.engine import analyse as analysis
+    from advisor.rules.lazy_imports.rule import LazyImports
 
     analysis.FIRST_PASS = False  # the libcst walk is the reference
     table: dict[str, Any] = {"measure-imports": False}

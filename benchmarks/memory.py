@@ -134,7 +134,7 @@ def trace(tree: Path, jobs: int | None, top: int = 12) -> None:
     """Where the main process holds memory when every result is in."""
     import tracemalloc
 
-    import advisor.engine as engine
+    import advisor.engine.scan as engine
     from advisor.config import load_config, with_overrides
 
     snapshots = {}

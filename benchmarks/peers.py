@@ -175,7 +175,7 @@ def main() -> None:
     files = sum(1 for _ in corpus.rglob("*.py"))
     lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
     print(f"corpus: {files} files, {lines} lines in {corpus}", flush=True)
-    count = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from advisor.discovery import discover;"
+    count = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from advisor.engine.discover import discover;"
                             "print(sum(1 for _ in discover([Path(sys.argv[1])], Path.cwd(), ())))", str(corpus)],
                            capture_output=True, text=True, cwd=REPO).stdout.strip()
     print(f"advisor scans {count} of them (default excludes)", flush=True)

@@ -89,9 +89,9 @@ def _measure(argv: list[str]) -> tuple[float, float, float]:
 def by_size(sizes: list[int], runs: int) -> None:
     import libcst as cst
 
-    from advisor.analysis import _run_rules
+    from advisor.engine.analyse import _run_rules
     from advisor.config import Config
-    from advisor.engine import select_rules
+    from advisor.engine.scan import select_rules
     from advisor.rule import FileContext
 
     config = Config(root=REPO)

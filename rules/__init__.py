@@ -5,7 +5,7 @@ resolving ``--select`` never imports a rule module that is not used.
 """
 
 BUILTIN_RULES: dict[str, str] = {
-    "lazy-imports": "advisor.rules.lazy_imports:LazyImports",
+    "lazy-imports": "advisor.rules.lazy_imports.rule:LazyImports",
     "n-plus-one": "advisor.rules.n_plus_one:NPlusOne",
     "blocking-in-async": "advisor.rules.blocking_in_async:BlockingInAsync",
     "sequential-await": "advisor.rules.sequential_await:SequentialAwait",

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 
-from ._round_trips import attribute_symbol, call_symbol, is_model_symbol
-from ._syntax import (
+from advisor.rules.support.round_trips import attribute_symbol, call_symbol, is_model_symbol
+from advisor.rules.support.syntax import (
     BUILTIN_NAMES, READ_METHODS, BodyFacts, body_facts, comp_fors, dotted_name, names_read, root_name, short_code,
 )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from advisor._lazy import lazy_module
-from advisor.imports import dotted_name
+from advisor.rules.support.imports import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -75,7 +75,7 @@ def target_names(node: Any) -> Iterator[str]:
 def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     """Every node under ``node`` with its ancestors (nearest last); used only on
     the few candidate subtrees a rule needs to look at again."""
-    from advisor.walk import children
+    from advisor.cstnodes import children
 
     stack: list[tuple[Any, tuple[Any, ...]]] = [(node, ())]
     while stack:
@@ -88,7 +88,7 @@ def walk(node: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
 def descendants(node: Any) -> Iterator[Any]:
     """Every node under ``node`` (itself first), in ``walk``'s order, without
     the ancestor tuples that ``walk`` builds for every node."""
-    from advisor.walk import children
+    from advisor.cstnodes import children
 
     stack = [node]
     while stack:

@@ -13,7 +13,7 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.rules._loopscope import Scope, call_name, descendants, small_literal_loop, walk
+from advisor.rules.support.scopes import Scope, call_name, descendants, small_literal_loop, walk
 
 if TYPE_CHECKING:
     import libcst as cst

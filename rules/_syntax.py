@@ -11,16 +11,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
-from advisor.imports import dotted_name  # re-exported for the loop rules
+from advisor.rules.support.imports import dotted_name  # re-exported for the loop rules
 from advisor.rule import PER_FILE_CACHES
 
 if TYPE_CHECKING:
     import libcst as cst
 else:
     cst = lazy_module("libcst")
-#: The walk (and advisor.walk's tables) load when a rule first scans a body:
+#: The walk (and advisor.engine.walk's tables) load when a rule first scans a body:
 #: listing or refining rules in the main process never needs them.
-cstwalk = lazy_module("advisor.cstwalk")
+cstwalk = lazy_module("advisor.rules.support.cstwalk")
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 #: Methods that only read their receiver (anything else may mutate it).

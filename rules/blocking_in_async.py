@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loops import LoopWalkMixin, short_code
-from ._round_trips import ROUND_TRIPS
+from advisor.rules.support.frames import LoopWalkMixin, short_code
+from advisor.rules.support.round_trips import ROUND_TRIPS
 
 if TYPE_CHECKING:
     import libcst as cst

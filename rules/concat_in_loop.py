@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
-from advisor.rules._loopscope import (
+from advisor.rules.support.scopes import (
     Binding, Scope, ScopeRecorder, call_name, descendants, post_order, small_literal_loop, target_names,
 )
 

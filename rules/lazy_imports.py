@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor.findings import Finding, Impact
 from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree
-from advisor.usage import NameUsageMixin, TopLevelImport, Use
+from advisor.rules.lazy_imports.usage import NameUsageMixin, TopLevelImport, Use
 
 if TYPE_CHECKING:
     from advisor.first_pass import FirstPass
@@ -171,7 +171,7 @@ class LazyImports(NameUsageMixin, Rule):
     @classmethod
     def without_tree(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> WithoutTree:
         """The reports and project facts of the walk, from the ``ast`` tree."""
-        from advisor.import_reports import lazy_reports
+        from advisor.rules.lazy_imports.reports import lazy_reports
 
         is_package = context.path.endswith("__init__.py")
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
@@ -237,7 +237,7 @@ class LazyImports(NameUsageMixin, Rule):
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project") -> Iterable[Finding]:
         """Drop what the project needs eagerly; attach the measured saving."""
-        from advisor.rank import deferral_threshold
+        from advisor.rank.score import deferral_threshold
         from advisor.rule import build_options
 
         options = build_options(cls, project.config.rule_options.get(cls.id, {}))
@@ -275,7 +275,7 @@ class LazyImports(NameUsageMixin, Rule):
             ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
             if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
                 ms, source = max(ms or 0.0, options.threshold_ms), "config"
-            # Profile hook (advisor.rank): a hot user keeps it eager; the threshold never drops.
+            # Profile hook (advisor.rank.score): a hot user keeps it eager; the threshold never drops.
             threshold = deferral_threshold(finding, project, options.threshold_ms)
             if ms is None or ms < threshold:
                 continue
@@ -384,7 +384,7 @@ def _leaf(qualname: str) -> str:
 
 
 def _alias_node(node: Any, target: Any) -> Any:
-    from advisor.imports import dotted_name
+    from advisor.rules.support.imports import dotted_name
 
     for alias in node.names:
         if dotted_name(alias.name) == target.module:

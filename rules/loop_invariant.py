@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loops import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
-from ._round_trips import roots
+from advisor.rules.support.frames import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
+from advisor.rules.support.round_trips import roots
 
 if TYPE_CHECKING:
     import libcst as cst

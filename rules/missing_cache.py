@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
 from advisor.rule import PER_FILE_CACHES, FileContext, Invalid, Rule, Valid
-from advisor.rules._loopscope import Scope, ScopeRecorder, call_name, descendants, walk
-from advisor.rules._purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
+from advisor.rules.support.scopes import Scope, ScopeRecorder, call_name, descendants, walk
+from advisor.rules.support.purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
 if TYPE_CHECKING:
     import libcst as cst

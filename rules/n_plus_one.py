@@ -9,12 +9,12 @@ from advisor._lazy import lazy_module
 from advisor.errors import ConfigError
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loops import Loop, LoopWalkMixin, names_read, short_code
-from ._round_trips import (
+from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, short_code
+from advisor.rules.support.round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
     RoundTrip, last_names, parse_extra, roots,
 )
-from ._syntax import dotted_name
+from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
-from advisor.rules._loopscope import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
+from advisor.rules.support.scopes import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from ._loops import Loop, LoopWalkMixin, names_read, root_name, short_code
-from ._round_trips import ROUND_TRIPS
-from ._syntax import dotted_name
+from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
+from advisor.rules.support.round_trips import ROUND_TRIPS
+from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -181,11 +181,11 @@ HOOK = f"""
 import sys
 from pathlib import Path
 
-import advisor.discovery
-import advisor.engine
+import advisor.engine.discover
+import advisor.engine.scan
 
-_discover = advisor.discovery.discover
-_read_bytes = advisor.engine._read_bytes
+_discover = advisor.engine.discover.discover
+_read_bytes = advisor.engine.scan._read_bytes
 
 
 def discover(*args, **kwargs):
@@ -205,8 +205,8 @@ def read_bytes(path):
     return _read_bytes(path)
 
 
-advisor.discovery.discover = discover
-advisor.engine._read_bytes = read_bytes
+advisor.engine.discover.discover = discover
+advisor.engine.scan._read_bytes = read_bytes
 
 from advisor.cli import main
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor import analysis
+from advisor.engine import analyse as analysis
 from advisor.config import Config
-from advisor.engine import select_rules
+from advisor.engine.scan import select_rules
 from advisor.first_pass import FirstPass
 from advisor.findings import Span
 from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree, build_options

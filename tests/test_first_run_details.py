@@ -13,7 +13,7 @@ from pathlib import Path
 
 from advisor.commands.common import Progress
 from advisor.config import config_from_table
-from advisor.engine import scan
+from advisor.engine.scan import scan
 from conftest import run_advisor
 
 

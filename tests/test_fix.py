@@ -15,7 +15,7 @@ import pytest
 from advisor.evidence.importtime import parse_importtime
 from advisor.findings import Finding, Span
 from advisor.fix import FixOptions
-from advisor.fix.lazy_imports import fix_source
+from advisor.rules.lazy_imports.codemod import fix_source
 from conftest import FIXTURES, run_advisor
 
 TRAPS = FIXTURES / "traps"

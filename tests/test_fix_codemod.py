@@ -8,9 +8,9 @@ import textwrap
 import pytest
 
 from advisor.fix import FixOptions
-from advisor.fix.lazy_imports import fix_source
+from advisor.rules.lazy_imports.codemod import fix_source
 from advisor.rule import Invalid
-from advisor.rules.lazy_imports import LazyImports
+from advisor.rules.lazy_imports.rule import LazyImports
 from advisor.testing import run_example
 
 
@@ -116,7 +116,7 @@ def test_applying_twice_changes_nothing():
 def test_hot_functions_come_from_a_profile(tmp_path):
     import cProfile
 
-    from advisor.fix.hot import hot_functions, is_hot
+    from advisor.evidence.hot import hot_functions, is_hot
 
     module = tmp_path / "work.py"
     module.write_text("def tiny(x):\n    return x + 1\n\ndef once():\n    return sum(tiny(i) for i in range(3000))\n")

@@ -1,4 +1,4 @@
-"""advisor.import_facts (CPython ``ast``) gives exactly the facts the libcst
+"""advisor.rules.lazy_imports.facts (CPython ``ast``) gives exactly the facts the libcst
 walk of lazy-imports gives, and ``may_defer`` is True wherever the rule reports."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from advisor.analysis import analyse_text
+from advisor.engine.analyse import analyse_text
 from advisor.config import Config, config_from_table
-from advisor.import_facts import analyse, import_facts, may_defer
+from advisor.rules.lazy_imports.facts import analyse, import_facts, may_defer
 from advisor.registry import all_rules
-from advisor.rules.lazy_imports import LazyImports
+from advisor.rules.lazy_imports.rule import LazyImports
 
 CONFIG = config_from_table({"measure-imports": False, "rules": {"lazy-imports": {"include-tests": True}}},
                            root=Path("/nonexistent-advisor-example"))
@@ -158,8 +158,8 @@ def test_concatenated_patch_strings_need_the_source_text() -> None:
 
 # -- reports (advisor/import_reports.py) ----------------------------------------------------
 
-from advisor import analysis  # noqa: E402
-from advisor.import_reports import lazy_reports  # noqa: E402
+from advisor.engine import analyse as analysis  # noqa: E402
+from advisor.rules.lazy_imports.reports import lazy_reports  # noqa: E402
 from advisor.rule import build_options  # noqa: E402
 from advisor.source import is_test_path  # noqa: E402
 from advisor.testing import example_config  # noqa: E402

@@ -18,7 +18,7 @@ import pytest
 from advisor.findings import Finding, FixInfo, Impact, Span
 from advisor.fix import FixOptions
 from advisor.fix.import_shape import project_line_length
-from advisor.fix.lazy_imports import fix_source
+from advisor.rules.lazy_imports.codemod import fix_source
 from conftest import FIXTURES, run_advisor
 
 FORMATTERS = {

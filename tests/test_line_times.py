@@ -18,7 +18,7 @@ import pytest
 
 from advisor.evidence.profile import load_evidence
 from advisor.findings import Finding, Impact, Span
-from advisor.rank import rank_findings
+from advisor.rank.score import rank_findings
 
 SOURCE = dedent("""\
     def search(items, wanted):

@@ -14,8 +14,8 @@ import pytest
 
 from advisor import engine, graph
 from advisor.config import load_config
-from advisor.graph import EntryPoint, ProjectGraph, build_call_graph
-from advisor.outline import FileIndex, index_text
+from advisor.rank.callgraph import EntryPoint, ProjectGraph, build_call_graph
+from advisor.rank.outline import FileIndex, index_text
 from advisor.project import ModuleFacts, Project
 
 LOOP = "def run(items):\n    out = ''\n    for item in items:\n        out += str(item)\n    return out\n"
@@ -190,7 +190,7 @@ def test_a_file_changed_since_its_outline_is_worked_out_from_its_new_text(tmp_pa
 
 
 def test_the_result_cache_is_pickled_straight_and_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor.cache import ResultCache
+    from advisor.engine.cache import ResultCache
     from advisor.findings import FileResult
 
     cache = ResultCache(tmp_path / "cache", "key")
@@ -236,7 +236,7 @@ def test_excluder_name_patterns_match_like_fnmatch(tmp_path: Path) -> None:
     import fnmatch
 
     from advisor.config import DEFAULT_EXCLUDES
-    from advisor.discovery import Excluder
+    from advisor.engine.discover import Excluder
 
     excluder = Excluder(tmp_path, ("generated_*", "legacy/"), use_gitignore=False)
     patterns = [*DEFAULT_EXCLUDES, "generated_*", "legacy"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.graph import build_project_graph
-from advisor.outline import _loaded_names, index_file
+from advisor.rank.callgraph import build_project_graph
+from advisor.rank.outline import _loaded_names, index_file
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,7 @@ def test_graph_uses_outlines_instead_of_reading_files(tmp_path: Path, monkeypatc
     expected = {node: from_disk.reached_by(node) for node in ("pkg.cli:main", "pkg.jobs:run", "pkg.jobs:orphan")}
     outlines = {str(p.resolve()): pickle.loads(pickle.dumps(index_file(p).outline())) for p in files}  # type: ignore[union-attr]
     assert all(o.source == "" for o in outlines.values())  # the cache holds no source text
-    monkeypatch.setattr("advisor.graph.index_file", lambda *a, **k: pytest.fail("read a file it had an outline for"))
+    monkeypatch.setattr("advisor.rank.callgraph.index_file", lambda *a, **k: pytest.fail("read a file it had an outline for"))
     from_outlines = build_project_graph(files, tmp_path, outlines)
     assert {node: from_outlines.reached_by(node) for node in expected} == expected
     assert from_outlines.reached_by("pkg.jobs:run") == "console script `pkg`"
@@ -68,7 +68,7 @@ def test_graph_uses_outlines_instead_of_reading_files(tmp_path: Path, monkeypatc
 
 def test_scan_results_carry_outlines_only_when_ranking_needs_them(tmp_path: Path):
     from advisor.config import load_config
-    from advisor.engine import scan
+    from advisor.engine.scan import scan
 
     pkg = _project(tmp_path)
     config = load_config(tmp_path)
@@ -76,7 +76,7 @@ def test_scan_results_carry_outlines_only_when_ranking_needs_them(tmp_path: Path
     reasons = {f.reason for f in report.findings if f.rule == "concat-in-loop"}
     assert any("console script `pkg`" in r for r in reasons)
     assert any("not reachable from an entry point" in r for r in reasons), reasons
-    from advisor.cache import ResultCache
+    from advisor.engine.cache import ResultCache
 
     cache_files = list(config.cache_path().glob("results-*.pickle"))
     assert cache_files

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from advisor.config import load_config
-from advisor.engine import scan, select_rules
+from advisor.engine.scan import scan, select_rules
 from advisor.errors import ConfigError
 from advisor.registry import all_rules, load_plugin
 from advisor.rule import Invalid, Valid

@@ -1,4 +1,4 @@
-"""advisor.positions places reported nodes by generating only the statements
+"""advisor.engine.positions places reported nodes by generating only the statements
 that hold them; every span must equal the one a whole-module codegen gives."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from advisor.positions import _spans_by_statement, _spans_from_prefix, node_spans
-from advisor.walk import children
+from advisor.engine.positions import _spans_by_statement, _spans_from_prefix, node_spans
+from advisor.cstnodes import children
 from test_walk import TRICKY
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from advisor.evidence.profile import ProfileError, load_evidence, load_file
-from advisor.rank import heat_of
+from advisor.rank.score import heat_of
 
 PROGRAM = '''\
 import functools

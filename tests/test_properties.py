@@ -38,12 +38,12 @@ from hypothesis import strategies as st
 
 from _fixcheck import behaviour, outside_regions, same, source_lines
 from _strategies import projects
-from advisor.analysis import analyse_file, analyse_text
+from advisor.engine.analyse import analyse_file, analyse_text
 from advisor.config import config_from_table, load_config
-from advisor.engine import scan, select_rules
+from advisor.engine.scan import scan, select_rules
 from advisor.findings import FileError, FileResult, Finding
 from advisor.fix import FixOptions
-from advisor.fix.lazy_imports import fix_source
+from advisor.rules.lazy_imports.codemod import fix_source
 from advisor.fix.runner import FixRequest, run_fix
 from advisor.report import RenderOptions
 from advisor.report.json_report import render as render_json

@@ -16,7 +16,7 @@ from advisor.commands.profile import split_python_command
 from advisor.errors import UsageError
 from advisor.evidence.profile import Evidence, FrameRef, Profile
 from advisor.findings import Finding, Impact, Span
-from advisor.rank import deferral_threshold, rank_findings, runtime_total_ms
+from advisor.rank.score import deferral_threshold, rank_findings, runtime_total_ms
 from conftest import FIXTURES, run_advisor
 
 MODULE = '''\
@@ -311,7 +311,7 @@ def test_an_import_a_hot_function_uses_stays_eager(tmp_path: Path) -> None:
 
 
 def test_call_graph_reachability(tmp_path: Path) -> None:
-    from advisor.graph import build_project_graph
+    from advisor.rank.callgraph import build_project_graph
 
     pkg = tmp_path / "pkg"
     pkg.mkdir()

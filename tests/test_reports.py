@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from advisor.engine import ScanReport
+from advisor.engine.scan import ScanReport
 from advisor.evidence.importtime import parse_importtime
 from advisor.findings import FileError, Finding, FixInfo, Impact, Span
 from advisor.report import RENDERERS, RenderOptions, get_renderer, guess_format

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.analysis import analyse_text
+from advisor.engine.analyse import analyse_text
 from advisor.config import config_from_table
 from advisor.errors import ConfigError
 from advisor.rule import build_options
-from advisor.rules._round_trips import ROUND_TRIPS
+from advisor.rules.support.round_trips import ROUND_TRIPS
 from advisor.rules.blocking_in_async import BlockingInAsync
 from advisor.rules.loop_invariant import LoopInvariant
 from advisor.rules.n_plus_one import NPlusOne

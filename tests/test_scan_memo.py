@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor import engine
+from advisor.engine import scan as engine
 from advisor.config import load_config
 
 CODE = "def f(items):\n    out = ''\n    for item in items:\n        out += str(item)\n    return out\n"
@@ -73,7 +73,7 @@ def test_a_change_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_a_changed_interpreter_environment_misses_the_memo(project: Path, monkeypatch: pytest.MonkeyPatch):
     """Installing a package changes a sys.path directory's mtime: measured import costs may change."""
-    from advisor.scan_memo import environment_stamp
+    from advisor.engine.memo import environment_stamp
 
     (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     config = load_config(project)
@@ -103,12 +103,12 @@ def test_a_changed_profile_misses_the_memo(project: Path, monkeypatch: pytest.Mo
 
 def test_a_memo_hit_does_not_even_load_the_result_cache(project: Path, monkeypatch: pytest.MonkeyPatch):
     first = _scan(project)
-    import advisor.cache
+    import advisor.engine.cache
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the result cache was loaded on a memo hit")
 
-    monkeypatch.setattr(advisor.cache.ResultCache, "__init__", refuse)
+    monkeypatch.setattr(advisor.engine.cache.ResultCache, "__init__", refuse)
     second = _scan(project)
     assert second.findings == first.findings and second.errors == first.errors
     assert second.files == first.files == 2 and second.cached == 2

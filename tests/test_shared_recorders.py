@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.analysis import analyse_text
+from advisor.engine.analyse import analyse_text
 from advisor.config import Config
 from advisor.errors import RuleDefinitionError
 from advisor.rule import Invalid, Rule, Valid
@@ -133,7 +133,7 @@ def _builtin(*ids: str) -> list[type[Rule]]:
 
 
 def test_loop_rules_share_one_frame_tracker_unless_their_factories_differ():
-    from advisor.rules._loops import FrameTracker
+    from advisor.rules.support.frames import FrameTracker
 
     assert FrameTracker.with_factories({}) is FrameTracker
     taught = FrameTracker.with_factories({"myapp.Client": "myapp.Client()"})

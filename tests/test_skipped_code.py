@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 import pytest
 
 from advisor.config import config_from_table
-from advisor.discovery import discover_for
+from advisor.engine.discover import discover_for
 from advisor.source import is_test_path
 from conftest import run_advisor
 

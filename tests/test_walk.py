@@ -1,4 +1,4 @@
-"""advisor.walk.BatchedWalk must call rules' hooks exactly as libcst's own
+"""advisor.engine.walk.BatchedWalk must call rules' hooks exactly as libcst's own
 batched visitor does (same events, same order), only faster."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import libcst as cst
 import pytest
 
-from advisor.walk import BatchedWalk, _all_node_types, _trivia_types
+from advisor.engine.walk import BatchedWalk, _all_node_types, _trivia_types
 
 REPO = Path(__file__).resolve().parent.parent
 

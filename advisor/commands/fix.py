@@ -145,7 +145,7 @@ def _profile_for(args: argparse.Namespace, root: Path) -> tuple[str | None, str]
 
 
 def _hot_functions(profile: str, config: object) -> dict[str, frozenset[str]]:
-    from advisor.fix.hot import hot_functions
+    from advisor.evidence.hot import hot_functions
 
     return hot_functions(Path(profile), config)
 

@@ -42,7 +42,7 @@ def run_profile(args: argparse.Namespace) -> int:
     from advisor.config import find_project_root
     from advisor.errors import UsageError
     from advisor.evidence.profile import DEFAULT_IMPORTTIME, DEFAULT_PROFILE, load_evidence
-    from advisor.rank import time_table
+    from advisor.rank.score import time_table
 
     import subprocess
 

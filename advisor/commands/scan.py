@@ -13,7 +13,7 @@ from advisor.commands.common import Progress, add_config_options, load_config_fo
 if TYPE_CHECKING:
     from collections import Counter
 
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
 
 DESCRIPTION = """\
 Scan Python files for costly patterns and list them, costliest first, with
@@ -57,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run_scan(args: argparse.Namespace) -> int:
     from advisor.config import with_overrides
-    from advisor.engine import scan
+    from advisor.engine.scan import scan
     from advisor.errors import UsageError
     from advisor.report import RenderOptions, get_renderer, guess_format
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 #: Rule id -> "module:function" of its codemod, imported only when asked for.
 #: A codemod is ``fix_source(text, findings, options) -> (new_text, outcomes)``.
 CODEMODS = {
-    "lazy-imports": "advisor.fix.lazy_imports:fix_source",
+    "lazy-imports": "advisor.rules.lazy_imports.codemod:fix_source",
 }
 
 from dataclasses import dataclass, field

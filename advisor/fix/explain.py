@@ -90,7 +90,7 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from advisor.analysis import run_walk
+    from advisor.engine.analyse import run_walk
     from advisor.registry import all_rules
     from advisor.rule import FileContext, build_options
     from advisor.source import decode_source, is_test_path, source_lines
@@ -119,14 +119,14 @@ def local_reasons(path: Path, display: str, module: str, config: "Config") -> li
 
 
 def _alias(node: Any, target: Any) -> Any:
-    from advisor.imports import dotted_name
+    from advisor.rules.support.imports import dotted_name
 
     return next((a for a in node.names if dotted_name(a.name) == target.module), node)
 
 
 def _why_declined(rule: Any, entry: Any, target: Any) -> str:
     """Mirrors LazyImports._consider: the first check the import fails."""
-    from advisor.rules.lazy_imports import BUILTIN_SIDE_EFFECT_MODULES, _leaf, _listed
+    from advisor.rules.lazy_imports.rule import BUILTIN_SIDE_EFFECT_MODULES, _leaf, _listed
 
     usage, config = rule.usage, rule.context.config
     if usage.dynamic:
@@ -163,7 +163,7 @@ def _probes(tree: Any, positions: Any, module: str) -> list[tuple[int, Any, str]
     """Imports inside a module-level try/except ImportError (optional dependencies)."""
     import libcst as cst
 
-    from advisor.imports import targets_of
+    from advisor.rules.support.imports import targets_of
 
     found = []
     for statement in tree.body:

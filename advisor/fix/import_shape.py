@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from advisor._lazy import lazy_module
-from advisor.fix.cstutil import code_of
-from advisor.imports import dotted_name
+from advisor.rules.lazy_imports.cstutil import code_of
+from advisor.rules.support.imports import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst

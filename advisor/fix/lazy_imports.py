@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 from advisor._lazy import lazy_module
 from advisor.config import version_tuple
 from advisor.fix import FixOptions, Outcome
-from advisor.fix.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
-from advisor.fix.hot import is_hot
-from advisor.fix.module_edits import add_type_checking_imports, moved_line, rewrite_import_lines, set_lazy_modules, with_comments
-from advisor.imports import targets_of
+from advisor.rules.lazy_imports.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
+from advisor.evidence.hot import is_hot
+from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, moved_line, rewrite_import_lines, set_lazy_modules, with_comments
+from advisor.rules.support.imports import targets_of
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from advisor._lazy import lazy_module
-from advisor.fix.cstutil import code_of, is_docstring, is_future_import, is_import_line
-from advisor.imports import dotted_name
+from advisor.rules.lazy_imports.cstutil import code_of, is_docstring, is_future_import, is_import_line
+from advisor.rules.support.imports import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from advisor.fix.lazy_imports import Plan
+    from advisor.rules.lazy_imports.codemod import Plan
 else:
     cst = lazy_module("libcst")
 

@@ -52,7 +52,7 @@ def preview_fix(request: "FixRequest", config: "Config", progress: Callable[[str
 def copy_tree(root: Path, shadow: Path, config: "Config") -> None:
     """Copy sources and config files, link everything else; skip what a scan
     never reads (VCS, environments, caches, build output)."""
-    from advisor.discovery import Excluder
+    from advisor.engine.discover import Excluder
 
     excluder = Excluder(root, (), use_gitignore=False)  # default excludes only: fix may read the rest
     cache = config.cache_path().resolve()
@@ -98,7 +98,7 @@ def _shadow_config(config: "Config", root: Path, shadow: Path) -> "Config":
 def _as_preview(report: "FixReport", root: Path, shadow: Path) -> "FixReport":
     """The copy's report, told about the real files: paths and messages map
     back to the project, and nothing counts as written."""
-    from advisor.engine import display_path
+    from advisor.engine.scan import display_path
 
     def real(path: Path) -> Path:
         return root / path.relative_to(shadow) if _inside(path, shadow) else path

@@ -66,7 +66,7 @@ class FixReport:
     notices: list[str] = field(default_factory=list)
     rounds: int = 0
     written: bool = False
-    #: Costly imports the rule kept where they are, and why (advisor.fix.explain).
+    #: Costly imports the rule kept where they are, and why (advisor.rules.lazy_imports.explain).
     left_alone: list[Any] = field(default_factory=list)
 
     @property
@@ -126,11 +126,11 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
 
 def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observed: dict[str, Any],
                 findings: list["Finding"], failed: set[str]) -> list[Any]:
-    from advisor.discovery import discover_for
-    from advisor.fix.explain import explain_left_alone
+    from advisor.engine.discover import discover_for
+    from advisor.rules.lazy_imports.explain import explain_left_alone
     from advisor.registry import all_rules
     from advisor.rule import build_options
-    from advisor.rules.lazy_imports import project_module_of
+    from advisor.rules.lazy_imports.rule import project_module_of
     from advisor.source import is_test_path
 
     project = observed.get("project")
@@ -147,7 +147,7 @@ def _left_alone(request: FixRequest, config: "Config", roots: list[Path], observ
 
 
 def _display(path: Path) -> str:
-    from advisor.engine import display_path
+    from advisor.engine.scan import display_path
 
     return display_path(path)
 
@@ -162,7 +162,7 @@ def _real_root(path: Path) -> Path:
 
 def _snapshot(paths: list[Path], config: "Config") -> dict[Path, str]:
     """Content hashes of the files to fix, taken before analysis."""
-    from advisor.discovery import discover_for
+    from advisor.engine.discover import discover_for
 
     hashes = {}
     for path in discover_for(paths, config, force_exclude=False):
@@ -179,7 +179,7 @@ def _digest(data: bytes) -> str:
 
 def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixReport,
           progress: Callable[[str], None] | None, observed: dict[str, Any]) -> list["Finding"]:
-    from advisor.engine import scan
+    from advisor.engine.scan import scan
     from advisor.registry import all_rules
 
     project = config.root.resolve()
@@ -200,7 +200,7 @@ def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixR
 
 def _reached(path: Path, project: Path, config: "Config") -> bool:
     """Whether scanning the project root reaches ``path`` (inside it, not excluded)."""
-    from advisor.discovery import Excluder, scan_excludes
+    from advisor.engine.discover import Excluder, scan_excludes
 
     if not _inside(path, [project]):
         return False

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from advisor.errors import UsageError
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
 
 #: Format name -> "module:function".
 RENDERERS: dict[str, str] = {

@@ -13,7 +13,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import Finding
     from advisor.report import RenderOptions
 

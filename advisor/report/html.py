@@ -16,7 +16,7 @@ from advisor import __version__
 from advisor.source import source_lines
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import Finding
     from advisor.report import RenderOptions
     from advisor.rule import Rule

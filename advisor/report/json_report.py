@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from advisor import __version__
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import FileError, Finding
     from advisor.report import RenderOptions
 

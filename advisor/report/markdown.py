@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import Finding
     from advisor.report import RenderOptions
 

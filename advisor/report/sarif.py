@@ -19,7 +19,7 @@ from urllib.parse import quote
 from advisor import __version__
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import FileError, Finding
     from advisor.report import RenderOptions
     from advisor.rule import Rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.engine import ScanReport
+    from advisor.engine.scan import ScanReport
     from advisor.findings import Finding
     from advisor.report import RenderOptions
 
@@ -20,7 +20,7 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
 
     lines: list[str] = []
     if report.evidence is not None:  # measured: lead with where the time goes
-        from advisor.rank import time_table
+        from advisor.rank.score import time_table
 
         table = time_table(report.evidence)
         lines.extend([paint(table[0], "bold"), *table[1:], ""] if table else [])
@@ -83,7 +83,7 @@ def _summary(report: "ScanReport", paint: object) -> str:
 def _runtime_total(report: "ScanReport") -> float:
     """Run-time saving of all findings together: overlaps counted once, never
     more than the profile's duration (advisor.rank.runtime_total_ms)."""
-    from advisor.rank import runtime_total_ms
+    from advisor.rank.score import runtime_total_ms
 
     return runtime_total_ms(report.findings, report.evidence)
 
