@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ def render_rule_page(rule: type["Rule"]) -> str:
     lines += ["", "## Fires on", ""]
     lines += [f"- {example.why}" for example in rule.INVALID]
     for title, example in (("Fires on, for example", rule.INVALID[0]), ("Stays silent on, for example", rule.VALID[0])):
-        lines += ["", f"## {title}", "", "```python", example.code.rstrip(), "```"]
+        lines += ["", f"## {title}", "", "```python", textwrap.dedent(example.code).rstrip(), "```"]
         fixed = getattr(example, "fixed", None)
         if fixed:
             lines += ["", "After `advisor fix`:", "", "```python", fixed.rstrip(), "```"]

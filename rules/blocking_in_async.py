@@ -125,40 +125,142 @@ class BlockingInAsync(LoopWalkMixin, Rule):
     Options = BlockingInAsyncOptions
 
     VALID = [
-        Valid("import time\n\nasync def main():\n    def work():\n        time.sleep(1)\n    await asyncio.to_thread(work)\n",
+        Valid("""\
+            import time
+
+            async def main():
+                def work():
+                    time.sleep(1)
+                await asyncio.to_thread(work)
+        """,
               why="nested-sync-def-runs-in-a-thread"),
-        Valid("import asyncio\n\nasync def main():\n    await asyncio.to_thread(lambda: input('name? '))\n",
+        Valid("""\
+            import asyncio
+
+            async def main():
+                await asyncio.to_thread(lambda: input('name? '))
+        """,
               why="lambda-passed-to-to-thread"),
-        Valid("import asyncio, time\n\nasync def main():\n    loop = asyncio.get_running_loop()\n    await loop.run_in_executor(None, time.sleep, 1)\n",
+        Valid("""\
+            import asyncio, time
+
+            async def main():
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, time.sleep, 1)
+        """,
               why="run-in-executor-gets-a-reference"),
-        Valid("import asyncio, requests\n\nasync def fetch(url):\n    loop = asyncio.get_running_loop()\n    return await loop.run_in_executor(None, functools.partial(requests.get, url, timeout=5))\n",
+        Valid("""\
+            import asyncio, requests
+
+            async def fetch(url):
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(None, functools.partial(requests.get, url, timeout=5))
+        """,
               why="partial-inside-run-in-executor"),
-        Valid("from trio import sleep\n\nasync def tick():\n    await sleep(1)\n", why="async-sleep-imported-by-name"),
-        Valid("import aiofiles\n\nasync def read(path):\n    async with aiofiles.open(path) as f:\n        return await f.read()\n",
+        Valid("""\
+            from trio import sleep
+
+            async def tick():
+                await sleep(1)
+        """, why="async-sleep-imported-by-name"),
+        Valid("""\
+            import aiofiles
+
+            async def read(path):
+                async with aiofiles.open(path) as f:
+                    return await f.read()
+        """,
               why="aiofiles-open-is-async"),
-        Valid("import time\n\ndef wait():\n    time.sleep(1)\n", why="sync-function"),
-        Valid("import redis.asyncio as redis\n\nasync def get(key):\n    r = redis.Redis()\n    return await r.get(key)\n",
+        Valid("""\
+            import time
+
+            def wait():
+                time.sleep(1)
+        """, why="sync-function"),
+        Valid("""\
+            import redis.asyncio as redis
+
+            async def get(key):
+                r = redis.Redis()
+                return await r.get(key)
+        """,
               why="awaited-call-is-async"),
-        Valid("from anyio import open_file\n\nasync def read(path):\n    async with await open_file(path) as f:\n        return await f.read()\n",
+        Valid("""\
+            from anyio import open_file
+
+            async def read(path):
+                async with await open_file(path) as f:
+                    return await f.read()
+        """,
               why="anyio-open-file"),
-        Valid("async def load(open, path):\n    return open(path)\n", why="open-is-a-parameter"),
-        Valid("import time\n\nasync def test_slow():\n    time.sleep(0.1)\n", why="test-files-are-skipped", path="tests/test_slow.py"),
+        Valid("""\
+            async def load(open, path):
+                return open(path)
+        """, why="open-is-a-parameter"),
+        Valid("""\
+            import time
+
+            async def test_slow():
+                time.sleep(0.1)
+        """, why="test-files-are-skipped", path="tests/test_slow.py"),
     ]
     INVALID = [
-        Invalid("import time\n\nasync def poll():\n    while True:\n        time.sleep(5)\n",
+        Invalid("""\
+            import time
+
+            async def poll():
+                while True:
+                    time.sleep(5)
+        """,
                 why="time-sleep", line=5, message="`time.sleep()` blocks the event loop inside `async def poll`; use `await asyncio.sleep"),
-        Invalid("from time import sleep\n\nasync def poll():\n    sleep(5)\n", why="sleep-imported-by-name", line=4, message="asyncio.sleep"),
-        Invalid("import requests\n\nasync def fetch(url):\n    return requests.get(url).json()\n",
+        Invalid("""\
+            from time import sleep
+
+            async def poll():
+                sleep(5)
+        """, why="sleep-imported-by-name", line=4, message="asyncio.sleep"),
+        Invalid("""\
+            import requests
+
+            async def fetch(url):
+                return requests.get(url).json()
+        """,
                 why="requests-in-async", line=4, message="httpx.AsyncClient"),
-        Invalid("import subprocess\n\nasync def build():\n    subprocess.run(['make'], check=True)\n",
+        Invalid("""\
+            import subprocess
+
+            async def build():
+                subprocess.run(['make'], check=True)
+        """,
                 why="subprocess-run", line=4, message="create_subprocess_exec"),
-        Invalid("async def load(path):\n    with open(path) as f:\n        return f.read()\n",
+        Invalid("""\
+            async def load(path):
+                with open(path) as f:
+                    return f.read()
+        """,
                 why="builtin-open", line=2, message="`open()`"),
-        Invalid("from pathlib import Path\n\nasync def load(name):\n    return Path(name).read_text()\n",
+        Invalid("""\
+            from pathlib import Path
+
+            async def load(name):
+                return Path(name).read_text()
+        """,
                 why="path-read-text", line=4, message="to_thread"),
-        Invalid("import httpx\n\nclass Api:\n    async def get(self, url):\n        with httpx.Client() as client:\n            return client.get(url)\n",
+        Invalid("""\
+            import httpx
+
+            class Api:
+                async def get(self, url):
+                    with httpx.Client() as client:
+                        return client.get(url)
+        """,
                 why="sync-httpx-client-in-async-method", line=6, message="`client.get()`"),
-        Invalid("import urllib.request\n\nasync def fetch(url):\n    return urllib.request.urlopen(url).read()\n",
+        Invalid("""\
+            import urllib.request
+
+            async def fetch(url):
+                return urllib.request.urlopen(url).read()
+        """,
                 why="urlopen", line=4, message="urllib.request.urlopen"),
     ]
 

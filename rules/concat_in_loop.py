@@ -101,29 +101,157 @@ class ConcatInLoop(Rule):
     shared = (ScopeRecorder,)
 
     VALID = [
-        Valid("def count(xs):\n    n = 0\n    for x in xs:\n        n += 1\n    return n\n", why="int-counter"),
-        Valid("def flat(xss):\n    out = []\n    for xs in xss:\n        out += xs\n    return out\n", why="list-augmented-assignment-is-in-place"),
-        Valid("def render(rows):\n    out = ''\n    for row in rows:\n        out += f'<tr>{row}</tr>'\n    return out\n", why="local-str-plus-equals-with-include-str-false", options={"include-str": False}),
-        Valid("def join(parts, sep):\n    for p in parts:\n        sep = sep + p + ','\n    return sep\n", why="parameter-of-unknown-type"),
-        Valid("def f(a, b):\n    s = b''\n    s += a\n    s += b\n    return s\n", why="not-in-a-loop"),
-        Valid("def f(items):\n    s = b''\n    for x in items:\n        if x.ok:\n            s += x.name\n            break\n    return s\n", why="concatenation-then-break-runs-once"),
-        Valid("def f(rows):\n    out = []\n    for row in rows:\n        line = b''\n        line += row.a\n        line += row.b\n        out.append(line)\n    return out\n", why="reset-every-iteration"),
-        Valid("def f(x):\n    s = b''\n    for part in (b'a', b'b', b'c'):\n        s += part\n    return s\n", why="loop-over-a-few-literal-items"),
-        Valid("def f(values):\n    total = b''\n    total = compute()\n    for v in values:\n        total += v\n    return total\n", why="rebound-to-an-unknown-type"),
-        Valid("class A:\n    def f(self, xs):\n        for x in xs:\n            self.buf += x\n", why="attribute-of-unknown-type"),
-        Valid("def f(xs):\n    s = b''\n    for x in xs:\n        s += x\n        if len(s) > 100:\n            yield s\n            s = b''\n", why="bounded-chunks-reset-in-the-loop"),
-        Valid("def f(xs):\n    s = 0.0\n    for x in xs:\n        s = s + x + 1.0\n    return s\n", why="float-sum"),
-        Valid("def b36(i):\n    out = ''\n    while i:\n        i, n = divmod(i, 36)\n        out = '0123456789abcdefghijklmnopqrstuvwxyz'[n] + out\n    return out\n", why="digit-loop-runs-once-per-digit"),
-        Valid("def f(xs):\n    global s\n    s = b''\n    for x in xs:\n        s += x\n", why="global-of-unknown-type-elsewhere"),
+        Valid("""\
+            def count(xs):
+                n = 0
+                for x in xs:
+                    n += 1
+                return n
+        """, why="int-counter"),
+        Valid("""\
+            def flat(xss):
+                out = []
+                for xs in xss:
+                    out += xs
+                return out
+        """, why="list-augmented-assignment-is-in-place"),
+        Valid("""\
+            def render(rows):
+                out = ''
+                for row in rows:
+                    out += f'<tr>{row}</tr>'
+                return out
+        """, why="local-str-plus-equals-with-include-str-false", options={"include-str": False}),
+        Valid("""\
+            def join(parts, sep):
+                for p in parts:
+                    sep = sep + p + ','
+                return sep
+        """, why="parameter-of-unknown-type"),
+        Valid("""\
+            def f(a, b):
+                s = b''
+                s += a
+                s += b
+                return s
+        """, why="not-in-a-loop"),
+        Valid("""\
+            def f(items):
+                s = b''
+                for x in items:
+                    if x.ok:
+                        s += x.name
+                        break
+                return s
+        """, why="concatenation-then-break-runs-once"),
+        Valid("""\
+            def f(rows):
+                out = []
+                for row in rows:
+                    line = b''
+                    line += row.a
+                    line += row.b
+                    out.append(line)
+                return out
+        """, why="reset-every-iteration"),
+        Valid("""\
+            def f(x):
+                s = b''
+                for part in (b'a', b'b', b'c'):
+                    s += part
+                return s
+        """, why="loop-over-a-few-literal-items"),
+        Valid("""\
+            def f(values):
+                total = b''
+                total = compute()
+                for v in values:
+                    total += v
+                return total
+        """, why="rebound-to-an-unknown-type"),
+        Valid("""\
+            class A:
+                def f(self, xs):
+                    for x in xs:
+                        self.buf += x
+        """, why="attribute-of-unknown-type"),
+        Valid("""\
+            def f(xs):
+                s = b''
+                for x in xs:
+                    s += x
+                    if len(s) > 100:
+                        yield s
+                        s = b''
+        """, why="bounded-chunks-reset-in-the-loop"),
+        Valid("""\
+            def f(xs):
+                s = 0.0
+                for x in xs:
+                    s = s + x + 1.0
+                return s
+        """, why="float-sum"),
+        Valid("""\
+            def b36(i):
+                out = ''
+                while i:
+                    i, n = divmod(i, 36)
+                    out = '0123456789abcdefghijklmnopqrstuvwxyz'[n] + out
+                return out
+        """, why="digit-loop-runs-once-per-digit"),
+        Valid("""\
+            def f(xs):
+                global s
+                s = b''
+                for x in xs:
+                    s += x
+        """, why="global-of-unknown-type-elsewhere"),
     ]
     INVALID = [
-        Invalid("def read(sock):\n    data = b''\n    while True:\n        chunk = sock.recv(4096)\n        if not chunk:\n            break\n        data += chunk\n    return data\n", why="bytes-built-in-a-while-loop", line=7, message="b\"\".join"),
-        Invalid("def f(xs):\n    acc = []\n    for x in xs:\n        acc = acc + [x * 2]\n    return acc\n", why="list-rebuilt-with-plus", line=4, message="append"),
-        Invalid("def f(xs):\n    s = ''\n    for x in xs:\n        s = s + str(x) + ','\n    return s\n", why="string-rebuilt-with-chained-plus", line=4, message="`s = s + ... + ...`"),
-        Invalid("def f(xs):\n    s = ''\n    for x in xs:\n        s = x.name + s\n    return s\n", why="string-prepended", line=4, message="`s = ... + s`"),
+        Invalid("""\
+            def read(sock):
+                data = b''
+                while True:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                return data
+        """, why="bytes-built-in-a-while-loop", line=7, message="b\"\".join"),
+        Invalid("""\
+            def f(xs):
+                acc = []
+                for x in xs:
+                    acc = acc + [x * 2]
+                return acc
+        """, why="list-rebuilt-with-plus", line=4, message="append"),
+        Invalid("""\
+            def f(xs):
+                s = ''
+                for x in xs:
+                    s = s + str(x) + ','
+                return s
+        """, why="string-rebuilt-with-chained-plus", line=4, message="`s = s + ... + ...`"),
+        Invalid("""\
+            def f(xs):
+                s = ''
+                for x in xs:
+                    s = x.name + s
+                return s
+        """, why="string-prepended", line=4, message="`s = ... + s`"),
         Invalid("def f(rows):\n    text = b''\n    for row in rows:\n        for cell in row:\n            text += cell\n        text += b'\\n'\n    return text\n", why="nested-loops", line=5),
-        Invalid("out = ''\nfor i in range(1000):\n    out += str(i)\n", why="module-level-str", line=3, message="only local variables"),
-        Invalid("def render(rows):\n    out = ''\n    for row in rows:\n        out += f'<tr>{row}</tr>'\n    return out\n", why="local-str-plus-equals", line=4, message="quadratic on PyPy"),
+        Invalid("""\
+            out = ''
+            for i in range(1000):
+                out += str(i)
+        """, why="module-level-str", line=3, message="only local variables"),
+        Invalid("""\
+            def render(rows):
+                out = ''
+                for row in rows:
+                    out += f'<tr>{row}</tr>'
+                return out
+        """, why="local-str-plus-equals", line=4, message="quadratic on PyPy"),
     ]
 
     @classmethod

@@ -163,35 +163,120 @@ class LoopInvariant(LoopWalkMixin, Rule):
     Options = LoopInvariantOptions
 
     VALID = [
-        Valid("import re\n\ndef match(patterns, s):\n    return [re.compile(p).match(s) for p in patterns]\n",
+        Valid("""\
+            import re
+
+            def match(patterns, s):
+                return [re.compile(p).match(s) for p in patterns]
+        """,
               why="argument-is-the-loop-variable"),
         Valid("import re\n\ndef build(words):\n    for w in words:\n        pattern = r'\\b' + w\n        yield re.compile(pattern)\n",
               why="argument-assigned-in-the-loop"),
-        Valid("import json, time\n\ndef stamps(n):\n    return [json.loads(str(time.time())) for _ in range(n)]\n",
+        Valid("""\
+            import json, time
+
+            def stamps(n):
+                return [json.loads(str(time.time())) for _ in range(n)]
+        """,
               why="argument-is-time-based"),
-        Valid("import json\n\ndef rows(ids):\n    out = []\n    for i in ids:\n        row = json.loads(TEMPLATE)\n        row['id'] = i\n        out.append(row)\n    return out\n",
+        Valid("""\
+            import json
+
+            def rows(ids):
+                out = []
+                for i in ids:
+                    row = json.loads(TEMPLATE)
+                    row['id'] = i
+                    out.append(row)
+                return out
+        """,
               why="mutable-result-is-changed-per-iteration"),
-        Valid("import json\n\ndef docs(ids):\n    return [dict(json.loads(TEMPLATE), id=i) for i in ids]\n",
+        Valid("""\
+            import json
+
+            def docs(ids):
+                return [dict(json.loads(TEMPLATE), id=i) for i in ids]
+        """,
               why="mutable-result-passed-to-an-unknown-consumer"),
-        Valid("from pathlib import Path\nimport time\n\ndef wait_ready(path):\n    while True:\n        if Path(path).read_text() == 'ready':\n            return\n        time.sleep(1)\n",
+        Valid("""\
+            from pathlib import Path
+            import time
+
+            def wait_ready(path):
+                while True:
+                    if Path(path).read_text() == 'ready':
+                        return
+                    time.sleep(1)
+        """,
               why="file-polled-in-a-while-loop"),
-        Valid("from pathlib import Path\n\ndef append_all(path, lines):\n    for line in lines:\n        text = Path(path).read_text()\n        Path(path).write_text(text + line)\n",
+        Valid("""\
+            from pathlib import Path
+
+            def append_all(path, lines):
+                for line in lines:
+                    text = Path(path).read_text()
+                    Path(path).write_text(text + line)
+        """,
               why="loop-writes-the-file-it-reads"),
-        Valid("def ordered(items, extra):\n    for x in extra:\n        items.append(x)\n        print(sorted(items))\n",
+        Valid("""\
+            def ordered(items, extra):
+                for x in extra:
+                    items.append(x)
+                    print(sorted(items))
+        """,
               why="sorted-argument-mutated-in-the-loop"),
-        Valid("import re\n\ndef scan(lines):\n    pattern = None\n    for line in lines:\n        if pattern is None:\n            pattern = re.compile(PATTERN)\n        pattern.match(line)\n",
+        Valid("""\
+            import re
+
+            def scan(lines):
+                pattern = None
+                for line in lines:
+                    if pattern is None:
+                        pattern = re.compile(PATTERN)
+                    pattern.match(line)
+        """,
               why="lazy-initialisation-runs-once"),
         Valid("import re\n\ndef items(block, tag):\n    items = []\n    for line in block.split('\\n'):\n        if not items and tag == 'ol':\n            start = re.compile(r'(\\d+)').match(line)\n        items.append(line)\n    return items\n",
               why="first-iteration-only-branch-guarded-by-loop-state"),
-        Valid("import re\n\ndef scan(lines):\n    for line in lines:\n        re.compile(make_pattern()).match(line)\n",
+        Valid("""\
+            import re
+
+            def scan(lines):
+                for line in lines:
+                    re.compile(make_pattern()).match(line)
+        """,
               why="argument-calls-an-unknown-function"),
-        Valid("import re\n\nfor flag in (re.I, re.M):\n    re.compile('x', flag)\n",
+        Valid("""\
+            import re
+
+            for flag in (re.I, re.M):
+                re.compile('x', flag)
+        """,
               why="literal-iterable"),
-        Valid("import sys\n\ndef load(things):\n    for thing in things:\n        found = import_all(thing)\n        for name in sorted(sys.modules, key=len):\n            print(found, name)\n",
+        Valid("""\
+            import sys
+
+            def load(things):
+                for thing in things:
+                    found = import_all(thing)
+                    for name in sorted(sys.modules, key=len):
+                        print(found, name)
+        """,
               why="sorted-of-module-state-that-imports-in-the-loop-change"),
-        Valid("def plan(steps, done):\n    for step in steps:\n        run(step, done)\n        print(sorted(done))\n",
+        Valid("""\
+            def plan(steps, done):
+                for step in steps:
+                    run(step, done)
+                    print(sorted(done))
+        """,
               why="sorted-argument-passed-to-a-call-in-the-loop"),
-        Valid("import re\n\ndef f(lines):\n    for line in lines:\n        re.compile(P).match(line)\n", why="test-files-are-skipped", path="tests/test_re.py"),
+        Valid("""\
+            import re
+
+            def f(lines):
+                for line in lines:
+                    re.compile(P).match(line)
+        """, why="test-files-are-skipped", path="tests/test_re.py"),
         Valid("""
             def mark(self, nodes, consumed):
                 for node in nodes:
@@ -273,19 +358,54 @@ class LoopInvariant(LoopWalkMixin, Rule):
             """, why="file-object-is-read-once"),
     ]
     INVALID = [
-        Invalid("import re\n\ndef valid(emails):\n    return [e for e in emails if re.compile(r'[^@]+@[^@]+').fullmatch(e)]\n",
+        Invalid("""\
+            import re
+
+            def valid(emails):
+                return [e for e in emails if re.compile(r'[^@]+@[^@]+').fullmatch(e)]
+        """,
                 why="re-compile-constant-in-a-comprehension", line=4, message="`re.compile()` computes the same result on every iteration"),
-        Invalid("import json\n\ndef keys(rows):\n    for row in rows:\n        if row['k'] in json.loads(ALLOWED):\n            yield row\n",
+        Invalid("""\
+            import json
+
+            def keys(rows):
+                for row in rows:
+                    if row['k'] in json.loads(ALLOWED):
+                        yield row
+        """,
                 why="json-loads-constant-read-only", line=5, message="`json.loads()`"),
-        Invalid("from datetime import datetime\n\ndef late(events):\n    return [e for e in events if e.when > datetime.strptime('2024-01-01', '%Y-%m-%d')]\n",
+        Invalid("""\
+            from datetime import datetime
+
+            def late(events):
+                return [e for e in events if e.when > datetime.strptime('2024-01-01', '%Y-%m-%d')]
+        """,
                 why="strptime-of-constants", line=4, message="datetime.strptime()"),
-        Invalid("from pathlib import Path\n\ndef tag(items, config):\n    for item in items:\n        item.header = Path(config).read_text()\n",
+        Invalid("""\
+            from pathlib import Path
+
+            def tag(items, config):
+                for item in items:
+                    item.header = Path(config).read_text()
+        """,
                 why="path-read-text-of-an-invariant-name", line=5, message="read_text()"),
-        Invalid("def show(rows, allowed):\n    for row in rows:\n        for name in sorted(allowed):\n            print(row, name)\n",
+        Invalid("""\
+            def show(rows, allowed):
+                for row in rows:
+                    for name in sorted(allowed):
+                        print(row, name)
+        """,
                 why="sorted-of-an-unchanged-name-in-an-inner-loop", line=3, message="`sorted(allowed)` builds the same sorted list"),
         Invalid("import re\n\ndef words(rows):\n    for row in rows:\n        if row.kind == 'text':\n            yield re.compile(r'\\w+').findall(row.body)\n",
                 why="branch-on-the-loop-item-still-repeats", line=6, message="`re.compile()`"),
-        Invalid("import pandas as pd\n\ndef score(models):\n    for m in models:\n        frame = pd.read_csv('data.csv')\n        m.fit(frame.values)\n",
+        Invalid("""\
+            import pandas as pd
+
+            def score(models):
+                for m in models:
+                    frame = pd.read_csv('data.csv')
+                    m.fit(frame.values)
+        """,
                 why="read-csv-of-a-constant-path", line=5, message="pd.read_csv()"),
         Invalid("""
             class NamesConsumer:

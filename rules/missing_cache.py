@@ -107,28 +107,204 @@ class MissingCache(Rule):
     shared = (ScopeRecorder,)
 
     VALID = [
-        Valid("import re\n\ndef patterns():\n    print('compiling')\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(xs):\n    return [patterns()[0].match(x) for x in xs]\n", why="side-effect-print"),
-        Valid("import json, time\n\ndef load():\n    with open('c.json') as f:\n        data = json.load(f)\n    data['at'] = time.time()\n    return data\n\ndef f(xs):\n    return [load()['k'] for x in xs]\n", why="reads-the-clock"),
-        Valid("import re\n\nPATTERNS = []\n\ndef compiled():\n    return tuple(re.compile(p) for p in PATTERNS)\n\ndef f(xs):\n    return [len(compiled()) for x in xs]\n", why="reads-a-mutable-global"),
-        Valid("import re\n\ndef matcher(words: list):\n    return re.compile('|'.join(words)), re.compile(' '.join(words))\n\ndef f(xs, ws):\n    return [matcher(ws)[0].match(x) for x in xs]\n", why="unhashable-list-argument"),
-        Valid("import os\n\ndef files():\n    return [os.path.join(d, f) for d, _, fs in os.walk('src') for f in fs]\n\ndef f(xs):\n    for x in xs:\n        found = files()\n        found.append(x)\n", why="result-mutated-by-caller"),
-        Valid("import functools, re\n\n@functools.cache\ndef patterns():\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(xs):\n    return [patterns()[0].match(x) for x in xs]\n", why="already-cached"),
-        Valid("import os\n\ndef walk():\n    for d, _, fs in os.walk('src'):\n        yield from fs\n\ndef f(xs):\n    return [list(walk()) for x in xs]\n", why="generator"),
-        Valid("import re\n\nclass Parser:\n    def patterns(self):\n        return re.compile(self.expr), re.compile(self.sep)\n\n    def run(self, xs):\n        return [self.patterns()[0].match(x) for x in xs]\n", why="method-with-mutable-self"),
-        Valid("import json\n\ndef load():\n    with open('state.json') as f:\n        return json.load(f)\n\ndef save(state):\n    with open('state.json', 'w') as f:\n        json.dump(state, f)\n\ndef run(xs):\n    for x in xs:\n        save({'n': load()['n'] + 1})\n", why="module-writes-files"),
-        Valid("import re\n\ndef patterns():\n    return re.compile('a+b'), re.compile('c+')\n\ndef f(x):\n    return patterns()[0].match(x)\n", why="called-once"),
-        Valid("import os, re\n\ndef tokens():\n    return re.compile(os.environ['TOKEN_RE']), re.compile('c+')\n\ndef f(xs):\n    return [tokens()[0].match(x) for x in xs]\n", why="reads-the-environment"),
-        Valid("import re\n\ndef patterns(word):\n    return re.compile(word + '+'), re.compile(word + '*')\n\ndef f(xs):\n    return [patterns(x)[0].match(x) for x in xs]\n", why="argument-of-unknown-type"),
+        Valid("""\
+            import re
+
+            def patterns():
+                print('compiling')
+                return re.compile('a+b'), re.compile('c+')
+
+            def f(xs):
+                return [patterns()[0].match(x) for x in xs]
+        """, why="side-effect-print"),
+        Valid("""\
+            import json, time
+
+            def load():
+                with open('c.json') as f:
+                    data = json.load(f)
+                data['at'] = time.time()
+                return data
+
+            def f(xs):
+                return [load()['k'] for x in xs]
+        """, why="reads-the-clock"),
+        Valid("""\
+            import re
+
+            PATTERNS = []
+
+            def compiled():
+                return tuple(re.compile(p) for p in PATTERNS)
+
+            def f(xs):
+                return [len(compiled()) for x in xs]
+        """, why="reads-a-mutable-global"),
+        Valid("""\
+            import re
+
+            def matcher(words: list):
+                return re.compile('|'.join(words)), re.compile(' '.join(words))
+
+            def f(xs, ws):
+                return [matcher(ws)[0].match(x) for x in xs]
+        """, why="unhashable-list-argument"),
+        Valid("""\
+            import os
+
+            def files():
+                return [os.path.join(d, f) for d, _, fs in os.walk('src') for f in fs]
+
+            def f(xs):
+                for x in xs:
+                    found = files()
+                    found.append(x)
+        """, why="result-mutated-by-caller"),
+        Valid("""\
+            import functools, re
+
+            @functools.cache
+            def patterns():
+                return re.compile('a+b'), re.compile('c+')
+
+            def f(xs):
+                return [patterns()[0].match(x) for x in xs]
+        """, why="already-cached"),
+        Valid("""\
+            import os
+
+            def walk():
+                for d, _, fs in os.walk('src'):
+                    yield from fs
+
+            def f(xs):
+                return [list(walk()) for x in xs]
+        """, why="generator"),
+        Valid("""\
+            import re
+
+            class Parser:
+                def patterns(self):
+                    return re.compile(self.expr), re.compile(self.sep)
+
+                def run(self, xs):
+                    return [self.patterns()[0].match(x) for x in xs]
+        """, why="method-with-mutable-self"),
+        Valid("""\
+            import json
+
+            def load():
+                with open('state.json') as f:
+                    return json.load(f)
+
+            def save(state):
+                with open('state.json', 'w') as f:
+                    json.dump(state, f)
+
+            def run(xs):
+                for x in xs:
+                    save({'n': load()['n'] + 1})
+        """, why="module-writes-files"),
+        Valid("""\
+            import re
+
+            def patterns():
+                return re.compile('a+b'), re.compile('c+')
+
+            def f(x):
+                return patterns()[0].match(x)
+        """, why="called-once"),
+        Valid("""\
+            import os, re
+
+            def tokens():
+                return re.compile(os.environ['TOKEN_RE']), re.compile('c+')
+
+            def f(xs):
+                return [tokens()[0].match(x) for x in xs]
+        """, why="reads-the-environment"),
+        Valid("""\
+            import re
+
+            def patterns(word):
+                return re.compile(word + '+'), re.compile(word + '*')
+
+            def f(xs):
+                return [patterns(x)[0].match(x) for x in xs]
+        """, why="argument-of-unknown-type"),
         Valid("import re\n\ndef word_re():\n    return re.compile(r'\\w+')\n\ndef f(xs):\n    return [word_re().findall(x) for x in xs]\n", why="one-regex-compile-is-cached-by-re"),
-        Valid("import json\nfrom app.util import check\n\ndef load():\n    with open('c.json') as f:\n        return check(json.load(f))\n\ndef f(xs):\n    return [load()['k'] for x in xs]\n", why="calls-an-unknown-function"),
+        Valid("""\
+            import json
+            from app.util import check
+
+            def load():
+                with open('c.json') as f:
+                    return check(json.load(f))
+
+            def f(xs):
+                return [load()['k'] for x in xs]
+        """, why="calls-an-unknown-function"),
     ]
     INVALID = [
-        Invalid("import json\n\ndef load_settings():\n    with open('settings.json') as f:\n        return json.load(f)\n\ndef price(items):\n    return [i * load_settings()['vat'] for i in items]\n", why="reads-and-parses-a-file-in-a-loop", line=3, message="reads and parses a file"),
+        Invalid("""\
+            import json
+
+            def load_settings():
+                with open('settings.json') as f:
+                    return json.load(f)
+
+            def price(items):
+                return [i * load_settings()['vat'] for i in items]
+        """, why="reads-and-parses-a-file-in-a-loop", line=3, message="reads and parses a file"),
         Invalid("import re\n\ndef tokenizers(lang: str):\n    words = r'\\w+' if lang == 'en' else r'\\S+'\n    return re.compile(words), re.compile(r'\\d+'), re.compile(r'\\s+')\n\ndef count(texts):\n    n = 0\n    for t in texts:\n        n += len(tokenizers('en')[0].findall(t))\n    return n\n", why="compiles-regexes-with-a-str-argument", line=3, message="compiles regular expressions"),
-        Invalid("import os\n\ndef sources():\n    return tuple(os.path.join(d, f) for d, _, fs in os.walk('src') for f in fs)\n\ndef a():\n    return len(sources())\n\ndef b():\n    return sorted(sources())\n\ndef c():\n    return 'x.py' in sources()\n", why="walks-a-directory-from-three-call-sites", line=3, message="from 3 call sites"),
-        Invalid("ALPHABET = 'abcdefghijklmnopqrstuvwxyz'\n\ndef table():\n    return {c: i for i, c in enumerate(ALPHABET)}\n\ndef encode(text):\n    return [table()[c] for c in text]\n", why="builds-a-constant-table", line=3, message="builds a constant table"),
-        Invalid("import json\nfrom app.errors import ConfigError\n\ndef load():\n    with open('c.json') as f:\n        data = json.load(f)\n    if 'k' not in data:\n        raise ConfigError('no k')\n    return data\n\ndef f(xs):\n    return [load()['k'] + x for x in xs]\n", why="raising-an-exception-is-not-a-side-effect", line=4),
-        Invalid("from importlib.metadata import version\n\ndef agent():\n    return 'tool/' + version('tool')\n\ndef send(reqs):\n    for r in reqs:\n        r.headers['User-Agent'] = agent()\n", why="reads-package-metadata", line=3, message="package metadata"),
+        Invalid("""\
+            import os
+
+            def sources():
+                return tuple(os.path.join(d, f) for d, _, fs in os.walk('src') for f in fs)
+
+            def a():
+                return len(sources())
+
+            def b():
+                return sorted(sources())
+
+            def c():
+                return 'x.py' in sources()
+        """, why="walks-a-directory-from-three-call-sites", line=3, message="from 3 call sites"),
+        Invalid("""\
+            ALPHABET = 'abcdefghijklmnopqrstuvwxyz'
+
+            def table():
+                return {c: i for i, c in enumerate(ALPHABET)}
+
+            def encode(text):
+                return [table()[c] for c in text]
+        """, why="builds-a-constant-table", line=3, message="builds a constant table"),
+        Invalid("""\
+            import json
+            from app.errors import ConfigError
+
+            def load():
+                with open('c.json') as f:
+                    data = json.load(f)
+                if 'k' not in data:
+                    raise ConfigError('no k')
+                return data
+
+            def f(xs):
+                return [load()['k'] + x for x in xs]
+        """, why="raising-an-exception-is-not-a-side-effect", line=4),
+        Invalid("""\
+            from importlib.metadata import version
+
+            def agent():
+                return 'tool/' + version('tool')
+
+            def send(reqs):
+                for r in reqs:
+                    r.headers['User-Agent'] = agent()
+        """, why="reads-package-metadata", line=3, message="package metadata"),
     ]
 
     @classmethod

@@ -140,35 +140,140 @@ class NPlusOne(LoopWalkMixin, Rule):
     Options = NPlusOneOptions
 
     VALID = [
-        Valid("def lookup(cache, keys):\n    out = []\n    for key in keys:\n        out.append(cache.get(key))\n    return out\n",
+        Valid("""\
+            def lookup(cache, keys):
+                out = []
+                for key in keys:
+                    out.append(cache.get(key))
+                return out
+        """,
               why="get-on-an-unknown-object-is-not-a-query"),
-        Valid("import requests\n\ndef fetch(requests, ids):\n    return [requests.get(i) for i in ids]\n",
+        Valid("""\
+            import requests
+
+            def fetch(requests, ids):
+                return [requests.get(i) for i in ids]
+        """,
               why="parameter-shadows-the-import"),
-        Valid("import requests\n\ndef fetch(url):\n    for attempt in range(3):\n        try:\n            return requests.get(url, timeout=attempt + 1)\n        except requests.Timeout:\n            continue\n",
+        Valid("""\
+            import requests
+
+            def fetch(url):
+                for attempt in range(3):
+                    try:
+                        return requests.get(url, timeout=attempt + 1)
+                    except requests.Timeout:
+                        continue
+        """,
               why="retry-loop-returns-on-success"),
-        Valid("import requests\n\ndef crawl(url):\n    while url:\n        page = requests.get(url).json()\n        url = page['next']\n",
+        Valid("""\
+            import requests
+
+            def crawl(url):
+                while url:
+                    page = requests.get(url).json()
+                    url = page['next']
+        """,
               why="pagination-in-a-while-loop"),
-        Valid("import time\nimport requests\n\ndef polite(urls):\n    for url in urls:\n        requests.get(url)\n        time.sleep(1)\n",
+        Valid("""\
+            import time
+            import requests
+
+            def polite(urls):
+                for url in urls:
+                    requests.get(url)
+                    time.sleep(1)
+        """,
               why="deliberately-throttled-loop"),
-        Valid("import sqlite3\n\ndef migrate(path, statements):\n    conn = sqlite3.connect(path)\n    cur = conn.cursor()\n    for statement in statements:\n        cur.execute(statement)\n",
+        Valid("""\
+            import sqlite3
+
+            def migrate(path, statements):
+                conn = sqlite3.connect(path)
+                cur = conn.cursor()
+                for statement in statements:
+                    cur.execute(statement)
+        """,
               why="sql-text-changes-per-item-is-a-script"),
-        Valid("from sqlalchemy.orm import Session\n\ndef save(engine, rows):\n    with Session(engine) as session:\n        for row in rows:\n            session.add(Item(**row))\n        session.commit()\n",
+        Valid("""\
+            from sqlalchemy.orm import Session
+
+            def save(engine, rows):
+                with Session(engine) as session:
+                    for row in rows:
+                        session.add(Item(**row))
+                    session.commit()
+        """,
               why="sqlalchemy-session-add-is-queued"),
-        Valid("import redis\n\ndef store(items):\n    r = redis.Redis()\n    pipe = r.pipeline()\n    for key, value in items:\n        pipe.set(key, value)\n    pipe.execute()\n",
+        Valid("""\
+            import redis
+
+            def store(items):
+                r = redis.Redis()
+                pipe = r.pipeline()
+                for key, value in items:
+                    pipe.set(key, value)
+                pipe.execute()
+        """,
               why="redis-pipeline-buffers-commands"),
-        Valid("from .models import Tag\n\ndef seed():\n    for name in ('red', 'green', 'blue'):\n        Tag.objects.get_or_create(name=name)\n",
+        Valid("""\
+            from .models import Tag
+
+            def seed():
+                for name in ('red', 'green', 'blue'):
+                    Tag.objects.get_or_create(name=name)
+        """,
               why="literal-iterable-has-a-fixed-tiny-count"),
-        Valid("from .models import Book\n\ndef show():\n    for book in Book.objects.select_related('author'):\n        print(book.author.pk)\n",
+        Valid("""\
+            from .models import Book
+
+            def show():
+                for book in Book.objects.select_related('author'):
+                    print(book.author.pk)
+        """,
               why="select-related-already-joined"),
-        Valid("import requests\n\ndef rows(url):\n    for row in requests.get(url).json():\n        print(row)\n",
+        Valid("""\
+            import requests
+
+            def rows(url):
+                for row in requests.get(url).json():
+                    print(row)
+        """,
               why="request-in-the-loop-header-runs-once"),
-        Valid("import httpx\n\nasync def fetch(urls):\n    async with httpx.AsyncClient() as client:\n        for url in urls:\n            await client.get(url)\n",
+        Valid("""\
+            import httpx
+
+            async def fetch(urls):
+                async with httpx.AsyncClient() as client:
+                    for url in urls:
+                        await client.get(url)
+        """,
               why="awaited-http-is-left-to-sequential-await"),
-        Valid("import requests\n\ndef check(urls):\n    session = requests.Session()\n    session = {}\n    for url in urls:\n        session.get(url)\n",
+        Valid("""\
+            import requests
+
+            def check(urls):
+                session = requests.Session()
+                session = {}
+                for url in urls:
+                    session.get(url)
+        """,
               why="name-rebound-to-something-unknown"),
-        Valid("import requests\n\ndef ping(url, n):\n    for _ in range(n):\n        requests.get(url)\n",
+        Valid("""\
+            import requests
+
+            def ping(url, n):
+                for _ in range(n):
+                    requests.get(url)
+        """,
               why="same-request-each-iteration-does-not-depend-on-the-item"),
-        Valid("import requests\n\ndef get_all(ids):\n    for i in ids:\n        requests.get(i)\n", why="test-files-are-skipped", path="tests/test_api.py"),
+        Valid("""\
+            import requests
+
+            def get_all(ids):
+                for i in ids:
+                    requests.get(i)
+        """, why="test-files-are-skipped", path="tests/test_api.py"),
         Valid("""
             def drop_all(cursor, tables):
                 for table in tables:
@@ -212,36 +317,137 @@ class NPlusOne(LoopWalkMixin, Rule):
             """, why="save-of-a-copy-whose-key-later-items-need"),
     ]
     INVALID = [
-        Invalid("import requests\n\ndef fetch(ids):\n    out = []\n    for i in ids:\n        out.append(requests.get(f'https://api/items/{i}'))\n    return out\n",
+        Invalid("""\
+            import requests
+
+            def fetch(ids):
+                out = []
+                for i in ids:
+                    out.append(requests.get(f'https://api/items/{i}'))
+                return out
+        """,
                 why="requests-get-per-item", line=6, message="`requests.get()` in a loop makes one HTTP request per item"),
-        Invalid("import requests\n\ndef fetch(urls):\n    session = requests.Session()\n    return [session.get(u).json() for u in urls]\n",
+        Invalid("""\
+            import requests
+
+            def fetch(urls):
+                session = requests.Session()
+                return [session.get(u).json() for u in urls]
+        """,
                 why="session-assigned-then-used-in-a-comprehension", line=5, message="ThreadPoolExecutor"),
-        Invalid("from shop.models import Book\n\ndef titles(ids):\n    return [Book.objects.get(pk=i).title for i in ids]\n",
+        Invalid("""\
+            from shop.models import Book
+
+            def titles(ids):
+                return [Book.objects.get(pk=i).title for i in ids]
+        """,
                 why="django-get-per-item", line=4, message="in_bulk"),
-        Invalid("import sqlite3\n\ndef insert(path, rows):\n    conn = sqlite3.connect(path)\n    cur = conn.cursor()\n    for row in rows:\n        cur.execute('INSERT INTO t VALUES (?, ?)', row)\n",
+        Invalid("""\
+            import sqlite3
+
+            def insert(path, rows):
+                conn = sqlite3.connect(path)
+                cur = conn.cursor()
+                for row in rows:
+                    cur.execute('INSERT INTO t VALUES (?, ?)', row)
+        """,
                 why="dbapi-execute-per-row", line=7, message="executemany()"),
-        Invalid("from .models import Book\n\ndef report():\n    for book in Book.objects.filter(published=True):\n        print(book.title, book.tags.all())\n",
+        Invalid("""\
+            from .models import Book
+
+            def report():
+                for book in Book.objects.filter(published=True):
+                    print(book.title, book.tags.all())
+        """,
                 why="django-related-manager-per-row", line=5, message="prefetch_related('tags')"),
-        Invalid("from .models import Book\n\ndef reprice(factor):\n    for book in Book.objects.all():\n        book.price = book.price * factor\n        book.save()\n",
+        Invalid("""\
+            from .models import Book
+
+            def reprice(factor):
+                for book in Book.objects.all():
+                    book.price = book.price * factor
+                    book.save()
+        """,
                 why="django-save-per-row", line=6, message="bulk_update()"),
-        Invalid("from django.db import models\n\nclass Book(models.Model):\n    author = models.ForeignKey('Author', on_delete=models.CASCADE)\n\ndef names():\n    return [b.author.name for b in Book.objects.all()]\n",
+        Invalid("""\
+            from django.db import models
+
+            class Book(models.Model):
+                author = models.ForeignKey('Author', on_delete=models.CASCADE)
+
+            def names():
+                return [b.author.name for b in Book.objects.all()]
+        """,
                 why="django-foreign-key-declared-in-the-module", line=7, message="select_related('author')"),
-        Invalid("import redis\n\ncache = redis.Redis()\n\ndef load(keys):\n    return {k: cache.get(k) for k in keys}\n",
+        Invalid("""\
+            import redis
+
+            cache = redis.Redis()
+
+            def load(keys):
+                return {k: cache.get(k) for k in keys}
+        """,
                 why="redis-get-per-key", line=6, message="mget()"),
-        Invalid("import boto3\n\ndef notify(messages):\n    sqs = boto3.client('sqs')\n    for m in messages:\n        sqs.send_message(QueueUrl=URL, MessageBody=m)\n",
+        Invalid("""\
+            import boto3
+
+            def notify(messages):
+                sqs = boto3.client('sqs')
+                for m in messages:
+                    sqs.send_message(QueueUrl=URL, MessageBody=m)
+        """,
                 why="boto3-call-with-a-batch-form", line=6, message="send_message_batch"),
-        Invalid("from sqlalchemy.orm import Session\n\ndef users(session: Session, ids):\n    return [session.get(User, i) for i in ids]\n",
+        Invalid("""\
+            from sqlalchemy.orm import Session
+
+            def users(session: Session, ids):
+                return [session.get(User, i) for i in ids]
+        """,
                 why="sqlalchemy-session-from-an-annotation", line=4, message="in_(ids)"),
-        Invalid("import requests\n\nclass Client:\n    def __init__(self):\n        self.http = requests.Session()\n\n    def pull(self, ids):\n        for i in ids:\n            self.http.post(URL, json={'id': i})\n",
+        Invalid("""\
+            import requests
+
+            class Client:
+                def __init__(self):
+                    self.http = requests.Session()
+
+                def pull(self, ids):
+                    for i in ids:
+                        self.http.post(URL, json={'id': i})
+        """,
                 why="session-stored-on-self", line=9, message="`self.http.post()`"),
-        Invalid("from .models import Author, Book\n\ndef shelves(authors):\n    for author in authors:\n        for book in Book.objects.filter(author=author):\n            print(book)\n",
+        Invalid("""\
+            from .models import Author, Book
+
+            def shelves(authors):
+                for author in authors:
+                    for book in Book.objects.filter(author=author):
+                        print(book)
+        """,
                 why="queryset-iterated-per-outer-item", line=5, message="prefetch_related"),
-        Invalid("from myapp import api\n\ndef users(ids):\n    return [api.fetch_user(i) for i in ids]\n",
+        Invalid("""\
+            from myapp import api
+
+            def users(ids):
+                return [api.fetch_user(i) for i in ids]
+        """,
                 why="round-trip-added-in-config", line=4, message="api.fetch_users",
                 options={"extra-round-trips": ["myapp.api.fetch_user -> api.fetch_users"]}),
-        Invalid("import asyncpg\n\nasync def names(dsn, ids):\n    conn = await asyncpg.connect(dsn)\n    return [await conn.fetchval('SELECT name FROM users WHERE id = $1', i) for i in ids]\n",
+        Invalid("""\
+            import asyncpg
+
+            async def names(dsn, ids):
+                conn = await asyncpg.connect(dsn)
+                return [await conn.fetchval('SELECT name FROM users WHERE id = $1', i) for i in ids]
+        """,
                 why="awaited-asyncpg-query-per-item", line=5, message="= ANY($1)"),
-        Invalid("from urllib.request import urlopen\n\ndef bodies(urls):\n    for url in urls:\n        yield urlopen(url).read()\n",
+        Invalid("""\
+            from urllib.request import urlopen
+
+            def bodies(urls):
+                for url in urls:
+                    yield urlopen(url).read()
+        """,
                 why="urllib-urlopen-per-item", line=5, message="HTTP request"),
         Invalid("""
             def order_totals(conn, order_ids):

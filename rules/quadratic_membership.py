@@ -100,20 +100,91 @@ class QuadraticMembership(Rule):
     shared = (ScopeRecorder,)
 
     VALID = [
-        Valid("def f(xs):\n    ok = {'a', 'b'}\n    return [x for x in xs if x in ok]\n", why="set-membership"),
-        Valid("def f(xs):\n    seen = []\n    for x in xs:\n        if x not in seen:\n            seen.append(x)\n        else:\n            seen.remove(x)\n    return seen\n", why="list-mutated-in-the-loop"),
-        Valid("def f(xs, allowed):\n    return [x for x in xs if x in allowed]\n", why="parameter-of-unknown-type"),
-        Valid("def f(xs):\n    for x in xs:\n        if x in ['a', 'b', 'c']:\n            return x\n", why="inline-literal-of-few-items"),
-        Valid("def f(xs):\n    names = ['a', 'b', 'c']\n    return [x for x in xs if x in names]\n", why="short-constant-list"),
-        Valid("def f(xs):\n    rows = [[1], [2]] + [list(x) for x in xs]\n    return [r for r in xs if r in rows]\n", why="binary-operation-of-unknown-type"),
-        Valid("def f(xs):\n    rows = [[x] for x in xs]\n    return [y for y in xs if [y] in rows]\n", why="unhashable-elements"),
-        Valid("def f(xs, ys):\n    found = list(ys)\n    for x in xs:\n        if x in found:\n            update(found)\n", why="list-passed-to-a-function-in-the-loop"),
-        Valid("def f(text):\n    words = text.split()\n    return [w for w in words if w in 'aeiou']\n", why="substring-test-on-a-str"),
-        Valid("def f(xs):\n    keys = list(xs)\n    if 'a' in keys:\n        return keys\n", why="not-in-a-loop"),
-        Valid("def f(xs):\n    order = sorted(xs)\n    for key in ('a', 'b'):\n        if key in order:\n            return key\n", why="loop-over-a-few-literal-items"),
-        Valid("def f(xs):\n    order = list(xs)\n    for x in xs:\n        order[0] = x\n        if x in order:\n            return x\n", why="item-assigned-in-the-loop"),
-        Valid("def f(pairs, rows):\n    seen = [(r.sql, r.params) for r in rows]\n    return [p for p, q in pairs if (p, q) not in seen]\n", why="tuple-probe-of-unknown-hashability"),
-        Valid("def f(self, lines):\n    names = [self.name, self.alias]\n    for line in lines:\n        if line.word not in names:\n            break\n", why="short-list-display-of-names"),
+        Valid("""\
+            def f(xs):
+                ok = {'a', 'b'}
+                return [x for x in xs if x in ok]
+        """, why="set-membership"),
+        Valid("""\
+            def f(xs):
+                seen = []
+                for x in xs:
+                    if x not in seen:
+                        seen.append(x)
+                    else:
+                        seen.remove(x)
+                return seen
+        """, why="list-mutated-in-the-loop"),
+        Valid("""\
+            def f(xs, allowed):
+                return [x for x in xs if x in allowed]
+        """, why="parameter-of-unknown-type"),
+        Valid("""\
+            def f(xs):
+                for x in xs:
+                    if x in ['a', 'b', 'c']:
+                        return x
+        """, why="inline-literal-of-few-items"),
+        Valid("""\
+            def f(xs):
+                names = ['a', 'b', 'c']
+                return [x for x in xs if x in names]
+        """, why="short-constant-list"),
+        Valid("""\
+            def f(xs):
+                rows = [[1], [2]] + [list(x) for x in xs]
+                return [r for r in xs if r in rows]
+        """, why="binary-operation-of-unknown-type"),
+        Valid("""\
+            def f(xs):
+                rows = [[x] for x in xs]
+                return [y for y in xs if [y] in rows]
+        """, why="unhashable-elements"),
+        Valid("""\
+            def f(xs, ys):
+                found = list(ys)
+                for x in xs:
+                    if x in found:
+                        update(found)
+        """, why="list-passed-to-a-function-in-the-loop"),
+        Valid("""\
+            def f(text):
+                words = text.split()
+                return [w for w in words if w in 'aeiou']
+        """, why="substring-test-on-a-str"),
+        Valid("""\
+            def f(xs):
+                keys = list(xs)
+                if 'a' in keys:
+                    return keys
+        """, why="not-in-a-loop"),
+        Valid("""\
+            def f(xs):
+                order = sorted(xs)
+                for key in ('a', 'b'):
+                    if key in order:
+                        return key
+        """, why="loop-over-a-few-literal-items"),
+        Valid("""\
+            def f(xs):
+                order = list(xs)
+                for x in xs:
+                    order[0] = x
+                    if x in order:
+                        return x
+        """, why="item-assigned-in-the-loop"),
+        Valid("""\
+            def f(pairs, rows):
+                seen = [(r.sql, r.params) for r in rows]
+                return [p for p, q in pairs if (p, q) not in seen]
+        """, why="tuple-probe-of-unknown-hashability"),
+        Valid("""\
+            def f(self, lines):
+                names = [self.name, self.alias]
+                for line in lines:
+                    if line.word not in names:
+                        break
+        """, why="short-list-display-of-names"),
         Valid("""
             def expand(rows, wanted):
                 found = []
@@ -163,12 +234,48 @@ class QuadraticMembership(Rule):
             """, why="list-grown-by-the-consumer-of-the-generator"),
     ]
     INVALID = [
-        Invalid("def active(users, rows):\n    banned = [r.user_id for r in rows]\n    return [u for u in users if u.id not in banned]\n", why="comprehension-filter", line=3, message="set(banned)"),
-        Invalid("def f(xs, ys):\n    order = list(ys)\n    for x in xs:\n        if x in order:\n            print(x)\n", why="for-loop-membership", line=4),
-        Invalid("def f(xs, ys):\n    order = sorted(ys)\n    return [order.index(x) for x in xs]\n", why="index-in-a-comprehension", line=3, message="enumerate"),
-        Invalid("def f(xs, ys):\n    pool = [y.key for y in ys]\n    total = 0\n    for x in xs:\n        total += pool.count(x)\n    return total\n", why="count-in-a-loop", line=5, message="Counter"),
-        Invalid("KNOWN = [\n    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',\n]\n\ndef f(xs):\n    return [x for x in xs if x in KNOWN]\n", why="long-module-level-literal", line=6),
-        Invalid("def f(xs, ys):\n    keep = []\n    for y in ys:\n        keep.append(y)\n    for x in xs:\n        if x not in keep:\n            yield x\n", why="list-built-before-the-loop", line=6),
+        Invalid("""\
+            def active(users, rows):
+                banned = [r.user_id for r in rows]
+                return [u for u in users if u.id not in banned]
+        """, why="comprehension-filter", line=3, message="set(banned)"),
+        Invalid("""\
+            def f(xs, ys):
+                order = list(ys)
+                for x in xs:
+                    if x in order:
+                        print(x)
+        """, why="for-loop-membership", line=4),
+        Invalid("""\
+            def f(xs, ys):
+                order = sorted(ys)
+                return [order.index(x) for x in xs]
+        """, why="index-in-a-comprehension", line=3, message="enumerate"),
+        Invalid("""\
+            def f(xs, ys):
+                pool = [y.key for y in ys]
+                total = 0
+                for x in xs:
+                    total += pool.count(x)
+                return total
+        """, why="count-in-a-loop", line=5, message="Counter"),
+        Invalid("""\
+            KNOWN = [
+                'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',
+            ]
+
+            def f(xs):
+                return [x for x in xs if x in KNOWN]
+        """, why="long-module-level-literal", line=6),
+        Invalid("""\
+            def f(xs, ys):
+                keep = []
+                for y in ys:
+                    keep.append(y)
+                for x in xs:
+                    if x not in keep:
+                        yield x
+        """, why="list-built-before-the-loop", line=6),
         Invalid("""
             def unique_columns(columns):
                 seen = []

@@ -117,45 +117,139 @@ class SequentialAwait(LoopWalkMixin, Rule):
     Options = SequentialAwaitOptions
 
     VALID = [
-        Valid("async def crawl(client, url):\n    cursor = None\n    for _ in range(100):\n        page = await client.get(url, params={'cursor': cursor})\n        cursor = page['next']\n",
+        Valid("""\
+            async def crawl(client, url):
+                cursor = None
+                for _ in range(100):
+                    page = await client.get(url, params={'cursor': cursor})
+                    cursor = page['next']
+        """,
               why="uses-the-previous-iteration-result"),
-        Valid("async def first_ok(client, mirrors):\n    for url in mirrors:\n        response = await client.get(url)\n        if response.ok:\n            return response\n",
+        Valid("""\
+            async def first_ok(client, mirrors):
+                for url in mirrors:
+                    response = await client.get(url)
+                    if response.ok:
+                        return response
+        """,
               why="returns-early"),
-        Valid("async def paced(client, urls):\n    for url in urls:\n        await client.get(url)\n        await asyncio.sleep(0.5)\n",
+        Valid("""\
+            async def paced(client, urls):
+                for url in urls:
+                    await client.get(url)
+                    await asyncio.sleep(0.5)
+        """,
               why="deliberately-paced-with-sleep"),
-        Valid("async def guarded(client, urls, lock):\n    for url in urls:\n        async with lock:\n            await client.get(url)\n",
+        Valid("""\
+            async def guarded(client, urls, lock):
+                for url in urls:
+                    async with lock:
+                        await client.get(url)
+        """,
               why="serialised-by-a-lock"),
-        Valid("async def stream(client, urls):\n    for url in urls:\n        yield await client.get(url)\n",
+        Valid("""\
+            async def stream(client, urls):
+                for url in urls:
+                    yield await client.get(url)
+        """,
               why="async-generator-yields-per-item"),
-        Valid("async def replay(ws, messages):\n    for message in messages:\n        await ws.send(message)\n",
+        Valid("""\
+            async def replay(ws, messages):
+                for message in messages:
+                    await ws.send(message)
+        """,
               why="ordered-writes-to-one-websocket"),
-        Valid("async def consume(queue, client):\n    async for item in queue:\n        await client.post(item)\n",
+        Valid("""\
+            async def consume(queue, client):
+                async for item in queue:
+                    await client.post(item)
+        """,
               why="async-for-over-a-stream"),
-        Valid("async def wait_all(tasks):\n    for task in tasks:\n        await task\n",
+        Valid("""\
+            async def wait_all(tasks):
+                for task in tasks:
+                    await task
+        """,
               why="awaiting-tasks-that-already-run"),
-        Valid("async def chunks(client, groups):\n    for group in groups:\n        await asyncio.gather(*(client.get(u) for u in group))\n",
+        Valid("""\
+            async def chunks(client, groups):
+                for group in groups:
+                    await asyncio.gather(*(client.get(u) for u in group))
+        """,
               why="gather-per-chunk-bounds-concurrency"),
-        Valid("async def total(client, urls):\n    state = {}\n    for url in urls:\n        state[url] = await client.get(url, headers=state)\n",
+        Valid("""\
+            async def total(client, urls):
+                state = {}
+                for url in urls:
+                    state[url] = await client.get(url, headers=state)
+        """,
               why="state-mutated-and-read-by-the-next-await"),
-        Valid("from sqlalchemy.ext.asyncio import AsyncSession\n\nasync def users(session: AsyncSession, ids):\n    return [await session.get(User, i) for i in ids]\n",
+        Valid("""\
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            async def users(session: AsyncSession, ids):
+                return [await session.get(User, i) for i in ids]
+        """,
               why="database-session-left-to-n-plus-one"),
-        Valid("async def ping(client, url):\n    for attempt in range(3):\n        await client.get(url)\n",
+        Valid("""\
+            async def ping(client, url):
+                for attempt in range(3):
+                    await client.get(url)
+        """,
               why="await-does-not-use-the-loop-item"),
-        Valid("async def send_request(self, request):\n    for hook in self._event_hooks['request']:\n        await hook(request)\n",
+        Valid("""\
+            async def send_request(self, request):
+                for hook in self._event_hooks['request']:
+                    await hook(request)
+        """,
               why="calls-each-hook-in-order"),
-        Valid("async def close_all(self):\n    for proxy in self._mounts.values():\n        if proxy is not None:\n            await proxy.aclose()\n",
+        Valid("""\
+            async def close_all(self):
+                for proxy in self._mounts.values():
+                    if proxy is not None:
+                        await proxy.aclose()
+        """,
               why="closes-each-resource-in-order"),
-        Valid("async def respond(send, chunks):\n    for chunk in chunks:\n        await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})\n",
+        Valid("""\
+            async def respond(send, chunks):
+                for chunk in chunks:
+                    await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
+        """,
               why="asgi-send-is-one-ordered-stream"),
-        Valid("from itertools import groupby\n\nasync def groups(rows, key):\n    return [(k, await to_list(v)) for k, v in groupby(rows, key)]\n",
+        Valid("""\
+            from itertools import groupby
+
+            async def groups(rows, key):
+                return [(k, await to_list(v)) for k, v in groupby(rows, key)]
+        """,
               why="groupby-groups-must-be-consumed-in-order"),
-        Valid("async def migrate(db, migrations):\n    for migration in migrations:\n        await apply(migration)\n",
+        Valid("""\
+            async def migrate(db, migrations):
+                for migration in migrations:
+                    await apply(migration)
+        """,
               why="bare-side-effect-await-whose-order-may-matter"),
-        Valid("async def extra_vars(pm, request):\n    merged = {}\n    for extra in pm.hook.extra_template_vars(request=request):\n        merged.update(await resolve_value(extra))\n    return merged\n",
+        Valid("""\
+            async def extra_vars(pm, request):
+                merged = {}
+                for extra in pm.hook.extra_template_vars(request=request):
+                    merged.update(await resolve_value(extra))
+                return merged
+        """,
               why="pluggy-hook-results-in-plugin-order"),
-        Valid("async def scripts(items):\n    out = []\n    for item in items:\n        out.append(await await_me_maybe(item))\n    return out\n",
+        Valid("""\
+            async def scripts(items):
+                out = []
+                for item in items:
+                    out.append(await await_me_maybe(item))
+                return out
+        """,
               why="maybe-await-helper-awaits-work-already-started"),
-        Valid("async def test_pages(client):\n    for page in PAGES:\n        await client.get(page)\n", why="test-files-are-skipped", path="tests/test_pages.py"),
+        Valid("""\
+            async def test_pages(client):
+                for page in PAGES:
+                    await client.get(page)
+        """, why="test-files-are-skipped", path="tests/test_pages.py"),
         Valid("""
             async def can_see(actor, table):
                 return actor is not None and not table.startswith("_")
@@ -182,19 +276,55 @@ class SequentialAwait(LoopWalkMixin, Rule):
             """, why="sql-text-per-item-is-left-to-n-plus-one"),
     ]
     INVALID = [
-        Invalid("async def fetch_all(client, urls):\n    pages = []\n    for url in urls:\n        pages.append(await client.get(url))\n    return pages\n",
+        Invalid("""\
+            async def fetch_all(client, urls):
+                pages = []
+                for url in urls:
+                    pages.append(await client.get(url))
+                return pages
+        """,
                 why="append-awaited-results", line=4, message="`await client.get()` runs once per loop item"),
-        Invalid("import aiohttp\n\nasync def warm(urls):\n    async with aiohttp.ClientSession() as session:\n        for url in urls:\n            await session.head(url)\n",
+        Invalid("""\
+            import aiohttp
+
+            async def warm(urls):
+                async with aiohttp.ClientSession() as session:
+                    for url in urls:
+                        await session.head(url)
+        """,
                 why="bare-await-of-a-known-http-client", line=6, message="asyncio.gather()"),
-        Invalid("async def upload(client, items):\n    return [await client.post(URL, json=item) for item in items]\n",
+        Invalid("""\
+            async def upload(client, items):
+                return [await client.post(URL, json=item) for item in items]
+        """,
                 why="method-call-on-the-client-is-not-carried-state", line=2, message="`await client.post()`"),
-        Invalid("async def prefetch(keys):\n    for key in keys:\n        await load_thumbnail(key)\n",
+        Invalid("""\
+            async def prefetch(keys):
+                for key in keys:
+                    await load_thumbnail(key)
+        """,
                 why="bare-await-of-a-read-like-call", line=3),
-        Invalid("async def sizes(client, urls):\n    return [len(await client.get(u)) for u in urls]\n",
+        Invalid("""\
+            async def sizes(client, urls):
+                return [len(await client.get(u)) for u in urls]
+        """,
                 why="await-in-a-comprehension", line=2),
-        Invalid("async def total(client, urls):\n    count = 0\n    for url in urls:\n        response = await client.get(url)\n        count += len(response.content)\n    return count\n",
+        Invalid("""\
+            async def total(client, urls):
+                count = 0
+                for url in urls:
+                    response = await client.get(url)
+                    count += len(response.content)
+                return count
+        """,
                 why="accumulator-not-read-by-the-await", line=4),
-        Invalid("async def resize(images):\n    done = []\n    for image in images:\n        path = f'/tmp/{image.name}'\n        done.append(await asyncio.wait_for(convert(image, path), timeout=5))\n",
+        Invalid("""\
+            async def resize(images):
+                done = []
+                for image in images:
+                    path = f'/tmp/{image.name}'
+                    done.append(await asyncio.wait_for(convert(image, path), timeout=5))
+        """,
                 why="per-item-value-computed-before-the-await", line=5, message="convert()"),
         Invalid("""
             class IndexView:

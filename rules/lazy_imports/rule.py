@@ -139,59 +139,318 @@ class LazyImports(NameUsageMixin, Rule):
     codemod = "advisor.rules.lazy_imports.codemod:fix_source"
 
     VALID = [
-        Valid("import numpy as np\nZEROS = np.zeros(3)\n", why="used-at-module-level"),
-        Valid("import numpy as np\n\n@np.vectorize\ndef f(x):\n    return np.abs(x)\n", why="used-by-a-decorator"),
-        Valid("import pandas as pd\n\nclass Frame(pd.DataFrame):\n    def f(self):\n        return pd.Series()\n", why="used-as-a-base-class"),
-        Valid("import numpy as np\n\ndef f(x=np.float64(0)):\n    return np.abs(x)\n", why="used-in-a-default-value"),
-        Valid("import numpy as np\n\nclass C:\n    dtype = np.float64\n\n    def f(self):\n        return np.zeros(1)\n", why="used-in-a-class-body"),
-        Valid("import requests\n\nrequests.packages.urllib3.disable_warnings()\n\ndef get(u):\n    return requests.get(u)\n", why="module-level-call"),
-        Valid("import numpy as np\n\n__all__ = ['np', 'f']\n\ndef f():\n    return np.zeros(1)\n", why="re-exported-in-dunder-all"),
-        Valid("import myapp.plugins\n\ndef run():\n    return myapp.plugins.registry\n", why="side-effect-module-from-config",
+        Valid("""\
+            import numpy as np
+            ZEROS = np.zeros(3)
+        """, why="used-at-module-level"),
+        Valid("""\
+            import numpy as np
+
+            @np.vectorize
+            def f(x):
+                return np.abs(x)
+        """, why="used-by-a-decorator"),
+        Valid("""\
+            import pandas as pd
+
+            class Frame(pd.DataFrame):
+                def f(self):
+                    return pd.Series()
+        """, why="used-as-a-base-class"),
+        Valid("""\
+            import numpy as np
+
+            def f(x=np.float64(0)):
+                return np.abs(x)
+        """, why="used-in-a-default-value"),
+        Valid("""\
+            import numpy as np
+
+            class C:
+                dtype = np.float64
+
+                def f(self):
+                    return np.zeros(1)
+        """, why="used-in-a-class-body"),
+        Valid("""\
+            import requests
+
+            requests.packages.urllib3.disable_warnings()
+
+            def get(u):
+                return requests.get(u)
+        """, why="module-level-call"),
+        Valid("""\
+            import numpy as np
+
+            __all__ = ['np', 'f']
+
+            def f():
+                return np.zeros(1)
+        """, why="re-exported-in-dunder-all"),
+        Valid("""\
+            import myapp.plugins
+
+            def run():
+                return myapp.plugins.registry
+        """, why="side-effect-module-from-config",
               config={"side-effect-modules": ["myapp.plugins"], "costly-modules": ["myapp.plugins"]}),
-        Valid("try:\n    import numpy as np\nexcept ImportError:\n    np = None\n\ndef f():\n    return np.zeros(1)\n", why="optional-dependency-probe"),
-        Valid("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\ndef f(df: 'pd.DataFrame') -> int:\n    return len(df)\n", why="already-under-type-checking"),
-        Valid("from __future__ import annotations\n\nimport pandas as pd\nfrom pydantic import BaseModel\n\nclass Row(BaseModel):\n    frame: pd.DataFrame\n", why="pydantic-model-reads-annotations"),
-        Valid("from __future__ import annotations\n\nimport pandas as pd\nfrom fastapi import Depends\n\ndef handler(df: pd.DataFrame = Depends(load)):\n    return df\n", why="fastapi-depends-reads-signature"),
-        Valid("from __future__ import annotations\n\nimport pandas as pd\nfrom dataclasses import dataclass\nfrom typing import ClassVar\n\n@dataclass\nclass C:\n    table: ClassVar[pd.DataFrame]\n", why="dataclass-classvar"),
-        Valid("from __future__ import annotations\n\nimport pandas as pd\nfrom functools import singledispatch\n\n@singledispatch\ndef show(x):\n    return x\n\n@show.register\ndef _(x: pd.DataFrame):\n    return x.head()\n", why="singledispatch-register-reads-annotation"),
-        Valid("from __future__ import annotations\n\nimport pandas as pd\nimport typer\n\ndef main(df: pd.DataFrame) -> None:\n    print(df)\n\ntyper.run(main)\n", why="typer-run-reads-signature"),
-        Valid("from __future__ import annotations\n\nimport attr\nimport pandas as pd\n\n@attr.s(auto_attribs=True)\nclass C:\n    frame: pd.DataFrame\n", why="attrs-class"),
-        Valid("from __future__ import annotations\n\nimport typing\nimport pandas as pd\n\ndef f(df: pd.DataFrame) -> int:\n    return 1\n\nHINTS = typing.get_type_hints(f)\n", why="get-type-hints-user"),
-        Valid("import numpy as np\n\ndef norm(x):\n    return np.sqrt(x)\n\ndef run(xs):\n    return [norm(x) for x in xs]\n", why="deferral-into-a-loop-callee"),
-        Valid("import numpy as np\nfrom numpy import ones\n\nONES = ones(3)\n\ndef f():\n    return np.zeros(1)\n", why="module-already-loaded-by-another-startup-import"),
-        Valid("import json\n\ndef dump(x):\n    return json.dumps(x)\n", why="cheap-module"),
-        Valid("import numpy as np\n\ndef f():\n    return np.zeros(1)\n", why="test-files-are-skipped", path="tests/test_numbers.py"),
-        Valid("import numpy as np\n\ndef f():\n    return globals()['np']\n\nNAMES = globals()\n", why="dynamic-namespace-access"),
-        Valid("import numpy as np\nimport numpy.linalg as np\n\ndef f():\n    return np.norm(1)\n", why="name-bound-twice"),
-        Valid("import numpy as np\n", why="unused-import-is-another-tools-job"),
-        Valid("import numpy as np\n\ndef f():\n    global np\n    np = None\n", why="rebound-via-global"),
-        Valid("lazy import pandas as pd\n\ndef f():\n    return pd.DataFrame()\n", why="already-a-lazy-import",
+        Valid("""\
+            try:
+                import numpy as np
+            except ImportError:
+                np = None
+
+            def f():
+                return np.zeros(1)
+        """, why="optional-dependency-probe"),
+        Valid("""\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import pandas as pd
+
+            def f(df: 'pd.DataFrame') -> int:
+                return len(df)
+        """, why="already-under-type-checking"),
+        Valid("""\
+            from __future__ import annotations
+
+            import pandas as pd
+            from pydantic import BaseModel
+
+            class Row(BaseModel):
+                frame: pd.DataFrame
+        """, why="pydantic-model-reads-annotations"),
+        Valid("""\
+            from __future__ import annotations
+
+            import pandas as pd
+            from fastapi import Depends
+
+            def handler(df: pd.DataFrame = Depends(load)):
+                return df
+        """, why="fastapi-depends-reads-signature"),
+        Valid("""\
+            from __future__ import annotations
+
+            import pandas as pd
+            from dataclasses import dataclass
+            from typing import ClassVar
+
+            @dataclass
+            class C:
+                table: ClassVar[pd.DataFrame]
+        """, why="dataclass-classvar"),
+        Valid("""\
+            from __future__ import annotations
+
+            import pandas as pd
+            from functools import singledispatch
+
+            @singledispatch
+            def show(x):
+                return x
+
+            @show.register
+            def _(x: pd.DataFrame):
+                return x.head()
+        """, why="singledispatch-register-reads-annotation"),
+        Valid("""\
+            from __future__ import annotations
+
+            import pandas as pd
+            import typer
+
+            def main(df: pd.DataFrame) -> None:
+                print(df)
+
+            typer.run(main)
+        """, why="typer-run-reads-signature"),
+        Valid("""\
+            from __future__ import annotations
+
+            import attr
+            import pandas as pd
+
+            @attr.s(auto_attribs=True)
+            class C:
+                frame: pd.DataFrame
+        """, why="attrs-class"),
+        Valid("""\
+            from __future__ import annotations
+
+            import typing
+            import pandas as pd
+
+            def f(df: pd.DataFrame) -> int:
+                return 1
+
+            HINTS = typing.get_type_hints(f)
+        """, why="get-type-hints-user"),
+        Valid("""\
+            import numpy as np
+
+            def norm(x):
+                return np.sqrt(x)
+
+            def run(xs):
+                return [norm(x) for x in xs]
+        """, why="deferral-into-a-loop-callee"),
+        Valid("""\
+            import numpy as np
+            from numpy import ones
+
+            ONES = ones(3)
+
+            def f():
+                return np.zeros(1)
+        """, why="module-already-loaded-by-another-startup-import"),
+        Valid("""\
+            import json
+
+            def dump(x):
+                return json.dumps(x)
+        """, why="cheap-module"),
+        Valid("""\
+            import numpy as np
+
+            def f():
+                return np.zeros(1)
+        """, why="test-files-are-skipped", path="tests/test_numbers.py"),
+        Valid("""\
+            import numpy as np
+
+            def f():
+                return globals()['np']
+
+            NAMES = globals()
+        """, why="dynamic-namespace-access"),
+        Valid("""\
+            import numpy as np
+            import numpy.linalg as np
+
+            def f():
+                return np.norm(1)
+        """, why="name-bound-twice"),
+        Valid("""\
+            import numpy as np
+        """, why="unused-import-is-another-tools-job"),
+        Valid("""\
+            import numpy as np
+
+            def f():
+                global np
+                np = None
+        """, why="rebound-via-global"),
+        Valid("""\
+            lazy import pandas as pd
+
+            def f():
+                return pd.DataFrame()
+        """, why="already-a-lazy-import",
               config={"target-version": "3.15"}),
-        Valid("import numpy as np\n\ndef f(np=None):\n    return np\n", why="a-parameter-shadows-the-import"),
-        Valid("import numpy as np\n\ndef f():\n    return globals()['np']\n\ndef g():\n    return np.ones(1)\n",
+        Valid("""\
+            import numpy as np
+
+            def f(np=None):
+                return np
+        """, why="a-parameter-shadows-the-import"),
+        Valid("""\
+            import numpy as np
+
+            def f():
+                return globals()['np']
+
+            def g():
+                return np.ones(1)
+        """,
               why="globals-read-in-a-function"),
-        Valid("import numpy as np\n\nif __name__ == '__main__':\n    print(np.zeros(1))\n\ndef f():\n    return np.ones(1)\n", why="used-in-main-block"),
+        Valid("""\
+            import numpy as np
+
+            if __name__ == '__main__':
+                print(np.zeros(1))
+
+            def f():
+                return np.ones(1)
+        """, why="used-in-main-block"),
     ]
     INVALID = [
-        Invalid("import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n",
+        Invalid("""\
+            import numpy as np
+
+            def mean(xs):
+                return np.mean(xs)
+        """,
                 fixed="def mean(xs):\n    import numpy as np\n\n    return np.mean(xs)\n", why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
-        Invalid("import os\nfrom pandas import DataFrame\n\ndef load(path):\n    return DataFrame({'p': [os.sep]})\n",
+        Invalid("""\
+            import os
+            from pandas import DataFrame
+
+            def load(path):
+                return DataFrame({'p': [os.sep]})
+        """,
                 fixed="import os\n\ndef load(path):\n    from pandas import DataFrame\n\n    return DataFrame({'p': [os.sep]})\n", why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
-        Invalid("import requests\n\nclass Client:\n    def fetch(self, url):\n        return requests.get(url)\n",
+        Invalid("""\
+            import requests
+
+            class Client:
+                def fetch(self, url):
+                    return requests.get(url)
+        """,
                 fixed="class Client:\n    def fetch(self, url):\n        import requests\n\n        return requests.get(url)\n", why="used-only-in-a-method", line=1, message="Client.fetch()"),
-        Invalid("from __future__ import annotations\n\nimport pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n",
+        Invalid("""\
+            from __future__ import annotations
+
+            import pandas as pd
+
+            def size(df: pd.DataFrame) -> int:
+                return len(df)
+        """,
                 fixed="from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n", why="used-only-in-annotations", line=3, message="only annotations use it"),
-        Invalid("import numpy as np\n\ndef a():\n    return np.zeros(1)\n\ndef b():\n    return np.ones(1)\n",
+        Invalid("""\
+            import numpy as np
+
+            def a():
+                return np.zeros(1)
+
+            def b():
+                return np.ones(1)
+        """,
                 fixed="def a():\n    import numpy as np\n\n    return np.zeros(1)\n\ndef b():\n    import numpy as np\n\n    return np.ones(1)\n", why="used-in-two-functions", line=1, message="a(), b()"),
-        Invalid("import os, numpy\n\ndef f():\n    return numpy.zeros(len(os.sep))\n",
+        Invalid("""\
+            import os, numpy
+
+            def f():
+                return numpy.zeros(len(os.sep))
+        """,
                 fixed="import os\n\ndef f():\n    import numpy\n\n    return numpy.zeros(len(os.sep))\n", why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
-        Invalid("import numpy as np\n\nclass Stats:\n    def mean(self, xs: np.ndarray) -> float:\n        return 0.0\n",
+        Invalid("""\
+            import numpy as np
+
+            class Stats:
+                def mean(self, xs: np.ndarray) -> float:
+                    return 0.0
+        """,
                 fixed='from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import numpy as np\n\nclass Stats:\n    def mean(self, xs: "np.ndarray") -> float:\n        return 0.0\n',
                 why="annotation-only-without-future-import-is-quoted", line=1, message="only annotations use it"),
-        Invalid("import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n", config={"target-version": "3.15"},
+        Invalid("""\
+            import numpy as np
+
+            def mean(xs):
+                return np.mean(xs)
+        """, config={"target-version": "3.15"},
                 fixed="lazy import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n",
                 why="target-3-15-uses-pep-810-lazy-import", line=1),
-        Invalid("import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    return pd.concat([df])\n",
+        Invalid("""\
+            import pandas as pd
+
+            handler = None
+
+            def f(df: 'pd.DataFrame'):
+                return pd.concat([df])
+        """,
                 fixed="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    import pandas as pd\n\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
     ]
 
