@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
@@ -125,7 +125,8 @@ def _build_call_graph(project: Project) -> "CallGraph | None":
     return CallGraph(outlines)
 
 
+@lru_cache(maxsize=4096)
 def parent_names(module: str) -> tuple[str, ...]:
-    """``a.b.c`` -> ``("a", "a.b")``."""
+    """``a.b.c`` -> ``("a", "a.b")`` (a pure function of the name, so cached across scans)."""
     parts = module.split(".")
     return tuple(".".join(parts[:i]) for i in range(1, len(parts)))

@@ -77,7 +77,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     files = list(discover(paths, config.root, config.exclude, config.force_exclude))
     report.files = len(files)
     # 2. nothing changed since the last scan: its answer, without loading the result cache
-    if use_cache and _answer_from_memo(report, files, cache_key, config, evidence, rules):
+    if use_cache and _answer_from_memo(report, files, cache_key, config, evidence):
         _add_time_table(report, evidence)
         report.seconds = time.perf_counter() - started
         return report
@@ -172,13 +172,30 @@ def _gather(files: list[Path], cache: "ResultCache", config: Config) -> _Gathere
 
 
 def _answer_from_memo(report: ScanReport, files: list[Path], cache_key: str, config: Config,
-                      evidence: "Evidence | None", rules: list[type[Rule]]) -> bool:
-    """Fill ``report`` from the whole-scan memo when nothing changed; False otherwise."""
-    answer = _memo_answer(files, cache_key, config, evidence)
-    if answer is None:
+                      evidence: "Evidence | None") -> bool:
+    """Fill ``report`` from the whole-scan memo when every file has the size
+    and mtime it had then and nothing else the answer depends on changed: a
+    ``stat()`` per file and one small file read. False otherwise, or when it
+    cannot tell (a file that cannot be stat()ed)."""
+    from advisor.engine import memo as scan_memo
+
+    stamps: dict[str, str] = {}
+    displays = []
+    regular = 0
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        display = display_path(path)
+        displays.append(display)
+        stamps[display] = _stamp(status)
+        regular += S_ISREG(status.st_mode)
+    remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
+    if remembered is None:
         return False
-    remembered, report.cached = answer
     _take_remembered(report, remembered)
+    report.cached = regular
     report.project_loader = lambda: _project_from_cache(files, cache_key, config)
     return True
 
@@ -207,30 +224,6 @@ def build_project(results: list[FileResult], files: list[Path], stamps: dict[str
                      for r in results if not r.errors or r.facts]
     roots = sorted({source_root(p) for p in files if p.suffix == ".py"}, key=str)
     return Project(config, project_files, roots, progress)
-
-
-def _memo_answer(files: list[Path], cache_key: str, config: Config,
-                 evidence: "Evidence | None") -> tuple[Any, int] | None:
-    """(the last scan's findings, errors and notices; the files that count as
-    cached) when every file has the size and mtime it had then and nothing
-    else the answer depends on changed: a ``stat()`` per file and one small
-    file read. None when it cannot tell (a file that cannot be stat()ed)."""
-    from advisor.engine import memo as scan_memo
-
-    stamps: dict[str, str] = {}
-    displays = []
-    regular = 0
-    for path in files:
-        try:
-            status = path.stat()
-        except OSError:
-            return None
-        display = display_path(path)
-        displays.append(display)
-        stamps[display] = _stamp(status)
-        regular += S_ISREG(status.st_mode)
-    remembered = scan_memo.load(config, scan_memo.memo_key(cache_key, displays, stamps, config, evidence))
-    return None if remembered is None else (remembered, regular)
 
 
 def _stamp(status: os.stat_result) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable
 
+from advisor.project import parent_names
 from advisor.source import is_test_path
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class StartupGraph:
 
     @cached_property
     def _packages(self) -> frozenset[str]:
-        return frozenset(parent for name in self.modules for parent in _parent_names(name))
+        return frozenset(parent for name in self.modules for parent in parent_names(name))
 
     @cached_property
     def _readers(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -276,15 +277,9 @@ class StartupGraph:
         return ImportCosts(self)
 
 
-@lru_cache(maxsize=4096)
-def _parent_names(module: str) -> tuple[str, ...]:
-    parts = module.split(".")
-    return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
-
-
 def _parents(module: str) -> list[str]:
     """``a.b.c`` -> ``["a", "a.b"]`` (a pure function of the name, so cached across scans)."""
-    return list(_parent_names(module))
+    return list(parent_names(module))
 
 
 def facts_from_result(path: str, facts: Any, stamp: str) -> ModuleFacts | None:
