@@ -62,18 +62,15 @@ def check_example(rule: type[Rule], example: Valid | Invalid) -> None:
 
 def apply_fix(rule: type[Rule], example: Invalid, findings: list[Finding]) -> str:
     """The example's code after the rule's codemod (``Rule.codemod``)."""
-    import importlib
-
     from advisor.fix import FixOptions
+    from advisor.fix.runner import codemod_of
 
     assert rule.codemod, f"{rule.id}: an example declares `fixed` but the rule names no `codemod`"
     config = example_config(rule, example)
     module = Path(example.path).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
     options = FixOptions(target_version=config.target_version, module=module,
                          is_package=example.path.endswith("__init__.py"))
-    module_name, _, function = rule.codemod.partition(":")
-    codemod = getattr(importlib.import_module(module_name), function)
-    new_text, _ = codemod(textwrap.dedent(example.code), findings, options)
+    new_text, _ = codemod_of(rule)(textwrap.dedent(example.code), findings, options)
     return str(new_text)
 
 

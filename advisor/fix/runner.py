@@ -28,6 +28,7 @@ from advisor.source import SourceError, decode_source, module_name, real_path
 from advisor.findings import FileError, Finding, ScanReport
 
 if TYPE_CHECKING:
+    from advisor.rule import Rule
     from typing import Sequence
 
     from advisor.config import Config
@@ -104,7 +105,12 @@ def load_codemod(rule: str, config: "Config | None" = None) -> "Codemod":
     with_fix = sorted(rule_id for rule_id, cls in rules.items() if cls.codemod)
     if rule not in with_fix:
         raise UsageError(f"no fix for rule {rule!r} (rules with a fix: {', '.join(with_fix)})")
-    module, _, name = rules[rule].codemod.partition(":")
+    return codemod_of(rules[rule])
+
+
+def codemod_of(rule_class: "type[Rule]") -> "Codemod":
+    """Import the codemod a rule class names ("module:function")."""
+    module, _, name = rule_class.codemod.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
