@@ -127,8 +127,12 @@ class LazyImports(NameUsageMixin, Rule):
     ## Options
     `threshold-ms` (default 5.0): the smallest saving worth a report.
     `include-tests` (default false): report imports in test files too.
-    Top-level settings `costly-modules`, `cheap-modules` and
-    `side-effect-modules` override what measuring says.
+    `side-effect-modules`: imports that do something when imported (register
+    plugins, patch): never deferred, on top of a built-in list (`readline`,
+    `gevent.monkey`, `pkg_resources`, ...). `costly-modules`: always treated
+    as costly (at least `threshold-ms`). `cheap-modules`: never reported.
+    (Directly under `[tool.advisor]` these three still work, with a
+    deprecation warning.)
     """
 
     id = "lazy-imports"
