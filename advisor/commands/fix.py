@@ -56,8 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--strategy", choices=("inline", "type-checking", "lazy", "lazy-modules"),
                         help="force one lazy-imports strategy (findings it cannot serve are left alone)")
     parser.add_argument("--verify", metavar="CMD", help="run CMD after fixing; roll back the fixes that make it fail")
-    parser.add_argument("--measure", metavar="CMD", help="time CMD before and after fixing (median of --runs runs)")
-    parser.add_argument("--runs", type=int, default=7, metavar="N", help="runs per side for --measure (default 7)")
+    parser.add_argument("--measure", metavar="CMD", help="time CMD on the tree before and after fixing, run by run, with a noise estimate")
+    parser.add_argument("--runs", type=int, default=7, metavar="N", help="timed runs per side for --measure, after one warm-up (default 7)")
     parser.add_argument("--timeout", type=float, default=1800.0, metavar="S", help="time limit of one --verify/--measure run (default 1800)")
     parser.add_argument("--profile", metavar="FILE", help="a pyinstrument session: never defer into the functions it shows are hot")
     add_config_options(parser)
@@ -84,11 +84,6 @@ def run_fix_command(args: argparse.Namespace) -> int:
         config = with_overrides(config, measure_imports=False)
     hot = _hot_functions(args.profile, config) if args.profile else {}
     cwd = Path.cwd()
-    before = None
-    if args.measure:
-        from advisor.fix.measure import time_command
-
-        before = time_command(args.measure, args.runs, cwd, args.timeout)
     progress = Progress(enabled=not args.quiet)
     request = FixRequest(paths=paths, rule=args.rule, strategy=args.strategy, unsafe=args.unsafe,
                          write=not args.diff, jobs=args.jobs, use_cache=not args.no_cache, hot=hot)
@@ -110,12 +105,22 @@ def run_fix_command(args: argparse.Namespace) -> int:
         from advisor.fix.summary import render_summary
 
         (sys.stderr if args.diff else out).write(render_summary(report, verified))
-    if before is not None:
-        from advisor.fix.measure import render_measure, time_command
-
-        after = time_command(args.measure, args.runs, cwd, args.timeout)
-        out.write(render_measure(args.measure, before, after))
+    if args.measure:
+        out.write(_measure(args.measure, report, args.runs, cwd, args.timeout))
     return _exit_code(report, verified, args.diff)
+
+
+def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: float) -> str:
+    """Interleaved runs of ``command`` on the tree as it was and as it is now
+    (after fixing and any --verify rollback)."""
+    from advisor.fix.measure import Version, current_versions, measure_fix
+
+    now = current_versions([entry.path for entry in report.changed])
+    was = [Version(v.path, entry.original, v.mtime_ns - 2_000_000_000) for v, entry in zip(now, report.changed)]
+    changed = [(w, n) for w, n in zip(was, now) if w.data != n.data]
+    if not changed:
+        return f"measure: `{command}`: no file changed, nothing to measure\n"
+    return measure_fix(command, [w for w, _ in changed], [n for _, n in changed], runs, cwd, timeout).render()
 
 
 def _hot_functions(profile: str, config: Config) -> dict[str, frozenset[str]]:
