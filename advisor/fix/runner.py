@@ -294,6 +294,7 @@ def _fix_file(path: Path, findings: list["Finding"], codemod: Codemod, request: 
     options = FixOptions(
         strategy=request.strategy, target_version=config.target_version, module=module_name(path),
         is_package=path.name == "__init__.py", hot_functions=request.hot.get(str(path), frozenset()),
+        extra={"line_length": _line_length(config.root)},
     )
     entry.encoding, entry.options = source.encoding, options
     try:
@@ -318,6 +319,13 @@ def _fix_file(path: Path, findings: list["Finding"], codemod: Codemod, request: 
     entry.fixed = new_data
     entry.applied.extend(applied)
     return len(applied)
+
+
+def _line_length(root: Path) -> int:
+    """The project's formatter line length: moved imports are wrapped past it."""
+    from advisor.fix.line_length import project_line_length
+
+    return project_line_length(root)
 
 
 def _by_tier(findings: list["Finding"], unsafe: bool) -> tuple[list["Finding"], list[Outcome]]:
