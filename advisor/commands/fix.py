@@ -88,7 +88,12 @@ def run_fix_command(args: argparse.Namespace) -> int:
     request = FixRequest(paths=paths, rule=args.rule, strategy=args.strategy, unsafe=args.unsafe,
                          write=not args.diff, jobs=args.jobs, use_cache=not args.no_cache, hot=hot)
     try:
-        report = run_fix(request, config, progress)
+        if args.diff:
+            from advisor.fix.preview import preview_fix
+
+            report = preview_fix(request, config, progress)
+        else:
+            report = run_fix(request, config, progress)
     finally:
         progress.clear()
     out = sys.stdout
