@@ -65,7 +65,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
           progress: Callable[[str], None] | None, evidence: "Evidence | None") -> ScanReport:
     from advisor.engine import memo as scan_memo
     from advisor.engine.cache import ResultCache
-    from advisor.engine.discover import discover
+    from advisor.engine.discover import discover_for
 
     started = time.perf_counter()
     # 1. what to run on what
@@ -74,7 +74,7 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     if evidence is not None:
         report.notices.extend(evidence.notices)
     cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))
-    files = list(discover(paths, config.root, config.exclude, config.force_exclude))
+    files = list(discover_for(paths, config))
     report.files = len(files)
     # 2. nothing changed since the last scan: its answer, without loading the result cache
     if use_cache and _answer_from_memo(report, files, cache_key, config, evidence):
