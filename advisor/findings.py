@@ -118,6 +118,9 @@ class ScanReport:
     files: int = 0
     cached: int = 0
     seconds: float = 0.0
+    #: When the whole answer came from the last scan's memo: how long that
+    #: scan took (``seconds`` is then only the time to check nothing changed).
+    computed_seconds: float | None = None
     rules: list[str] = field(default_factory=list)
     #: Things the user should know about how the results were obtained.
     notices: list[str] = field(default_factory=list)

@@ -59,7 +59,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--measure", metavar="CMD", help="time CMD on the tree before and after fixing, run by run, with a noise estimate")
     parser.add_argument("--runs", type=int, default=7, metavar="N", help="timed runs per side for --measure, after one warm-up (default 7)")
     parser.add_argument("--timeout", type=float, default=1800.0, metavar="S", help="time limit of one --verify/--measure run (default 1800)")
-    parser.add_argument("--profile", metavar="FILE", help="a pyinstrument session: never defer into the functions it shows are hot")
+    parser.add_argument("--profile", metavar="FILE", help="a profile: never defer into the functions it shows are hot "
+                        "(default: .advisor/profile.pyisession if present, as scan uses it)")
+    parser.add_argument("--no-profile", action="store_true", help="ignore .advisor/profile.pyisession")
     add_config_options(parser)
     run = parser.add_argument_group("execution")
     run.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
@@ -82,7 +84,10 @@ def run_fix_command(args: argparse.Namespace) -> int:
     config = load_config_for(paths, args)
     if args.no_measure:
         config = with_overrides(config, measure_imports=False)
-    hot = _hot_functions(args.profile, config) if args.profile else {}
+    if args.profile and args.no_profile:
+        raise UsageError("--profile and --no-profile contradict each other")
+    profile, profile_note = _profile_for(args, config.root)
+    hot = _hot_functions(profile, config) if profile else {}
     cwd = Path.cwd()
     progress = Progress(enabled=not args.quiet)
     request = FixRequest(paths=paths, rule=args.rule, strategy=args.strategy, unsafe=args.unsafe,
@@ -96,6 +101,8 @@ def run_fix_command(args: argparse.Namespace) -> int:
             report = run_fix(request, config, progress)
     finally:
         progress.clear()
+    if profile_note:
+        report.notices.append(profile_note)
     out = sys.stdout
     if args.diff:
         from advisor.fix.summary import unified_diff
@@ -126,6 +133,19 @@ def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: f
     if not changed:
         return f"measure: `{command}`: no file changed, nothing to measure\n"
     return measure_fix(command, [w for w, _ in changed], [n for _, n in changed], runs, cwd, timeout).render()
+
+
+def _profile_for(args: argparse.Namespace, root: Path) -> tuple[str | None, str]:
+    """The profile whose hot functions stay free of imports: --profile, else the
+    one `advisor profile` saved (said in a note), unless --no-profile."""
+    if args.profile or args.no_profile:
+        return args.profile, ""
+    from advisor.evidence.profile import DEFAULT_PROFILE
+
+    saved = root / DEFAULT_PROFILE
+    if not saved.is_file():
+        return None, ""
+    return str(saved), f"hot functions from {DEFAULT_PROFILE} recorded by `advisor profile` (--no-profile to ignore)"
 
 
 def _hot_functions(profile: str, config: Config) -> dict[str, frozenset[str]]:

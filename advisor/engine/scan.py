@@ -102,7 +102,8 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
         report.project_loader = lambda: project
         _refine_and_rank(report, gathered.results, rules, config, files, project, gathered.entries)
         if use_cache:
-            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped))
+            seconds = time.perf_counter() - started
+            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped, seconds))
     _add_time_table(report, evidence)
     report.seconds = time.perf_counter() - started
     return report
@@ -201,7 +202,7 @@ def _answer_from_memo(report: ScanReport, files: list[Path], cache_key: str, con
 
 
 def _take_remembered(report: ScanReport, remembered: Any) -> None:
-    report.findings, report.errors, notices, report.dropped = remembered
+    report.findings, report.errors, notices, report.dropped, report.computed_seconds = remembered
     report.notices.extend(notices)
 
 
@@ -243,6 +244,7 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
     if os.name == "posix":
         import libcst  # noqa: F401  (loaded once here, inherited by forked workers)
     done = 0
+    total = len(tasks)  # _handed_over empties the list as the pool takes tasks
 
     def on_result(task: Task, result: FileResult) -> None:
         nonlocal done
@@ -253,7 +255,7 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
             if stat is not None:
                 cache.store(task.path, stat.st_size, stat.st_mtime_ns, task.data, result)
         if progress:
-            progress(f"analysed {done}/{len(tasks)} files")
+            progress(f"analysed {done}/{total} files")
 
     run_tasks(_handed_over(tasks), (paths, extra, config), jobs or default_jobs(), config.timeout, on_result)
 

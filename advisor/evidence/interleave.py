@@ -17,7 +17,6 @@ change", whatever the medians say.
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from typing import Callable
 
@@ -40,7 +39,7 @@ class Runs:
 
     @property
     def median_ms(self) -> float:
-        return float(statistics.median(self.times_ms))
+        return _median(self.times_ms)
 
 
 @dataclass(frozen=True)
@@ -58,12 +57,12 @@ class Comparison:
     @property
     def change_ms(self) -> float:
         """Median paired difference (negative: a saving)."""
-        return float(statistics.median(self.diffs_ms))
+        return _median(self.diffs_ms)
 
     @property
     def mad_ms(self) -> float:
         median = self.change_ms
-        return float(statistics.median(abs(d - median) for d in self.diffs_ms))
+        return _median([abs(d - median) for d in self.diffs_ms])
 
     @property
     def noise_ms(self) -> float:
@@ -91,6 +90,12 @@ class Comparison:
             share = abs(self.change_ms) / b.median_ms * 100 if b.median_ms else 0.0
             out.append(f"  {verb} {abs(self.change_ms):.1f} ms ({share:.0f} %), {spread}")
         return out
+
+
+def _median(values: "tuple[float, ...] | list[float]") -> float:
+    import statistics  # imported only when figures are asked for (advisor scans itself)
+
+    return float(statistics.median(values))
 
 
 def interleave(run_before: Callable[[], float], run_after: Callable[[], float], pairs: int,

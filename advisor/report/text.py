@@ -80,5 +80,14 @@ def _summary(report: "ScanReport", paint: object) -> str:
         parts.append(f"~{runtime:.0f} ms of run time to save")
     if report.errors:
         parts.append(f"{len(report.errors)} file{'s' if len(report.errors) != 1 else ''} not analysed")
+    return f"{', '.join(parts)} in {report.files} file{'s' if report.files != 1 else ''}{cache_note(report)}"
+
+
+def cache_note(report: "ScanReport") -> str:
+    """How much came from the cache, and what the real scan cost when all did."""
+    computed = report.computed_seconds
+    if report.cached and computed is not None:
+        return (f", results from the cache ({report.seconds:.2f} s; "
+                f"the scan that computed them took {computed:.2f} s)")
     cached = f", {report.cached} from cache" if report.cached else ""
-    return f"{', '.join(parts)} in {report.files} file{'s' if report.files != 1 else ''}{cached} ({report.seconds:.2f} s)"
+    return f"{cached} ({report.seconds:.2f} s)"
