@@ -110,11 +110,13 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
 
 
 def _add_time_table(report: ScanReport, evidence: "Evidence | None") -> None:
-    """Where the time goes, from the evidence, for the renderers (which never rank)."""
+    """Where the time goes, and the run-time findings' saving together, from
+    the evidence, for the renderers (which never rank)."""
     if evidence is not None:
-        from advisor.rank.score import time_table
+        from advisor.rank.score import runtime_total_ms, time_table
 
         report.time_table = time_table(evidence)
+        report.runtime_total_ms = runtime_total_ms(report.findings, evidence)
 
 
 @dataclass
