@@ -9,6 +9,7 @@ import sys
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms at startup
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Callable, TextIO
 
     from advisor.config import Config
 
@@ -98,34 +99,34 @@ class Progress:
     """
 
     def __init__(self, enabled: bool, delay: float = 0.7, plain_delay: float = 3.0, every: float = 10.0,
-                 stream: object = None, clock: object = None) -> None:
+                 stream: "TextIO | None" = None, clock: "Callable[[], float] | None" = None) -> None:
         import time
 
-        self.stream = stream if stream is not None else sys.stderr
-        self.clock = clock if clock is not None else time.monotonic
+        self.stream: TextIO = stream if stream is not None else sys.stderr
+        self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
         self.enabled = enabled
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started = self.clock()  # type: ignore[operator]
+        self.started = self.clock()
         self.delay = delay if self.terminal else plain_delay
         self.every = every
         self.last = float("-inf")
         self.shown = False
 
     def __call__(self, message: str) -> None:
-        now = self.clock()  # type: ignore[operator]
+        now = self.clock()
         if not self.enabled or now - self.started < self.delay:
             return
         if self.terminal:
-            self.stream.write(f"\r\033[K{message}")  # type: ignore[attr-defined]
+            self.stream.write(f"\r\033[K{message}")
         elif now - self.last >= self.every:
-            self.stream.write(f"advisor: {message}\n")  # type: ignore[attr-defined]
+            self.stream.write(f"advisor: {message}\n")
             self.last = now
         else:
             return
-        self.stream.flush()  # type: ignore[attr-defined]
+        self.stream.flush()
         self.shown = True
 
     def clear(self) -> None:
         if self.shown and self.terminal:
-            self.stream.write("\r\033[K")  # type: ignore[attr-defined]
-            self.stream.flush()  # type: ignore[attr-defined]
+            self.stream.write("\r\033[K")
+            self.stream.flush()
