@@ -4,20 +4,21 @@ The fixed files are swapped between their original and fixed bytes between
 runs (``advisor.evidence.interleave`` explains why alternating matters), and
 put back as fixed at the end, even when a run fails or is interrupted.
 
-Two details keep the swap from timing something else than the fix:
+Bytecode: a swapped file's ``.pyc`` belongs to the other variant, so every
+run compiles the changed files again, on both sides alike (a few ms per
+file; nothing else is recompiled). A separate bytecode cache per variant
+(``PYTHONPYCACHEPREFIX``) was tried and dropped: where bytecode is not
+written (``PYTHONDONTWRITEBYTECODE``, ``-B``), it makes every run compile
+the whole standard library, which measured 4x the real startup here.
 
-- each variant gets its own bytecode cache (``PYTHONPYCACHEPREFIX``), and
-  each file its own modification time back, so no run pays for recompiling
-  the files the previous run saw in the other version;
-- one extra run per variant with ``PYTHONPROFILEIMPORTTIME=1`` gives the
-  deterministic figure: the modules no longer loaded and their self time.
+One extra run per variant with ``PYTHONPROFILEIMPORTTIME=1`` gives the
+deterministic figure: the modules no longer loaded and their self time.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,22 +66,21 @@ def measure_fix(command: str, before: Sequence[Version], after: Sequence[Version
     default to running ``command`` in a shell in ``cwd``; tests pass fakes."""
     runner = run or _shell_runner(cwd, timeout)
     logger = log or (lambda cmd, env: _importtime_log(cmd, env, cwd, timeout))
-    with tempfile.TemporaryDirectory(prefix="advisor-measure-") as caches:
-        envs = {side: dict(os.environ, PYTHONPYCACHEPREFIX=os.path.join(caches, side)) for side in ("before", "after")}
-        with _restoring(after):
+    env = dict(os.environ)
+    with _restoring(after):
 
-            def side(name: str, files: Sequence[Version]) -> Callable[[], float]:
-                def once() -> float:
-                    _put(files)
-                    return runner(command, envs[name])
-                return once
-
-            comparison = interleave(side("before", before), side("after", after), runs)
-            logs = {}
-            for name, files in (("before", before), ("after", after)):
+        def side(files: Sequence[Version]) -> Callable[[], float]:
+            def once() -> float:
                 _put(files)
-                logs[name] = logger(command, dict(envs[name], PYTHONPROFILEIMPORTTIME="1"))
-    return Measurement(command, comparison, import_delta(logs["before"], logs["after"]))
+                return runner(command, env)
+            return once
+
+        comparison = interleave(side(before), side(after), runs)
+        logs = []
+        for files in (before, after):
+            _put(files)
+            logs.append(logger(command, dict(env, PYTHONPROFILEIMPORTTIME="1")))
+    return Measurement(command, comparison, import_delta(logs[0], logs[1]))
 
 
 def _shell_runner(cwd: Path, timeout: float) -> Callable[[str, dict[str, str]], float]:
