@@ -16,7 +16,7 @@ from advisor.commands.profile import split_python_command
 from advisor.errors import UsageError
 from advisor.evidence.profile import Evidence, FrameRef, Profile
 from advisor.findings import Finding, Impact, Span
-from advisor.evidence.hot import COLD_IMPORT_MS, deferral_threshold
+from advisor.evidence.hot import deferral_threshold
 from advisor.rank.score import rank_findings, runtime_total_ms
 from conftest import FIXTURES, run_advisor
 
@@ -167,7 +167,7 @@ def test_deferral_threshold_follows_the_profile(module: Path) -> None:
     lazy = finding(module, 1, rule="lazy-imports", kind="startup", functions=["rare"])
     hot_user = finding(module, 1, rule="lazy-imports", kind="startup", functions=["work", "rare"])
     project = SimpleNamespace(evidence=evidence_for(module, {"work": 0.9, "helper": 0.1}))
-    assert deferral_threshold(lazy, project.evidence, 5.0) == COLD_IMPORT_MS  # never sampled: worth it even if modest
+    assert deferral_threshold(lazy, project.evidence, 5.0) == 5.0  # never sampled: the configured threshold still holds
     assert deferral_threshold(hot_user, project.evidence, 5.0) == float("inf")  # a hot user keeps it eager
     assert deferral_threshold(lazy, None, 5.0) == 5.0
     ranked, _ = rank_findings([lazy.with_(reason="saves ~2.0 ms at startup (importtime)")], project.evidence, [module], None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from advisor.evidence.hot import COLD_IMPORT_MS, HOT_SHARE, _users_temperature, import_temperature
+from advisor.evidence.hot import HOT_SHARE, _users_temperature, import_temperature
 from advisor.findings import Finding, Impact
 
 if TYPE_CHECKING:
