@@ -6,8 +6,8 @@ how long the scan that computed them took.
 
 from __future__ import annotations
 
-import cProfile
 import io
+import json
 import re
 from pathlib import Path
 
@@ -78,13 +78,15 @@ def _project_with_saved_profile(root: Path) -> Path:
     root.mkdir()
     for name, text in PROJECT.items():
         (root / name).write_text(text)
-    namespace: dict[str, object] = {}
-    exec(compile(PROJECT["work.py"], str(root / "work.py"), "exec"), namespace)
-    profiler = cProfile.Profile()
-    tiny = namespace["tiny"]
-    profiler.runcall(lambda: [tiny(i) for i in range(3000)])  # type: ignore[operator]  # 3000 calls: hot
+    # A saved profile in the tree is read as JSON or text only (never a pstats
+    # dump): a speedscope profile whose every sample is in tiny(), so it is hot.
+    frame = {"name": "tiny", "file": str((root / "work.py").resolve()), "line": 4}
+    profile = {"type": "sampled", "name": "run", "unit": "seconds", "startValue": 0, "endValue": 1.0,
+               "samples": [[0]] * 10, "weights": [0.1] * 10}
+    document = {"$schema": "https://www.speedscope.app/file-format-schema.json",
+                "shared": {"frames": [frame]}, "profiles": [profile]}
     (root / ".advisor").mkdir()
-    profiler.dump_stats(root / ".advisor" / "profile.pyisession")
+    (root / ".advisor" / "profile.pyisession").write_text(json.dumps(document))
     return root
 
 

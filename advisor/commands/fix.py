@@ -87,7 +87,9 @@ def run_fix_command(args: argparse.Namespace) -> int:
     if args.profile and args.no_profile:
         raise UsageError("--profile and --no-profile contradict each other")
     profile, profile_note = _profile_for(args, config.root)
-    hot = _hot_functions(profile, config) if profile else {}
+    hot = _hot_functions(profile, config, saved=bool(profile_note)) if profile else {}
+    if hot is None:  # the saved profile was unusable (said on stderr)
+        hot, profile_note = {}, ""
     cwd = Path.cwd()
     progress = Progress(enabled=not args.quiet)
     request = FixRequest(paths=paths, rule=args.rule, strategy=args.strategy, unsafe=args.unsafe,
@@ -137,8 +139,8 @@ def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: f
 
 def _profile_for(args: argparse.Namespace, root: Path) -> tuple[str | None, str]:
     """The profile whose hot functions stay free of imports: --profile, else the
-    one `advisor profile` saved (said in a note), unless --no-profile."""
-    if args.profile or args.no_profile:
+    one `advisor profile` saved (said in a note), unless --no-profile or --isolated."""
+    if args.profile or args.no_profile or args.isolated:
         return args.profile, ""
     from advisor.evidence.profile import DEFAULT_PROFILE
 
@@ -148,10 +150,19 @@ def _profile_for(args: argparse.Namespace, root: Path) -> tuple[str | None, str]
     return str(saved), f"hot functions from {DEFAULT_PROFILE} recorded by `advisor profile` (--no-profile to ignore)"
 
 
-def _hot_functions(profile: str, config: Config) -> dict[str, frozenset[str]]:
+def _hot_functions(profile: str, config: Config, saved: bool) -> dict[str, frozenset[str]] | None:
+    """``saved``: the tree's own file, not one the user named: read as text or
+    JSON only, and ignored with a notice when unusable, as scan does (None)."""
     from advisor.evidence.hot import hot_functions
+    from advisor.evidence.profile import ProfileError
 
-    return hot_functions(Path(profile), config)
+    if not saved:
+        return hot_functions(Path(profile), config)
+    try:
+        return hot_functions(Path(profile), config, allow_marshal=False)
+    except ProfileError as exc:
+        print(f"advisor: ignored the saved profile: {exc}", file=sys.stderr)
+        return None
 
 
 def _exit_code(report: "FixReport", verified: object, diff: bool) -> int:

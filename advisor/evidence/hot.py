@@ -36,11 +36,12 @@ def is_hot(self_s: float, profile_s: float, calls: int | None = None) -> bool:
     return profile_s > 0 and self_s / profile_s >= HOT_SHARE
 
 
-def hot_functions(profile: Path, config: Config | None = None) -> dict[str, frozenset[str]]:
-    """Real file path -> names of its hot functions (qualified and leaf)."""
+def hot_functions(profile: Path, config: Config | None = None, allow_marshal: bool = True) -> dict[str, frozenset[str]]:
+    """Real file path -> names of its hot functions (qualified and leaf);
+    ``allow_marshal=False`` for a file found in the scanned tree."""
     from advisor.evidence.profile import load_evidence
 
-    evidence = load_evidence([profile])
+    evidence = load_evidence([profile], allow_marshal)
     found: dict[str, set[str]] = {}
     for loaded in evidence.profiles:
         total = loaded.total_s or 0.0
