@@ -45,6 +45,9 @@ class Config:
     target_version: str = f"{sys.version_info[0]}.{sys.version_info[1]}"
     #: The scanned project's interpreter, used to measure import costs.
     python: str = sys.executable
+    #: How ``python`` was chosen ("--python", "config", "VIRTUAL_ENV", "poetry", ...,
+    #: "advisor"; "" when nothing chose it): advisor.interpreter.
+    python_source: str = ""
     #: Measure import costs with ``python -X importtime`` (else use the table).
     measure_imports: bool = True
     #: Apply excludes to files named on the command line too (pre-commit).
@@ -109,7 +112,7 @@ _SCALAR_KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
 }
 #: Config fields no key of a project's configuration sets: they come from the
 #: command line or the environment only.
-COMMAND_LINE_ONLY = frozenset({"root", "source", "measure_project"})
+COMMAND_LINE_ONLY = frozenset({"root", "source", "measure_project", "python_source"})
 _TABLE_KEYS = {"per-file-ignores", "rules"}
 KNOWN_KEYS = frozenset(_LIST_KEYS) | frozenset(_SCALAR_KEYS) | _TABLE_KEYS | frozenset(_MOVED_TO_RULES)
 

@@ -126,6 +126,9 @@ class ScanReport:
     notices: list[str] = field(default_factory=list)
     #: Profiles and import-time logs the ranking used (None: static ranking).
     evidence: "Evidence | None" = None
+    #: The interpreter import costs are measured in: {"python": path, "source":
+    #: how it was chosen} (advisor.interpreter); None when nothing is measured.
+    interpreter: dict[str, str] | None = None
     #: "Where the time goes" lines from the evidence (top functions, top imports), made by ranking.
     time_table: list[str] = field(default_factory=list)
     #: With a profile: what fixing every run-time finding saves at most, in ms

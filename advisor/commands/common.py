@@ -65,6 +65,25 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
     return checked_config(config, paths or [Path.cwd()], python_given=getattr(args, "python", None) is not None)
 
 
+def with_measuring_interpreter(config: "Config", paths: "list[Path]", args: argparse.Namespace) -> "Config":
+    """``config`` measuring in the project's own interpreter when --python was
+    not given (advisor.interpreter: the active virtualenv, or an environment
+    outside the tree the trust rules accept); the choice is said on stderr."""
+    if not config.measure_imports:
+        return config
+    from dataclasses import replace
+    from pathlib import Path
+
+    from advisor.interpreter import choose_interpreter
+
+    choice = choose_interpreter(config, paths or [Path.cwd()], python_given=getattr(args, "python", None) is not None,
+                                isolated=bool(getattr(args, "isolated", False)))
+    if not getattr(args, "quiet", False):
+        for notice in choice.notices:
+            print(f"advisor: {notice}", file=sys.stderr)
+    return replace(config, python=choice.python, python_source=choice.source)
+
+
 def _read_config(root: "Path", args: argparse.Namespace) -> "Config":
     """The project's configuration, or none at all with --isolated (as Ruff's)."""
     from pathlib import Path

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.commands import SUMMARIES
-from advisor.commands.common import Progress, add_config_options, load_config_for
+from advisor.commands.common import Progress, add_config_options, load_config_for, with_measuring_interpreter
 
 if TYPE_CHECKING:
     from advisor.config import Config
@@ -84,6 +84,7 @@ def run_fix_command(args: argparse.Namespace) -> int:
     config = load_config_for(paths, args)
     if args.no_measure:
         config = with_overrides(config, measure_imports=False)
+    config = with_measuring_interpreter(config, paths, args)
     if args.profile and args.no_profile:
         raise UsageError("--profile and --no-profile contradict each other")
     profile, profile_note = _profile_for(args, config.root)

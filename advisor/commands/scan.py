@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.commands import SUMMARIES
-from advisor.commands.common import Progress, add_config_options, load_config_for, use_color
+from advisor.commands.common import Progress, add_config_options, load_config_for, use_color, with_measuring_interpreter
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -72,6 +72,7 @@ def run_scan(args: argparse.Namespace) -> int:
     config = load_config_for(paths, args)
     if args.no_measure:
         config = with_overrides(config, measure_imports=False)
+    config = with_measuring_interpreter(config, paths, args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     accepted = _load_baseline(args)

@@ -71,6 +71,10 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
     # 1. what to run on what
     rules = select_rules(config)
     report = ScanReport(rules=[r.id for r in rules], evidence=evidence)
+    if config.measure_imports:
+        from advisor.interpreter import source_of
+
+        report.interpreter = {"python": config.python, "source": source_of(config)}
     if evidence is not None:
         report.notices.extend(evidence.notices)
     cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))

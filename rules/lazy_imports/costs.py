@@ -63,6 +63,8 @@ class ImportCosts:
                 cache_file=config.cache_path() / "importtime.json",
             )
         self._versions: dict[str, str | None] = {}
+        #: Statement -> why it was not measured (advisor.evidence.unmeasured).
+        self.unmeasured: dict[str, str] = {}
         #: Project statement -> the external statements its import closure runs (a derived cost).
         self._derived: dict[Request, list[Request]] = {}
 
@@ -92,6 +94,28 @@ class ImportCosts:
 
         project_tops = set(tops) - set(external)
         self.timer.measure(todo, progress, project=lambda s: s.split()[1].split(".")[0] in project_tops)  # type: ignore[arg-type]
+        self._count_unmeasured(requests, reached)
+
+    def _count_unmeasured(self, requests: set[Request], reached: set[Request]) -> None:
+        """Each external statement not installed here or whose measurement failed."""
+        from advisor.evidence.unmeasured import NOT_INSTALLED
+
+        assert self.timer is not None
+        for statement, top in requests | reached:
+            if self.project.is_project_package(top):
+                continue
+            version = self._versions.get(top)
+            reason = NOT_INSTALLED if not version else self.timer.failure(statement, version)
+            if reason:
+                self.unmeasured[statement] = reason
+
+    def unmeasured_notice(self) -> str:
+        """The one notice for the statements that were not measured ("" when none)."""
+        from advisor.evidence.unmeasured import unmeasured_notice
+        from advisor.interpreter import source_of
+
+        config = self.project.config
+        return unmeasured_notice(self.unmeasured, config.python, source_of(config))
 
     def _derive(self, requests: set[Request]) -> set[Request]:
         """Set each project statement aside with the external ones it reaches;

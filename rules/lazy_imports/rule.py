@@ -567,6 +567,8 @@ class LazyImports(NameUsageMixin, Rule):
         costs.prepare(requests)
         if costs.notice:
             project.notices.append(costs.notice)
+        if costs.unmeasured:
+            project.notices.append(costs.unmeasured_notice())
         for finding, _ in kept:
             ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
             if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
