@@ -5,6 +5,7 @@ with its cache entry, so a warm scan says the same (advisor/evidence/importtime.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from advisor.evidence.importtime import ImportTimer
 from advisor.evidence.unmeasured import NOT_INSTALLED, failure_reason, unmeasured_notice
+from conftest import run_advisor
 
 DJANGO = """\
 Traceback (most recent call last):
@@ -63,3 +65,19 @@ def test_a_failed_measurement_keeps_its_reason_in_the_cache(tmp_path: Path) -> N
     warm.measure(statements)
     assert runs == []  # answered from the cache, failure included
     assert warm.failure("from json import no_such_name", "v1") == "ImportError"
+
+
+def test_a_future_import_is_never_measured_and_breaks_no_derived_cost(tmp_path: Path) -> None:
+    """``from __future__ import annotations`` is legal only first in a module:
+    measured after other code it is a SyntaxError, which made every derived
+    cost that reached it fail, and the finding vanish without a word."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "proj"\n')
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "__init__.py").write_text("")
+    (tmp_path / "proj" / "heavy.py").write_text("from __future__ import annotations\n\nimport asyncio\n")
+    (tmp_path / "proj" / "cli.py").write_text("from __future__ import annotations\n\nfrom proj import heavy\n\n\n"
+                                              "def run():\n    return heavy\n")
+    done = run_advisor("scan", ".", "--format", "json", "--select", "lazy-imports", cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert [(f["path"], f["impact"]["source"]) for f in report["findings"]] == [("proj/cli.py", "derived")], done.stderr
+    assert not any("could not be measured" in n for n in report["summary"]["notices"])
