@@ -9,7 +9,7 @@ rules allow (docs/security.md):
 - ``--python`` on the command line, then a ``python`` in the project's
   config that ``advisor.trust`` accepted, are used as they are;
 - the active virtualenv (``VIRTUAL_ENV``) is the user's own choice in their
-  shell: used;
+  shell: used (not under pre-commit, which activates the hook's own);
 - an environment inside the checkout (``.venv/``, ``venv/``) is never run
   unasked: the user is told it was found and how to use it;
 - one outside it (uv, poetry, hatch, pdm) is used only when
@@ -85,7 +85,7 @@ def _active(environ: Mapping[str, str]) -> Choice | None:
     from advisor.env_locations import env_python
 
     active = environ.get("VIRTUAL_ENV")
-    if not active:
+    if not active or environ.get("PRE_COMMIT"):  # pre-commit activates the hook's own environment
         return None
     python = env_python(Path(active))
     if python is None:

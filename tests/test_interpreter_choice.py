@@ -73,6 +73,14 @@ def test_the_active_virtualenv_is_used_and_said(tmp_path: Path) -> None:
     assert choice.notices == (f"measuring import costs with {python} (the active virtualenv)",)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the default user directories checked are Linux's")
+def test_under_pre_commit_the_hooks_own_env_is_not_the_project_s(tmp_path: Path) -> None:
+    root, home = project(tmp_path / "p"), tmp_path / "home"
+    python = fake_env(poetry_env(root, home))
+    hook = {"VIRTUAL_ENV": sys.prefix, "PRE_COMMIT": "1"}  # as pre-commit runs a python hook
+    assert (choose(root, hook, home).python, choose(root, hook, home).source) == (str(python), "poetry")
+
+
 def test_advisors_own_virtualenv_active_changes_nothing(tmp_path: Path) -> None:
     choice = choose(project(tmp_path / "p"), {"VIRTUAL_ENV": sys.prefix}, tmp_path)
     if sys.prefix == sys.base_prefix:
