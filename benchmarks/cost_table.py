@@ -43,6 +43,7 @@ ROOT = HERE.parent
 WORK = HERE / ".work" / "cost-table"
 OUTPUT = ROOT / "advisor" / "data" / "import_costs.json"
 MARK = "@@cost-table-mark@@"
+GROUP = 12  # distributions per pip run
 
 #: Standard-library modules that are costly enough to defer (kept in the table
 #: so that a scan without measuring still knows them).
@@ -68,14 +69,14 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "certifi": ("certifi",), "idna": ("idna",), "requests": ("requests",),
     "typing-extensions": ("typing_extensions",), "charset-normalizer": ("charset_normalizer",),
     "setuptools": ("setuptools", "pkg_resources"), "packaging": ("packaging.version", "packaging.requirements"),
-    "cryptography": ("cryptography.fernet", "cryptography.x509"), "aiobotocore": ("aiobotocore.session",),
+    "cryptography": ("cryptography.fernet", "cryptography.x509"),
     "python-dateutil": ("dateutil.parser", "dateutil.tz"), "six": ("six",), "pyyaml": ("yaml",),
     "pydantic": ("pydantic",), "pygments": ("pygments", "pygments.lexers", "pygments.formatters"),
     "cffi": ("cffi",), "click": ("click",), "numpy": ("numpy",), "pluggy": ("pluggy",),
     "pydantic-core": ("pydantic_core",), "grpcio": ("grpc",), "anyio": ("anyio",), "s3transfer": ("s3transfer",),
     "attrs": ("attrs", "attr"), "protobuf": ("google.protobuf.message", "google.protobuf.json_format"),
     "h11": ("h11",), "pytest": ("pytest",), "fsspec": ("fsspec",), "httpx": ("httpx",), "httpcore": ("httpcore",),
-    "pandas": ("pandas",), "s3fs": ("s3fs",), "markupsafe": ("markupsafe",), "platformdirs": ("platformdirs",),
+    "pandas": ("pandas",), "markupsafe": ("markupsafe",), "platformdirs": ("platformdirs",),
     "python-dotenv": ("dotenv",), "pathspec": ("pathspec",), "pyjwt": ("jwt",), "jinja2": ("jinja2",),
     "rich": ("rich", "rich.console", "rich.progress", "rich.table"), "jmespath": ("jmespath",),
     "markdown-it-py": ("markdown_it",), "aiohttp": ("aiohttp",), "filelock": ("filelock",),
@@ -136,16 +137,33 @@ def requirements() -> list[str]:
 
 
 def install(python: str, work: Path) -> Path:
-    """The throwaway venv with every pinned distribution installed."""
+    """The throwaway venv with the pinned distributions installed from
+    wheels, a few at a time (one resolve of ~200 packages can backtrack for
+    hours); a group that fails goes one by one, and what will not install is
+    said. (aiobotocore and s3fs are left out: they pin botocore far behind
+    boto3's, which sends pip backtracking through every boto3 release.)"""
     venv = work / "venv"
     if not (venv / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    if subprocess.run([*pip, *requirements()]).returncode != 0:
-        for requirement in requirements():  # one at a time: a bad pin costs only its own modules
-            if subprocess.run([*pip, requirement]).returncode != 0:
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--only-binary=:all:"]
+    wanted = requirements()
+    for start in range(0, len(wanted), GROUP):
+        group = wanted[start:start + GROUP]
+        print(f"installing {start + len(group)}/{len(wanted)}", flush=True)
+        if _pip(pip, group):
+            continue
+        for requirement in group:
+            if not _pip(pip, [requirement]):
                 print(f"not installed: {requirement}", flush=True)
     return venv / "bin" / "python"
+
+
+def _pip(pip: list[str], requirements: list[str]) -> bool:
+    try:
+        return subprocess.run([*pip, *requirements], timeout=900).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def measure_once(python: str, module: str, empty: str) -> float | None:
