@@ -129,7 +129,48 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 
 #: The versions pip resolved together for CPython 3.11 when the table was
 #: made (printed by ``--freeze``), so that a rerun measures the same code.
-PINS: dict[str, str] = {}
+PINS: dict[str, str] = {
+    'boto3': '1.44.8', 'botocore': '1.44.8', 'urllib3': '2.8.0', 'certifi': '2026.10.19.post1', 'idna': '3.20',
+    'requests': '2.34.2', 'typing-extensions': '4.16.0', 'charset-normalizer': '3.5.3', 'setuptools': '65.5.0',
+    'packaging': '26.4', 'cryptography': '50.0.2', 'python-dateutil': '2.9.0.post0', 'six': '1.17.0',
+    'pyyaml': '6.0.4', 'pydantic': '2.14.4', 'pygments': '2.21.0', 'cffi': '2.1.1', 'click': '8.5.1',
+    'numpy': '2.4.6', 'pluggy': '1.7.0', 'pydantic-core': '2.50.5', 'grpcio': '1.85.3', 'anyio': '4.16.0',
+    's3transfer': '0.19.3', 'attrs': '26.1.0', 'protobuf': '7.36.2', 'h11': '0.16.0', 'pytest': '9.2.0',
+    'fsspec': '2026.9.0', 'httpx': '0.29.0', 'httpcore': '1.0.9', 'pandas': '3.1.1', 'markupsafe': '3.0.4',
+    'platformdirs': '4.14.9', 'python-dotenv': '1.2.4', 'pathspec': '1.1.1', 'pyjwt': '2.15.1', 'jinja2': '3.1.6',
+    'rich': '15.0.0', 'jmespath': '1.1.0', 'markdown-it-py': '4.3.0', 'aiohttp': '3.14.5', 'filelock': '4.3.2',
+    'importlib-metadata': '10.2.0', 'yarl': '1.25.1', 'starlette': '1.10.0', 'multidict': '7.2.1',
+    'jsonschema': '4.26.0', 'uvicorn': '0.55.0', 'pyasn1': '0.6.5', 'pytz': '2026.6', 'google-auth': '2.63.0',
+    'google-api-core': '2.44.0', 'fastapi': '0.165.0', 'tqdm': '4.70.1', 'pillow': '13.0.0', 'greenlet': '3.5.6',
+    'colorama': '0.4.6', 'typer': '0.29.2', 'opentelemetry-sdk': '1.45.2', 'opentelemetry-api': '1.45.2',
+    'tenacity': '9.1.4', 'wrapt': '2.5.2', 'requests-oauthlib': '2.0.0', 'pyarrow': '26.0.1', 'websockets': '17.4',
+    'scipy': '1.17.1', 'pydantic-settings': '2.16.3', 'sqlalchemy': '2.1.9', 'pyparsing': '3.3.3', 'lxml': '6.2.0',
+    'beautifulsoup4': '4.15.0', 'psutil': '7.2.2', 'regex': '2026.11.19', 'cachetools': '8.0.2', 'textual': '8.2.8',
+    'openai': '3.60.0', 'more-itertools': '11.2.1', 'tomlkit': '0.15.3', 'distro': '1.9.0',
+    'websocket-client': '1.9.2', 'langchain-core': '1.8.3', 'openpyxl': '3.1.5', 'coverage': '7.17.5',
+    'docutils': '0.22.4', 'huggingface-hub': '2.4.0', 'dnspython': '2.9.2', 'werkzeug': '3.1.9',
+    'networkx': '3.6.1', 'google-cloud-storage': '3.17.1', 'redis': '8.1.0', 'gitpython': '3.2.1',
+    'msgpack': '1.2.4', 'psycopg2-binary': '2.9.13', 'pyopenssl': '26.4.0', 'decorator': '5.3.1',
+    'pexpect': '4.9.0', 'docker': '7.2.0', 'pynacl': '1.6.2', 'sortedcontainers': '2.4.0', 'keyring': '25.7.0',
+    'uvloop': '0.23.0', 'fonttools': '4.68.0', 'tabulate': '0.10.0', 'matplotlib': '3.11.2', 'azure-core': '1.41.0',
+    'azure-identity': '1.27.0', 'azure-storage-blob': '12.31.1', 'scikit-learn': '1.9.1', 'flask': '3.1.3',
+    'bcrypt': '5.0.0', 'dill': '0.4.1', 'joblib': '1.6.0', 'alembic': '1.20.1', 'orjson': '3.13.0',
+    'email-validator': '2.4.0', 'msal': '1.39.0', 'chardet': '7.7.0', 'ruamel-yaml': '0.19.1',
+    'tokenizers': '0.23.3', 'blinker': '1.9.0', 'kubernetes': '37.0.2', 'tiktoken': '0.14.0', 'mako': '1.4.3',
+    'tzlocal': '5.4.5', 'toml': '0.10.2', 'google-api-python-client': '2.202.0', 'sympy': '1.14.0',
+    'zstandard': '0.25.0', 'ipython': '9.18.1', 'prometheus-client': '0.26.0', 'google-cloud-bigquery': '0.21.0',
+    'paramiko': '5.1.0', 'transformers': '5.24.0', 'jedi': '0.20.1', 'marshmallow': '4.4.0', 'anthropic': '2.16.0',
+    'django': '5.2.19', 'celery': '5.7.0', 'polars': '2.1.0', 'seaborn': '0.13.2', 'nltk': '3.10.4',
+    'numba': '0.68.1', 'pymongo': '4.20.1', 'jax': '0.10.2', 'opencv-python-headless': '5.1.0.95',
+    'statsmodels': '0.15.0', 'plotly': '7.1.0', 'libcst': '1.9.0', 'black': '26.10.1', 'sphinx': '9.0.4',
+    'pyzmq': '27.3.0', 'arrow': '1.4.0', 'pendulum': '3.3.0', 'xmltodict': '1.0.4', 'simplejson': '4.3.0',
+    'ujson': '6.1.0', 'gunicorn': '27.0.1', 'tornado': '6.6.1', 'sqlparse': '0.6.1', 'pymysql': '1.2.4',
+    'psycopg': '3.3.9', 'asyncpg': '0.32.0', 'aiofiles': '25.1.0', 'markdown': '3.11.3', 'httplib2': '0.32.1',
+    'oauthlib': '4.0.1', 'rsa': '4.9.1', 'isodate': '0.7.2', 'babel': '2.19.0', 'structlog': '26.1.0',
+    'loguru': '0.7.3', 'spacy': '3.8.18', 'google-genai': '3.6.1', 'h5py': '3.16.0', 'faker': '40.63.0',
+    'cloudpickle': '3.1.3', 'itsdangerous': '2.2.0', 'sentry-sdk': '2.75.0', 'elasticsearch': '9.5.1',
+    'graphql-core': '3.3.2', 'selenium': '4.51.0', 'xarray': '2026.9.0', 'dask': '2026.8.0', 'shapely': '2.2.0',
+}
 
 
 def requirements() -> list[str]:
@@ -214,7 +255,7 @@ def measure(python: str, modules: list[str], runs: int) -> tuple[dict[str, float
     return table, left_out
 
 
-def header(python: str, runs: int, argv: list[str], packages: int) -> dict[str, object]:
+def header(python: str, runs: int, argv: list[str], packages: int, load: tuple[float, float]) -> dict[str, object]:
     probe = "import platform, sys; print(platform.python_implementation(), platform.python_version())"
     version = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True).stdout.strip()
     return {
@@ -226,6 +267,7 @@ def header(python: str, runs: int, argv: list[str], packages: int) -> dict[str, 
         "_platform": f"{platform.system()} {platform.machine()} ({os.cpu_count()} cores)",
         "_date": datetime.date.today().isoformat(),
         "_runs": runs,
+        "_load_average": f"{load[0]:.1f} before, {load[1]:.1f} after (other work on the machine inflates every figure)",
         "_packages": packages,
         "_command": "python benchmarks/cost_table.py " + " ".join(shlex.quote(a) for a in argv),
     }
@@ -246,13 +288,15 @@ def main() -> int:
     if options.freeze:
         return freeze(python)
     modules = options.only.split(",") if options.only else [*STDLIB, *(m for ms in PACKAGES.values() for m in ms)]
+    before = os.getloadavg()[0]
     table, left_out = measure(python, modules, options.runs)
+    load = (before, os.getloadavg()[0])
     for module, why in sorted(left_out.items()):
         print(f"left out {module}: {why}")
     if options.only:
         print(json.dumps(table, indent=1))
         return 0
-    document = {**header(python, options.runs, sys.argv[1:], len(PACKAGES)), **dict(sorted(table.items()))}
+    document = {**header(python, options.runs, sys.argv[1:], len(PACKAGES), load), **dict(sorted(table.items()))}
     options.output.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     print(f"{len(table)} modules written to {options.output}; {len(left_out)} left out")
     return 0
