@@ -121,14 +121,19 @@ PSYCOPG2_APP = textwrap.dedent(f'''\
             named.execute("SELECT sku FROM items WHERE price = 3")
             sku = named.fetchone()["sku"]
         conn.close()
-        return total, len(out.getvalue().splitlines()), rows, sku
+        other = psycopg2.connect(**dsn, connection_factory=psycopg2.extras.RealDictConnection)
+        cur = other.cursor()  # (RealDictConnection's own default factory, timed)
+        cur.execute("SELECT 7 AS seven")
+        seven = cur.fetchone()["seven"]
+        other.close()
+        return total, len(out.getvalue().splitlines()), rows, sku, seven
 ''')
 
 
 def test_psycopg2_round_trips(pg: dict[str, Any], tmp_path: Path) -> None:
     runtime, report, out = profile(tmp_path, PSYCOPG2_APP, pg)
-    # the program's own results are intact: prices, COPY, the server-side cursor and DictCursor
-    assert str((float(sum(i % ITEMS for i in range(LOOKUPS))), ITEMS, ITEMS, "S3")) in out.splitlines()
+    # the program's own results are intact: prices, COPY, the server-side cursor, the dict rows
+    assert str((float(sum(i % ITEMS for i in range(LOOKUPS))), ITEMS, ITEMS, "S3", 7)) in out.splitlines()
     shapes = counts(runtime)
     assert shapes["SELECT price FROM items WHERE sku = %s"] == LOOKUPS
     assert shapes["SELECT count(*) FROM items WHERE sku = ? AND price > ?"] == 3  # literals replaced
@@ -136,6 +141,7 @@ def test_psycopg2_round_trips(pg: dict[str, Any], tmp_path: Path) -> None:
     assert shapes["COPY items TO STDOUT"] == 1
     assert shapes["SELECT sku FROM items ORDER BY sku"] == 1  # its FETCHes are not statements of their own
     assert shapes["SELECT sku FROM items WHERE price = ?"] == 1  # a cursor_factory of the program's own
+    assert shapes["SELECT ? AS seven"] == 1  # a connection_factory of the program's own
     assert not [s for s in shapes if "FETCH" in s.upper() or "DECLARE" in s.upper()]
     assert_n_plus_one(report, PSYCOPG2_APP, "SELECT price FROM items WHERE sku = %s")
 
