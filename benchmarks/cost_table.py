@@ -105,7 +105,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "kubernetes": ("kubernetes.client", "kubernetes.config"), "tiktoken": ("tiktoken",), "mako": ("mako.template",),
     "tzlocal": ("tzlocal",), "toml": ("toml",), "google-api-python-client": ("googleapiclient.discovery",),
     "sympy": ("sympy",), "zstandard": ("zstandard",), "ipython": ("IPython",), "prometheus-client": ("prometheus_client",),
-    "google-cloud-bigquery": ("google.cloud.bigquery",), "paramiko": ("paramiko",), "transformers": ("transformers",),
+    "paramiko": ("paramiko",), "transformers": ("transformers",),
     "jedi": ("jedi",), "marshmallow": ("marshmallow",), "anthropic": ("anthropic",),
     "django": ("django", "django.db.models", "django.http", "django.test"), "celery": ("celery",),
     "polars": ("polars",), "seaborn": ("seaborn",), "nltk": ("nltk",), "numba": ("numba",), "pymongo": ("pymongo",),
@@ -154,7 +154,7 @@ PINS: dict[str, str] = {
     'email-validator': '2.4.0', 'msal': '1.39.0', 'chardet': '7.7.0', 'ruamel-yaml': '0.19.1',
     'tokenizers': '0.23.3', 'blinker': '1.9.0', 'kubernetes': '37.0.2', 'tiktoken': '0.14.0', 'mako': '1.4.3',
     'tzlocal': '5.4.5', 'toml': '0.10.2', 'google-api-python-client': '2.202.0', 'sympy': '1.14.0',
-    'zstandard': '0.25.0', 'ipython': '9.18.1', 'prometheus-client': '0.26.0', 'google-cloud-bigquery': '0.21.0',
+    'zstandard': '0.25.0', 'ipython': '9.18.1', 'prometheus-client': '0.26.0',
     'paramiko': '5.1.0', 'transformers': '5.24.0', 'jedi': '0.20.1', 'marshmallow': '4.4.0', 'anthropic': '2.16.0',
     'django': '5.2.19', 'celery': '5.7.0', 'polars': '2.1.0', 'seaborn': '0.13.2', 'nltk': '3.10.4',
     'numba': '0.68.1', 'pymongo': '4.20.1', 'jax': '0.10.2', 'opencv-python-headless': '5.1.0.95',
@@ -178,7 +178,9 @@ def install(python: str, work: Path) -> Path:
     wheels, a few at a time (one resolve of ~200 packages can backtrack for
     hours); a group that fails goes one by one, and what will not install is
     said. (aiobotocore and s3fs are left out: they pin botocore far behind
-    boto3's, which sends pip backtracking through every boto3 release.)"""
+    boto3's, which sends pip backtracking through every boto3 release; so is
+    google-cloud-bigquery: next to the others pip could only find a 2017
+    release for it, which does not import.)"""
     venv = work / "venv"
     if not (venv / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
