@@ -7,6 +7,8 @@ installs (the `test` extras), so they run on a fresh CI machine too:
 - MySQL: ``mysql-mimic``, an implementation of the MySQL wire protocol,
   answering each statement from an in-memory SQLite database (sqlglot
   translates the SQL). The driver under test speaks the real protocol to it.
+  Where a MariaDB (or MySQL) server is installed on the machine (``mariadbd``
+  on the PATH; not a pip package), the same tests also run against it.
 
 Each starter yields connection parameters and stops its server afterwards;
 it raises ``Unavailable`` with the reason when the server cannot run here.
@@ -172,3 +174,62 @@ async def _stop(server: Any) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# -- MariaDB / MySQL, when the machine has it ----------------------------------------------
+
+
+@contextmanager
+def mariadb() -> Iterator[dict[str, Any]]:
+    """A MariaDB/MySQL server on 127.0.0.1 from the machine's own install."""
+    server = shutil.which("mariadbd") or shutil.which("mysqld")
+    install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+    if server is None or install_db is None:
+        raise Unavailable("no MariaDB/MySQL server on this machine (mariadbd; e.g. apt-get install mariadb-server)")
+    top = Path(tempfile.mkdtemp(prefix="advisor-mariadb-"))
+    root = ["--user=root"] if os.name == "posix" and os.geteuid() == 0 else []
+    try:
+        done = subprocess.run([install_db, "--no-defaults", f"--datadir={top / 'data'}", "--skip-test-db", *root],
+                              capture_output=True, text=True, timeout=180, cwd=top)
+        if done.returncode != 0:
+            raise Unavailable(f"{install_db} failed: {(done.stderr or done.stdout)[-500:]}")
+        port = free_port()
+        process = subprocess.Popen(
+            [server, "--no-defaults", f"--datadir={top / 'data'}", "--bind-address=127.0.0.1", f"--port={port}",
+             f"--socket={top / 'sock'}", f"--pid-file={top / 'pid'}", "--skip-grant-tables", "--skip-log-bin", *root],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=top,
+        )
+        try:
+            _wait_for(port, process, "mariadbd")
+            params = {"host": "127.0.0.1", "port": port, "user": "root", "database": "shop"}
+            _create_database(params)
+            yield params
+        finally:
+            process.terminate()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def _create_database(params: dict[str, Any]) -> None:
+    import pymysql
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            conn = pymysql.connect(host=params["host"], port=params["port"], user=params["user"])
+            break
+        except pymysql.err.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS {params['database']}")
+    finally:
+        conn.close()
+

@@ -33,14 +33,15 @@ def pg() -> Iterator[dict[str, Any]]:
         pytest.skip(f"no PostgreSQL server: {why}")
 
 
-@pytest.fixture(scope="module")
-def my() -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=["mysql-mimic", "mariadb"])
+def my(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The pip-installed protocol server always; MariaDB where the machine has one."""
     pytest.importorskip("pymysql")
     try:
-        with dbservers.mysql() as params:
+        with (dbservers.mysql() if request.param == "mysql-mimic" else dbservers.mariadb()) as params:
             yield params
     except dbservers.Unavailable as why:
-        pytest.skip(f"no MySQL-protocol server: {why}")
+        pytest.skip(f"no {request.param} server: {why}")
 
 
 def line_of(source: str, marker: str) -> int:
