@@ -16,6 +16,7 @@ from typing import Any
 
 from . import tests
 from .calls import CallCounter
+from .drivers import DriverHooks
 from .sites import ProjectFiles
 from .trips import AfterImport, TripRecorder, install_django, install_http, install_httpx, install_sqlalchemy, install_sqlite
 
@@ -39,9 +40,11 @@ def main(argv: list[str]) -> int:
     trips = TripRecorder(files)
     install_sqlite(trips)
     install_http(trips)
-    AfterImport({"sqlalchemy.engine": lambda: install_sqlalchemy(trips),
-                 "django.db.backends.signals": lambda: install_django(trips),
-                 "httpx": lambda: install_httpx(trips)}).install()
+    after_import = AfterImport({"sqlalchemy.engine": lambda: install_sqlalchemy(trips),
+                                "django.db.backends.signals": lambda: install_django(trips),
+                                "httpx": lambda: install_httpx(trips)})
+    drivers = DriverHooks(trips, after_import)
+    after_import.install()
     calls = CallCounter(files)
     if not options.no_calls:
         calls.install()
@@ -61,6 +64,7 @@ def main(argv: list[str]) -> int:
     sampler.stop()
     wall = time.perf_counter() - started
     trips.active = False
+    drivers.remove()
     memory_rows = memory.stop() if memory is not None else None
     if not crashed:  # (as pyinstrument's own command line: an uncaught exception saves nothing)
         sampler.save(options.session)

@@ -16,6 +16,7 @@ Hooks, narrowest first (docs/runtime-evidence.md says which is which):
 - Django (any backend): ``connection.execute_wrapper``'s list, extended as
   each connection is created (``connection_created``), right after
   ``django.db.backends.signals`` is imported.
+- psycopg 2 and 3, PyMySQL used directly: ``drivers.py``.
 - sqlite3 has no execute hook (its audit events cover connecting only), so
   ``sqlite3.connect`` is wrapped to pass a ``factory=``: a Connection subclass
   whose cursors time ``execute``/``executemany``/``executescript``.
@@ -59,6 +60,10 @@ class TripRecorder:
 
     def leave(self) -> None:
         self._local.depth -= 1
+
+    def depth(self) -> int:
+        """How many recorded round trips of this thread are in progress."""
+        return int(getattr(self._local, "depth", 0))
 
     def add(self, kind: str, shape: str, seconds: float, stack: tuple[Site, ...]) -> None:
         if not self.active or not stack:
