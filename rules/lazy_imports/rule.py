@@ -473,9 +473,12 @@ class LazyImports(NameUsageMixin, Rule):
 
         is_package = context.path.endswith("__init__.py")
         assert first_pass.tree is not None, "the engine makes a first pass only over a parsed ast tree"
+        from advisor.rules.lazy_imports.startup_facts import startup_facts
+
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
                                       context.is_test, options, context.config)
-        return WithoutTree(facts={"imports": facts},
+        startup = startup_facts(first_pass.tree, context.module, is_package, first_pass.text)
+        return WithoutTree(facts={"imports": facts, "startup": startup},
                            reports=[TreeFreeReport(r.span, r.message, r.data) for r in reports])
 
     def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
@@ -513,6 +516,7 @@ class LazyImports(NameUsageMixin, Rule):
             "attribute_reads": {m: sorted(n) for m, n in usage.module_attribute_reads.items()},
             "patch_targets": sorted(usage.patch_targets),
         }
+        self.facts["startup"] = _startup_facts(self.context, self.is_package)
         if usage.dynamic or (self.context.is_test and not self.options.include_tests):
             return
         deferrable: list[str] = []
@@ -536,52 +540,25 @@ class LazyImports(NameUsageMixin, Rule):
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: "LazyImportsOptions",
                evidence: "Evidence | None") -> Iterable[Finding]:
-        """Drop what the project needs eagerly; attach the measured saving."""
-        from advisor.evidence.hot import deferral_threshold
-        from advisor.rules.lazy_imports.graph import startup_graph
+        """Drop what the project needs eagerly or what saves nothing at startup;
+        attach each saving computed on the startup model (``savings.py``)."""
+        from advisor.rules.lazy_imports.savings import refine_findings
 
-        graph = startup_graph(project)
-        kept = []
-        for finding in findings:
-            module = graph.module_of(finding.path)
-            if eager_reason(finding, graph, module):
-                continue
-            kept.append((finding, module))
-        requests = set()
-        startups = {}
-        moving: dict[str, set[str]] = {}  # module -> the statements proposed to move out of it
-        for finding, module in kept:
-            moving.setdefault(module, set()).add(finding.data["statement"])
-        module_startup: dict[str, set[tuple[str, str]]] = {}
-        for finding, module in kept:
-            if module and module not in module_startup:
-                module_startup[module] = graph.startup_statements(module, moving[module])
-            startup = module_startup.get(module, set())
-            if module and graph.is_project_module(_request(finding)[1]):
-                own_closure = frozenset(graph.modules_run_by(finding.data["statement"]))
-                startup = startup | graph.shared_statements(module, own_closure)
-            startups[id(finding)] = startup
-            requests.add(_request(finding))
-            requests.update(startup)
-        costs = graph.import_costs
-        costs.prepare(requests)
-        if costs.notice:
-            project.notices.append(costs.notice)
-        for finding, _ in kept:
-            ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
-            if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
-                ms, source = max(ms or 0.0, options.threshold_ms), "config"
-            # Profile hook (advisor.rank.score): users never sampled lower the bar, a hot user keeps it eager.
-            threshold = deferral_threshold(finding, evidence, options.threshold_ms)
-            if ms is None or ms < threshold:
-                continue
-            confidence = {"importtime": 0.9, "derived": 0.8, "table": 0.6, "config": 0.5}.get(source, 0.5)
-            yield finding.with_(
-                message=_message(finding, ms, at_least=source == "derived"),
-                impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),
-                score=round(ms * confidence, 2),
-                reason=f"saves ~{ms:.1f} ms at startup ({source})",
-            )
+        return refine_findings(findings, project, options, evidence)
+
+
+def _startup_facts(context: FileContext, is_package: bool) -> dict[str, Any]:
+    """The startup model's facts on the libcst path (code ``ast`` may not parse: then none)."""
+    import ast
+
+    from advisor.rules.lazy_imports.startup_facts import startup_facts
+
+    text = "\n".join(context.lines)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"statements": []}
+    return startup_facts(tree, context.module, is_package, text)
 
 
 def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
@@ -613,27 +590,9 @@ def _few(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def _request(finding: Finding) -> tuple[str, str]:
-    statement = finding.data["statement"]
-    return statement, statement.split()[1].split(".")[0]
-
-
 def _from_names(finding: Finding) -> list[str]:
     statement = finding.data["statement"]
     return [n.strip(",") for n in statement.split()[3:]] if statement.startswith("from ") else []
-
-
-def _message(finding: Finding, ms: float, at_least: bool = False) -> str:
-    """``at_least``: a derived cost leaves out the project module's own code."""
-    statement = finding.data["statement"]
-    module = statement if statement.startswith("from ") else finding.data["module"]
-    functions = finding.data["functions"]
-    cost = f"at least ~{ms:.0f} ms" if at_least else f"~{ms:.0f} ms"
-    if finding.data["usage"] == "annotations":
-        return f"`{module}` costs {cost} at startup; only annotations use it (import it under `if TYPE_CHECKING:`)"
-    where = ", ".join(f"{f}()" for f in functions[:3]) + (f" and {len(functions) - 3} more" if len(functions) > 3 else "")
-    verb = "uses" if len(functions) == 1 else "use"
-    return f"`{module}` costs {cost} at startup; only {where} {verb} it"
 
 
 @dataclass(frozen=True)
