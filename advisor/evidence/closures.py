@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -100,6 +99,8 @@ class ClosureStore:
 
     def _measure(self, todo: list[str], versions: Mapping[str, str | None],
                  progress: Callable[[int, int], None] | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         done = 0
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             for module, entry in zip(todo, pool.map(self._measure_one, todo)):

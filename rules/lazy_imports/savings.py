@@ -1,12 +1,17 @@
-"""lazy-imports' project-wide step on the startup model: each finding's
-saving is the self time of the modules no entry loads any more when that one
-statement is deferred (everything else unchanged), computed on the graph;
-the scan's totals are computed on the graph too, never summed.
+"""lazy-imports' project-wide step on the startup model. A finding's saving
+is what deferring that one statement (everything else unchanged) takes off
+the startup of the entry it helps most, and the message names that entry:
+the modules that entry no longer loads, by their self times. The scan's
+totals are computed on the graph as one change, never summed, and count
+only the modules that no entry loads any more.
 
 Decisions taken here, each in words for the user:
 
-- a finding in a module no entry reaches at startup is not reported (it has
-  no startup saving); a notice counts them and says how to name an entry;
+- a finding in a module no entry reaches at startup has no startup saving:
+  it is reported with what deferring saves when that module is imported
+  (``import pkg.mod``, how a library's users reach it), says that no entry
+  loads it, adds nothing to the startup totals, and ``advisor fix`` leaves
+  it alone (``--entry`` names an entry that makes it count);
 - a finding whose users include a function that always runs at startup is
   not reported (the move saves nothing, ``runs.py``);
 - a finding whose users run per item or per request is reported, but
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-from advisor.findings import Finding, Impact
+from advisor.findings import Finding, FixInfo, Impact
 
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
@@ -26,7 +31,7 @@ if TYPE_CHECKING:
     from advisor.rules.lazy_imports.runs import Runs
     from advisor.rules.lazy_imports.startup_model import StartupModel
 
-_CONFIDENCE = {"importtime": 0.9, "table": 0.6, "config": 0.5}
+_CONFIDENCE = {"importtime": 0.9, "derived": 0.8, "table": 0.6, "config": 0.5}
 
 
 def refine_findings(findings: list[Finding], project: "Project", options: "LazyImportsOptions",
@@ -50,16 +55,17 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
         statement = model.statement_id(module, finding.data["statement"], finding.span.line)
         if not statement:
             continue
-        if module not in model.reached:
-            unreached += 1
-            continue
         kind, why = runs.problem(module, finding.data.get("functions", []))
         if kind == "always":
             continue
-        figure = _figure(finding, model, statement, options.threshold_ms)
-        if figure is None or figure[0] < deferral_threshold(finding, evidence, options.threshold_ms):
+        reached = module in model.reached
+        figure = _figure(finding, model, statement, options.threshold_ms, module if not reached else "")
+        if figure[0] < deferral_threshold(finding, evidence, options.threshold_ms):
             continue
-        kept.append(_with_saving(finding, model, statement, figure, why if kind else ""))
+        if not reached:
+            unreached += 1
+            why = f"no entry point loads {module} at startup: deferring saves no startup time"
+        kept.append(_with_saving(finding, model, statement, figure, why if why else "", reached))
     _notices(project, model, unreached)
     project.summary["startup"] = startup_summary(model, kept)
     return kept
@@ -76,30 +82,44 @@ def project_runs_of(project: "Project", model: "StartupModel") -> "Runs":
     return project.derived("lazy-imports/runs", build)
 
 
-def _figure(finding: Finding, model: "StartupModel", statement: str, threshold: float) -> tuple[float, str, Any] | None:
-    """(saving ms, source, Saving) of deferring this one statement."""
-    alone = model.saving([statement])
-    ms, source = alone.saving_ms, model.source
+def _figure(finding: Finding, model: "StartupModel", statement: str, threshold: float,
+            unreached: str) -> tuple[float, str, Any]:
+    """(saving ms, source, Saving) of deferring this one statement; for a
+    module no entry reaches (``unreached``), when that module is imported."""
+    alone = model.saving_when_imported(unreached, statement) if unreached else model.saving([statement])
+    # The entry it helps most: "costs ~X ms at startup of E" holds for E. (The
+    # scan's totals count only what no entry loads any more: startup_summary.)
+    ms, source = max([saved for saved, _ in alone.per_entry.values()] + [0.0]), model.source
+    owner = model.graph.owners.get(statement, "")
+    targets = next((s.targets for s in model.graph.project.get(owner, ()) if s.id == statement), ())
+    if source == "importtime" and not model.project_measured and any(t in model.graph.project for t in targets):
+        source = "derived"  # project modules never run: only what they import is counted
     if finding.data.get("costly") and ms < threshold:
         ms, source = threshold, "config"
     return ms, source, alone
 
 
 def _with_saving(finding: Finding, model: "StartupModel", statement: str, figure: tuple[float, str, Any],
-                 no_fix: str) -> Finding:
+                 no_fix: str, reached: bool) -> Finding:
     ms, source, alone = figure
     per_entry = {name: round(saved, 1) for name, (saved, _) in alone.per_entry.items() if saved > 0}
-    at_least = any(m in model.graph.project for m in alone.removed) and source != "config"
-    data = {**finding.data, "statement_id": statement, "entries": per_entry, "modules_removed": len(alone.removed)}
+    at_least = source == "derived"
+    data = {**finding.data, "statement_id": statement, "entries": per_entry if reached else {},
+            "modules_removed": len(alone.removed), "startup": "entry" if reached else "unreached"}
+    fix = finding.fix
     if no_fix:
         data["no_fix"] = no_fix
+        fix = FixInfo(available=False, safety="none")  # `advisor fix` leaves it alone, and says why
     named = max(per_entry, key=lambda n: (per_entry[n], n)) if per_entry else ""
+    text = message(finding, ms, named, len(per_entry) - 1, at_least) if reached else \
+        unreached_message(finding, ms, model.graph.owners.get(statement, ""), at_least)
     return finding.with_(
-        message=message(finding, ms, named, len(per_entry) - 1, at_least),
+        message=text,
         impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),  # type: ignore[arg-type]
         score=round(ms * _CONFIDENCE.get(source, 0.5), 2),
         reason=f"saves ~{ms:.1f} ms at startup ({source})",
         data=data,
+        fix=fix,
     )
 
 
@@ -116,16 +136,24 @@ def message(finding: Finding, ms: float, entry: str, others: int, at_least: bool
     return f"`{module}` costs {cost} at startup{where}; only {users} {'uses' if len(functions) == 1 else 'use'} it"
 
 
+def unreached_message(finding: Finding, ms: float, module: str, at_least: bool) -> str:
+    """The message of a finding in a module no entry point loads at startup."""
+    text = message(finding, ms, "", 0, at_least).replace(" at startup;", f" when `{module}` is imported "
+                                                          "(no entry point loads it at startup);", 1)
+    return text
+
+
 def fixable(finding: Finding) -> bool:
     """Whether ``advisor fix`` with its defaults writes this finding."""
-    return finding.fix.safety == "safe" and not finding.data.get("no_fix")
+    return finding.fix.available and finding.fix.safety == "safe" and not finding.data.get("no_fix")
 
 
 def startup_summary(model: "StartupModel", findings: Iterable[Finding]) -> dict[str, Any]:
     """The scan's startup figures, each computed on the graph as one change."""
     findings = list(findings)
-    every = model.saving([f.data["statement_id"] for f in findings])
-    fix = model.saving([f.data["statement_id"] for f in findings if fixable(f)])
+    on_entries = [f for f in findings if f.data.get("startup") == "entry"]
+    every = model.saving([f.data["statement_id"] for f in on_entries])
+    fix = model.saving([f.data["statement_id"] for f in on_entries if fixable(f)])
     entries = [{"name": e.name, "total_ms": round(model.before[e.name].total_ms, 1),
                 "saving_ms": round(every.per_entry.get(e.name, (0.0, 0.0))[0], 1),
                 "fixable_saving_ms": round(fix.per_entry.get(e.name, (0.0, 0.0))[0], 1)}
@@ -138,9 +166,10 @@ def startup_summary(model: "StartupModel", findings: Iterable[Finding]) -> dict[
 def _notices(project: "Project", model: "StartupModel", unreached: int) -> None:
     if unreached:
         project.notices.append(
-            f"lazy-imports: {unreached} import{'s' if unreached != 1 else ''} in modules no entry point loads at "
-            "startup not reported (no startup saving); name an entry with `--entry \"import pkg.mod\"` or "
-            "[tool.advisor] entry-points to include them")
+            f"lazy-imports: {unreached} finding{'s' if unreached != 1 else ''} in modules no entry point loads at "
+            "startup: their figures hold when that module is imported, they add nothing to the startup totals, "
+            "and `advisor fix` leaves them alone; name an entry with `--entry \"import pkg.mod\"` or "
+            "[tool.advisor] entry-points if one is missing")
     if model.failures:
         first = model.failures[0]
         names = ", ".join(f.module for f in model.failures[:3]) + (" ..." if len(model.failures) > 3 else "")

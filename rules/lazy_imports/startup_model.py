@@ -38,12 +38,14 @@ class StartupModel:
     failures: list[Failure] = field(default_factory=list)
     #: Entry name -> what it loads with nothing deferred.
     before: dict[str, Load] = field(default_factory=dict)
-    #: Modules at least one entry loads.
+    #: Project modules at least one entry loads.
     reached: frozenset[str] = frozenset()
     #: Measuring subprocesses this model ran (0 when every closure was cached).
     runs: int = 0
     #: Entry point functions: module -> names ("pkg.cli:main" gives pkg.cli -> main).
     entry_functions: dict[str, set[str]] = field(default_factory=dict)
+    #: Project modules' own self times were measured (--measure-project).
+    project_measured: bool = False
 
     def statement_id(self, module: str, statement: str, line: int) -> str:
         """The model's id of a finding's statement ("" when the model lacks it)."""
@@ -54,6 +56,11 @@ class StartupModel:
 
     def saving(self, deferred: Iterable[str]) -> Saving:
         return saving(self.graph, self.entries, deferred, self.before)
+
+    def saving_when_imported(self, module: str, statement: str) -> Saving:
+        """The saving of deferring ``statement`` for ``import module`` alone
+        (for a module no entry reaches)."""
+        return saving(self.graph, [Entry(f"`import {module}`", (module,))], [statement])
 
     @property
     def total_ms(self) -> float:
@@ -75,6 +82,11 @@ def build_model(project: "Project") -> StartupModel:
     entries, functions = find_entries(project, facts, modules)
     raw = {m: [s for s in f.get("statements", []) if _valid_statement(s)] for m, f in facts.items()}
     reached = _reached_project(raw, entries, modules)
+    # Modules with an import the rule may report are measured too: a finding there
+    # states its cost when that module is imported, even if no entry reaches it.
+    candidates = [m for f, d in project.facts_of(RULE_ID) if f.module and isinstance(d, dict)
+                  and (d.get("imports") or {}).get("deferrable") for m in [f.module]]
+    reached = reached | _reached_project(raw, [Entry("", tuple(candidates))], modules)
     external = {t for m in reached for s in raw.get(m, []) for t in _direct_targets(s, modules)}
     closures, failures, source, runs = _closures(project, external, {})
     subs = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules
@@ -85,16 +97,36 @@ def build_model(project: "Project") -> StartupModel:
         closures.update(more)
         failures += more_failures
         runs += more_runs
+    measured = project.config.measure_project and project.config.measure_imports
+    own = project_self_times(project, [*(r for e in entries for r in e.roots), *candidates], modules) if measured else {}
     graph = StartupGraph(project={m: tuple(_statement(m, s, modules, closures) for s in statements)
                                   for m, statements in raw.items()},
-                         closures={m: dict(c.modules) for m, c in closures.items()})
+                         closures={m: dict(c.modules) for m, c in closures.items()}, project_self_ms=own)
     ids: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for module, statements in raw.items():
         for line, text, _, _ in statements:
             ids.setdefault((module, text), []).append((line, f"{module}:{line}:{text}"))
     before = {e.name: load(graph, e) for e in entries}
-    loaded = frozenset().union(*(b.modules for b in before.values())) if before else frozenset()
-    return StartupModel(graph, entries, ids, source, failures, before, loaded, runs, functions)
+    loaded = frozenset(m for b in before.values() for m in b.modules if m in modules)
+    return StartupModel(graph, entries, ids, source, failures, before, loaded, runs, functions, bool(measured))
+
+
+def project_self_times(project: "Project", roots: Iterable[str], modules: frozenset[str]) -> dict[str, float]:
+    """--measure-project only (the user's explicit choice: it runs the project's
+    code): import each root with the source roots on ``sys.path`` and keep each
+    project module's smallest self time. Never cached: the code may change."""
+    from advisor.evidence.importtime import ImportTimer
+
+    config = project.config
+    timer = ImportTimer(config.python, cwd=config.root, project_path=project.source_roots, cache_file=None)
+    times: dict[str, float] = {}
+    for root in sorted({r for r in roots if r in modules and _DOTTED.match(r)}):
+        timer._measure_once(f"import {root}", True)  # noqa: SLF001 - a first run writes the bytecode
+        found = timer._measure_once(f"import {root}", True)  # noqa: SLF001
+        for module, us in (found or {}).items():
+            if module in modules:
+                times[module] = min(us / 1000, times.get(module, us / 1000))
+    return times
 
 
 def _valid_statement(statement: Any) -> bool:
