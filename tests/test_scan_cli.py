@@ -218,6 +218,8 @@ def test_output_file_and_quiet(project):
 
 
 def test_text_output_leads_with_the_costliest(project):
+    (project / "pyproject.toml").write_text("[project]\nname = 'demo'\nversion = '0'\n\n"
+                                            "[project.scripts]\ndemo = 'pkg.cli:main'\n")
     (project / "pkg" / "cli.py").write_text(COSTLY)
     result = run_advisor("scan", "--no-cache", cwd=project)
     lines = result.stdout.splitlines()
