@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from advisor.errors import UsageError
 
@@ -64,3 +64,23 @@ def guess_format(output: str | None) -> str | None:
         if output.lower().endswith(extension):
             return name
     return None
+
+
+def startup_figures(report: "ScanReport") -> dict[str, Any] | None:
+    """The scan's startup figures (``report.summary["startup"]``: computed on
+    the startup graph, never a sum of findings), or None when no model ran."""
+    figures = report.summary.get("startup") if isinstance(report.summary, dict) else None
+    return figures if isinstance(figures, dict) and "startup_saving_ms" in figures else None
+
+
+def saving_totals(report: "ScanReport") -> dict[str, float]:
+    """Savings to show per impact kind: startup from the model (overlapping
+    findings are not added up); run time from the findings' own figures."""
+    totals: dict[str, float] = {}
+    figures = startup_figures(report)
+    if figures is not None and figures["startup_saving_ms"]:
+        totals["startup"] = float(figures["startup_saving_ms"])
+    runtime = sum(f.impact.estimate_ms or 0.0 for f in report.findings if f.impact.kind == "runtime")
+    if runtime:
+        totals["runtime"] = runtime
+    return totals

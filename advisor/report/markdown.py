@@ -61,10 +61,9 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
     from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
 
     findings = report.findings
-    totals: dict[str, float] = {}
-    for finding in findings:
-        if finding.impact.estimate_ms:
-            totals[finding.impact.kind] = totals.get(finding.impact.kind, 0.0) + finding.impact.estimate_ms
+    from advisor.report import saving_totals
+
+    totals = saving_totals(report)
     rows = [
         {"n": i + 1, "saving": saving(f), "kind": f.impact.kind, "rule": f.rule,
          "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": describe(f.evidence)}

@@ -71,11 +71,15 @@ def _restates(finding: "Finding") -> bool:
 
 
 def _summary(report: "ScanReport", paint: object) -> str:
-    startup = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "startup")
-    runtime = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "runtime")
+    from advisor.report import saving_totals, startup_figures
+
+    totals = saving_totals(report)
+    startup, runtime = totals.get("startup", 0.0), totals.get("runtime", 0.0)
+    figures = startup_figures(report)
     parts = [f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"]
-    if startup:
-        parts.append(f"~{startup:.0f} ms of startup to save")
+    if startup and figures is not None:
+        parts.append(f"~{startup:.0f} ms of ~{figures['startup_total_ms']:.0f} ms startup to save "
+                     f"(~{figures['fixable_saving_ms']:.0f} ms by `advisor fix`)")
     if runtime:
         parts.append(f"~{runtime:.0f} ms of run time to save")
     if report.errors:

@@ -20,7 +20,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from advisor.engine.module_imports import import_time_nodes, resolve_from
+from advisor.evidence.startup_imports import import_time_nodes, resolve_from
 
 _SETTINGS_ENV = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 #: Decorator names that make a function run once per request (web routes).

@@ -11,6 +11,7 @@ project modules is a lower bound ("at least").
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -237,7 +238,7 @@ def find_entries(project: "Project", facts: Mapping[str, Mapping[str, Any]],
     entries += found_entries.main_entries(modules) + found_entries.package_entries(modules)
     settings = {m: tuple(f["settings"]) for m, f in facts.items() if isinstance(f.get("settings"), list)}
     named = {n for f in facts.values() for n in f.get("settings_env", [])}
-    entries += found_entries.django_entries_from(settings, named, modules)  # type: ignore[arg-type]
+    entries += found_entries.django_entries_from(settings, named, modules)
     tests = {f.module for f in project.files if f.module and is_test_path(Path(f.path))}
     imported = {n for f in facts.values() for s in f.get("statements", []) if _valid_statement(s)
                 for n in (s[2], *(f"{s[2]}.{x}" for x in s[3]))}
@@ -289,8 +290,10 @@ def _entry_functions(pyproject: Mapping[str, Any], setup_cfg: str, setup_py: str
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    from advisor.config import tomllib
-
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
