@@ -216,7 +216,7 @@ def test_json_and_text_show_the_models_figures(tmp_path: Path) -> None:
     assert summary["fixable_saving_ms"] == 60.0 and summary["startup_source"] == "table"
     assert [e["name"] for e in summary["startup_entries"]] == ["console script `tool`", "`import pkg`"]
     text = get_renderer("text")(report, RenderOptions())
-    assert "~60 ms of ~60 ms startup to save" in text.splitlines()[-1]
+    assert "~60 ms of ~60 ms startup of console script `tool` to save" in text.splitlines()[-1]
 
 
 def test_a_rescan_after_editing_a_file_runs_no_measuring_subprocess(tmp_path: Path) -> None:

@@ -73,13 +73,23 @@ def startup_figures(report: "ScanReport") -> dict[str, Any] | None:
     return figures if isinstance(figures, dict) and "startup_saving_ms" in figures else None
 
 
-def saving_totals(report: "ScanReport") -> dict[str, float]:
-    """Savings to show per impact kind: startup from the model (overlapping
-    findings are not added up); run time from the findings' own figures."""
-    totals: dict[str, float] = {}
+def headline_entry(report: "ScanReport") -> dict[str, Any] | None:
+    """The entry point whose startup the findings shorten most (its name,
+    ``total_ms``, ``saving_ms``, ``fixable_saving_ms``), as the model computed
+    them together; None without startup figures or savings."""
     figures = startup_figures(report)
-    if figures is not None and figures["startup_saving_ms"]:
-        totals["startup"] = float(figures["startup_saving_ms"])
+    entries = [e for e in (figures or {}).get("entries", []) if isinstance(e, dict) and e.get("saving_ms")]
+    return max(entries, key=lambda e: (e["saving_ms"], e["name"])) if entries else None
+
+
+def saving_totals(report: "ScanReport") -> dict[str, float]:
+    """Savings to show per impact kind: startup from the model, for the entry
+    it helps most (overlapping findings are not added up); run time from the
+    findings' own figures."""
+    totals: dict[str, float] = {}
+    entry = headline_entry(report)
+    if entry is not None:
+        totals["startup"] = float(entry["saving_ms"])
     runtime = sum(f.impact.estimate_ms or 0.0 for f in report.findings if f.impact.kind == "runtime")
     if runtime:
         totals["runtime"] = runtime

@@ -62,7 +62,7 @@ def context(report: "ScanReport") -> dict[str, Any]:
     reader = _SourceReader()
     # Measured evidence (``scan --profile``), when this advisor's ScanReport carries it.
     evidence = getattr(report, "evidence", None)
-    from advisor.report import saving_totals, startup_figures
+    from advisor.report import headline_entry, saving_totals
 
     totals = saving_totals(report)
     by_file = stacked_bars(report.findings, lambda f: f.path, colours)
@@ -72,7 +72,7 @@ def context(report: "ScanReport") -> dict[str, Any]:
         "legend": [(rule, colour) for rule, colour in colours.items() if rule in charted],
         "report": report,
         "totals": dict(totals),
-        "startup": startup_figures(report),
+        "startup": headline_entry(report),
         "fixable": sum(1 for f in report.findings if f.fix.safety == "safe"),
         "by_file": by_file,
         "by_rule": stacked_bars(report.findings, lambda f: f.rule, colours),

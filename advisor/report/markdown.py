@@ -61,7 +61,7 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
     from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
 
     findings = report.findings
-    from advisor.report import saving_totals
+    from advisor.report import headline_entry, saving_totals
 
     totals = saving_totals(report)
     rows = [
@@ -75,5 +75,6 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
         "more": rows[top:],
         "hidden": max(len(findings) - top - MORE, 0),
         "totals": totals,
+        "startup": headline_entry(report),
         "fixable": sum(1 for f in findings if f.fix.safety == "safe"),
     }

@@ -71,15 +71,14 @@ def _restates(finding: "Finding") -> bool:
 
 
 def _summary(report: "ScanReport", paint: object) -> str:
-    from advisor.report import saving_totals, startup_figures
+    from advisor.report import headline_entry, saving_totals
 
-    totals = saving_totals(report)
-    startup, runtime = totals.get("startup", 0.0), totals.get("runtime", 0.0)
-    figures = startup_figures(report)
+    runtime = saving_totals(report).get("runtime", 0.0)
+    entry = headline_entry(report)
     parts = [f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"]
-    if startup and figures is not None:
-        parts.append(f"~{startup:.0f} ms of ~{figures['startup_total_ms']:.0f} ms startup to save "
-                     f"(~{figures['fixable_saving_ms']:.0f} ms by `advisor fix`)")
+    if entry is not None:
+        parts.append(f"~{entry['saving_ms']:.0f} ms of ~{entry['total_ms']:.0f} ms startup of {entry['name']} to save "
+                     f"(~{entry['fixable_saving_ms']:.0f} ms by `advisor fix`)")
     if runtime:
         parts.append(f"~{runtime:.0f} ms of run time to save")
     if report.errors:
