@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.findings import Finding
     from advisor.rules.lazy_imports.graph import StartupGraph
+    from advisor.rules.lazy_imports.startup_model import StartupModel
 
 #: At most this many declined imports are explained per run.
 MAX_MEASURED = 200
@@ -62,15 +63,15 @@ def dropped_reason(finding: "Finding", graph: "StartupGraph", module: str, thres
     return f"deferring it saves less than threshold-ms ({threshold_ms:g} ms) on the startup path"
 
 
-def statement_saving(model: Any, module: str, statement: str) -> float:
+def statement_saving(model: "StartupModel", module: str, statement: str) -> float:
     """What deferring one statement saves for the entry it helps most (when no
     entry reaches its module: when that module is imported)."""
     if module not in model.reached:
         return float(model.saving_when_imported(module, statement).saving_ms)
-    return max([saved for saved, _ in model.saving([statement]).per_entry.values()] + [0.0])
+    return float(max([saved for saved, _ in model.saving([statement]).per_entry.values()] + [0.0]))
 
 
-def loaded_anyway_by(model: Any, statement: str) -> list[str]:
+def loaded_anyway_by(model: "StartupModel", statement: str) -> list[str]:
     """Other eager statements (`module:line`) that load what ``statement`` loads."""
     graph = model.graph
     owner = graph.owners.get(statement, "")
