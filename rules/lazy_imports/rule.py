@@ -69,12 +69,18 @@ class LazyImports(NameUsageMixin, Rule):
     ## What it does
     Finds a module-level import of a module that takes milliseconds to import
     when every name it binds is read only inside function bodies, or only in
-    annotations that nothing evaluates at run time. The cost is measured with
-    `python -I -X importtime` in the project's own interpreter, outside the
-    scanned tree, and counts only what this import newly loads on the
-    module's startup path. An import of the project's own modules is never
-    run: its cost is derived from the installed and stdlib modules it
-    reaches ("at least", `impact.source = "derived"`).
+    annotations that nothing evaluates at run time. The saving is computed
+    on the project's startup model (docs/startup-model.md): the entry points
+    (console scripts, `__main__`, the package import, Django settings, and
+    `--entry`/`entry-points`), the project's own import-time imports, read
+    statically, and each installed or stdlib module's closure, measured one
+    module at a time with `python -I -X importtime` in the project's own
+    interpreter, outside the scanned tree. It is the self time of the
+    modules the named entry no longer loads when this one statement is
+    deferred, everything else unchanged: an import that a line above
+    already loads saves nothing. The project's own modules are never run:
+    their own top-level time is not counted ("at least",
+    `impact.source = "derived"`).
 
     ## Why it matters
     Everything imported at module level is paid for by every run of the
@@ -112,17 +118,25 @@ class LazyImports(NameUsageMixin, Rule):
     wrong). Imports inside `try`/`if` blocks are never reported (they are
     usually optional-dependency probes). Code outside the scanned paths
     that imports a name from the module is not seen: keep public
-    re-exports in `__all__`. The saving assumes the other eager imports on
-    the module's startup path stay where they are. A module that two or more
-    other (non-test) modules of the project import eagerly is taken as
-    loaded anyway, and a project module that any other module imports
-    eagerly likewise: deferring one of many imports of it buys nothing.
+    re-exports in `__all__`. Each saving assumes every other import stays
+    where it is: two lines that load the same module each save nothing
+    alone (the fix's later rounds catch chains, not such pairs). A module
+    that two or more other (non-test) modules of the project import eagerly
+    is taken as loaded anyway, and a project module that any other module
+    imports eagerly likewise. A module no entry point loads at startup is
+    reported with its cost when it is imported, and is not fixed. Deferring
+    into a function that always runs at startup (the console script's
+    function, what it always calls, functions called at module level,
+    `__init__` of classes built there, `AppConfig.ready()`) saves nothing and
+    is not reported; into a property, a per-item dunder or a request handler
+    it is reported but not fixed.
     A derived cost leaves out a project module's own top-level work (a
     table built at import): `--measure-project` imports the project's
     modules to time it. Measured costs are wall-clock times: on a busy
     machine a module near the threshold can be reported on one run and not
-    the next (each module is timed up to three times and its fastest run
-    kept, then cached).
+    the next; each module's closure is timed once (twice when small, the
+    fastest kept) and cached per interpreter and module version, so
+    findings do not change between scans of unchanged code.
 
     ## Options
     `threshold-ms` (default 5.0): the smallest saving worth a report.
@@ -301,6 +315,23 @@ class LazyImports(NameUsageMixin, Rule):
             def run(xs):
                 return [norm(x) for x in xs]
         """, why="deferral-into-a-loop-callee"),
+        Valid("""\
+            import numpy as np
+
+            def build():
+                return np.zeros(3)
+
+            TABLE = build()
+        """, why="deferral-into-a-function-called-at-import-time"),
+        Valid("""\
+            import numpy as np
+
+            class Engine:
+                def __init__(self):
+                    self.zeros = np.zeros(3)
+
+            ENGINE = Engine()
+        """, why="deferral-into-init-of-an-object-built-at-import-time"),
         Valid("""\
             import numpy as np
             from numpy import ones
