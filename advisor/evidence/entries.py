@@ -46,14 +46,7 @@ def setup_entries(setup_cfg: str = "", setup_py: str = "", pyproject: Mapping[st
     if isinstance(scripts, dict):
         specs += [f"{name} = {target}" for name, target in scripts.items() if isinstance(target, str)]
     if setup_cfg:
-        import configparser
-
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read_string(setup_cfg)
-            specs += parser.get("options.entry_points", "console_scripts", fallback="").splitlines()
-        except configparser.Error:
-            pass
+        specs += _ini_scripts(setup_cfg, "options.entry_points", "console_scripts")
     specs += _setup_py_scripts(setup_py)
     found = []
     for spec in specs:
@@ -62,6 +55,22 @@ def setup_entries(setup_cfg: str = "", setup_py: str = "", pyproject: Mapping[st
         if name.strip() and _DOTTED.match(module):
             found.append(Entry(f"console script `{name.strip()}`", (module,)))
     return list(dict.fromkeys(found))
+
+
+def _ini_scripts(text: str, section: str = "console_scripts", key: str = "") -> list[str]:
+    """``name = mod:func`` lines of an ini text: a section's key (setup.cfg), or
+    a whole ``[console_scripts]`` section (setup.py's string form)."""
+    import configparser
+    import textwrap
+
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    try:
+        parser.read_string(textwrap.dedent(text))
+        if key:
+            return parser.get(section, key, fallback="").splitlines()
+        return [f"{name} = {value}" for name, value in parser.items(section)] if parser.has_section(section) else []
+    except configparser.Error:
+        return []
 
 
 def _setup_py_scripts(text: str) -> list[str]:
@@ -73,6 +82,9 @@ def _setup_py_scripts(text: str) -> list[str]:
         return []
     specs: list[str] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "entry_points" and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):  # the ini form: entry_points="""[console_scripts] ..."""
+            specs += _ini_scripts(node.value.value)
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and key.value == "console_scripts" and isinstance(value, (ast.List, ast.Tuple)):
