@@ -49,6 +49,10 @@ class Config:
     measure_imports: bool = True
     #: Apply excludes to files named on the command line too (pre-commit).
     force_exclude: bool = False
+    #: Scan vendored trees (vendor/, _vendor/, vendored/, third_party/) too.
+    include_vendored: bool = False
+    #: Scan Django migrations packages too.
+    include_migrations: bool = False
     #: Per-file analysis time limit in seconds.
     timeout: float = 60.0
     #: Where caches live ("": the user's cache directory, one folder per
@@ -100,6 +104,7 @@ _SCALAR_KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "target-version": ("target_version", str), "python": ("python", str),
     "measure-imports": ("measure_imports", bool), "timeout": ("timeout", (int, float)),
     "force-exclude": ("force_exclude", bool),
+    "include-vendored": ("include_vendored", bool), "include-migrations": ("include_migrations", bool),
     "cache-dir": ("cache_dir", str),
 }
 #: Config fields no key of a project's configuration sets: they come from the

@@ -80,7 +80,7 @@ def run_scan(args: argparse.Namespace) -> int:
     evidence = find_evidence(args.profile or [], config.root, use_default=not (args.no_profile or args.isolated))
     fmt = args.format or guess_format(args.output) or "text"
     renderer = get_renderer(fmt)
-    progress = Progress(enabled=not args.quiet and fmt == "text" and not args.output)
+    progress = Progress(enabled=not args.quiet)  # stderr only: any format, any destination
     scan_paths = _whole_project(paths, config.root) if args.whole_project else paths
     try:
         report = scan(scan_paths, config, jobs=args.jobs, use_cache=not args.no_cache, progress=progress, evidence=evidence)

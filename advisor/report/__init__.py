@@ -90,7 +90,9 @@ def saving_totals(report: "ScanReport") -> dict[str, float]:
     entry = headline_entry(report)
     if entry is not None:
         totals["startup"] = float(entry["saving_ms"])
-    runtime = sum(f.impact.estimate_ms or 0.0 for f in report.findings if f.impact.kind == "runtime")
+    runtime = report.runtime_total_ms if report.runtime_total_ms is not None and any(
+        f.impact.kind == "runtime" for f in report.findings) else \
+        sum(f.impact.estimate_ms or 0.0 for f in report.findings if f.impact.kind == "runtime")  # (overlaps: ranking)
     if runtime:
         totals["runtime"] = runtime
     return totals

@@ -29,7 +29,7 @@ from advisor.config import version_tuple
 from advisor.fix import FixOptions, Outcome
 from advisor.rules.lazy_imports.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
 from advisor.evidence.hot import named_hot
-from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, rewrite_import_lines, set_lazy_modules, statement_code, with_comments
+from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, moved_line, rewrite_import_lines, set_lazy_modules, with_comments
 from advisor.rules.support.imports import targets_of
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class Plan:
     inline: dict[str, list[str]] = field(default_factory=dict)
     #: bound names read by annotations outside function bodies.
     annotation_names: list[str] = field(default_factory=list)
+    #: The codemod's options (line length for the moved imports' shape).
+    options: FixOptions | None = None
 
 
 def fix_source(text: str, findings: Sequence["Finding"], options: FixOptions) -> tuple[str, list[Outcome]]:
@@ -127,7 +129,7 @@ def _plan(module: Any, finding: "Finding", options: FixOptions, annotations: lis
     location = _locate(module, finding, options)
     if location is None:
         return strategy, "the import is no longer at module level (already fixed?)"
-    plan = Plan(finding, strategy, *location, source_line=module.body[location[0]])
+    plan = Plan(finding, strategy, *location, source_line=module.body[location[0]], options=options)
     names = set(finding.data.get("names", []))
     if strategy == "inline":
         hot = [f for f in finding.data.get("functions", []) if named_hot(f, options.hot_functions)]
@@ -247,7 +249,7 @@ def _body_transformer() -> type:
             self.inserts: dict[str, list[Any]] = {}
             for plan in plans:
                 for function, names in plan.inline.items():
-                    self.inserts.setdefault(function, []).append(_inline_line(plan, names))
+                    self.inserts.setdefault(function, []).append(_inline_line(plan, function, names))
             self.scopes: list[str] = []
             self.body_depth = 0
 
@@ -282,9 +284,10 @@ def _body_transformer() -> type:
     return BodyTransformer
 
 
-def _inline_line(plan: Plan, names: Sequence[str]) -> Any:
+def _inline_line(plan: Plan, function: str, names: Sequence[str]) -> Any:
     small = plan.source_line.body[plan.small]
-    return with_comments(cst.parse_statement(statement_code(small, plan.alias, names)), plan)
+    depth = function.count(".") + 1  # a method sits two blocks deep
+    return with_comments(moved_line(small, plan.alias, names, depth, plan.options), plan)
 
 
 def _rewrite_module_body(module: Any, plans: list[Plan]) -> Any:
