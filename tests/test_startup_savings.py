@@ -239,3 +239,20 @@ def test_a_rescan_after_editing_a_file_runs_no_measuring_subprocess(tmp_path: Pa
     report = scan([root], config)
     assert report.cached == 1  # pkg/__init__.py: the edited file was analysed again
     assert log.read_text() == ""
+
+
+def test_modules_that_do_something_when_imported_are_never_measured(tmp_path: Path) -> None:
+    """A checkout naming `import ensurepip.__main__` or `antigravity` must not make
+    the measuring interpreter run them (it would install pip, open a browser)."""
+    from advisor.evidence.closures import ClosureStore, measurable
+
+    assert not measurable("antigravity") and not measurable("ensurepip.__main__") and not measurable("pip.__main__")
+    assert not measurable("turtledemo.clock") and measurable("json") and measurable("email.mime.text")
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> '{log}'\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    store = ClosureStore(str(wrapper), None)
+    found, failed = store.closures({"antigravity": "stdlib", "pip.__main__": "dist-pip", "json": "stdlib"})
+    assert set(found) == {"json"} and failed == []
+    assert "antigravity" not in log.read_text() and "__main__" not in log.read_text()

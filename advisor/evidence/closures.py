@@ -42,6 +42,20 @@ print(json.dumps(sorted(m.name for m in pkgutil.iter_modules(path)) if path is n
 """
 
 
+#: Modules never imported to measure them, whatever a checkout names: importing
+#: them does something beyond loading code (opens a browser, prints, runs a
+#: program: any ``__main__`` runs its package's command line, and
+#: ``ensurepip.__main__`` would install into the interpreter).
+NEVER_MEASURED = frozenset({"antigravity", "this", "__hello__", "__phello__", "idlelib.idle", "turtledemo",
+                            "ensurepip", "tkinter", "turtle", "pydoc_data", "lib2to3.__main__"})
+
+
+def measurable(module: str) -> bool:
+    """Whether ``module`` may be imported in a measuring subprocess."""
+    parts = module.split(".")
+    return "__main__" not in parts and not any(".".join(parts[:i]) in NEVER_MEASURED for i in range(1, len(parts) + 1))
+
+
 @dataclass(frozen=True)
 class Closure:
     """What ``import module`` loads in a fresh interpreter."""
@@ -77,7 +91,7 @@ class ClosureStore:
                  progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Closure], list[Failure]]:
         """``{module: version}`` -> the closures known or measured now, and the
         modules that failed; a module whose version is None (not installed) is skipped."""
-        wanted = {m: v for m, v in modules.items() if v}
+        wanted = {m: v for m, v in modules.items() if v and measurable(m)}
         todo = sorted(m for m, v in wanted.items() if self._cached(m, v) is None)
         if todo:
             self._measure(todo, wanted, progress)
@@ -211,4 +225,4 @@ def top_levels(modules: Iterable[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
 
 
-__all__ = ["Closure", "ClosureStore", "Failure", "interpreter_identity", "top_levels"]
+__all__ = ["Closure", "ClosureStore", "Failure", "NEVER_MEASURED", "interpreter_identity", "measurable", "top_levels"]

@@ -126,7 +126,9 @@ def project_self_times(project: "Project", roots: Iterable[str], modules: frozen
 
     config = project.config
     timer = ImportTimer(config.python, cwd=config.root, project_path=project.source_roots, cache_file=None)
-    wanted = sorted({r for r in roots if r in modules and _DOTTED.match(r)} | {m for m in modules if _DOTTED.match(m)})
+    # Never a `__main__` (it runs the command line) nor a lone setup.py/conftest.py (setup() runs on import).
+    wanted = sorted(m for m in {*roots, *modules} if m in modules and _DOTTED.match(m) and "__main__" not in m.split(".")
+                    and m.split(".")[0] not in _NOT_STARTUP and m not in _NOT_ENTRIES)
     # One run imports every module (each guarded): a module's self time is its own
     # top-level code, the first time anything imports it.
     code = "\n".join(f"try:\n    import {m}\nexcept BaseException:\n    pass" for m in wanted)
