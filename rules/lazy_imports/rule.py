@@ -57,7 +57,7 @@ class LazyImportsOptions:
     include_tests: bool = False
     #: Modules that must stay eager: importing them registers or patches something.
     side_effect_modules: tuple[str, ...] = ()
-    #: Modules always treated as costly, whatever measuring says.
+    #: Modules always reported, whatever their saving (the figure stays the model's).
     costly_modules: tuple[str, ...] = ()
     #: Modules never treated as costly.
     cheap_modules: tuple[str, ...] = ()
@@ -143,8 +143,8 @@ class LazyImports(NameUsageMixin, Rule):
     `include-tests` (default false): report imports in test files too.
     `side-effect-modules`: imports that do something when imported (register
     plugins, patch): never deferred, on top of a built-in list (`readline`,
-    `gevent.monkey`, `pkg_resources`, ...). `costly-modules`: always treated
-    as costly (at least `threshold-ms`). `cheap-modules`: never reported.
+    `gevent.monkey`, `pkg_resources`, ...). `costly-modules`: always reported,
+    whatever their saving (with the model's figure, `impact.source = "config"`). `cheap-modules`: never reported.
     (Directly under `[tool.advisor]` these three still work, with a
     deprecation warning.)
     """

@@ -60,7 +60,7 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
             continue
         reached = module in model.reached
         figure = _figure(finding, model, statement, options.threshold_ms, module if not reached else "")
-        if figure[0] < deferral_threshold(finding, evidence, options.threshold_ms):
+        if figure[0] < deferral_threshold(finding, evidence, options.threshold_ms) and figure[1] != "config":
             continue
         if not reached:
             unreached += 1
@@ -95,7 +95,7 @@ def _figure(finding: Finding, model: "StartupModel", statement: str, threshold: 
     if source == "importtime" and not model.project_measured and any(t in model.graph.project for t in targets):
         source = "derived"  # project modules never run: only what they import is counted
     if finding.data.get("costly") and ms < threshold:
-        ms, source = threshold, "config"
+        source = "config"  # reported because costly-modules lists it; the figure stays the model's
     return ms, source, alone
 
 
