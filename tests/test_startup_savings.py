@@ -87,7 +87,8 @@ def test_the_message_names_the_entry_and_the_summary_is_computed_on_the_graph(tm
     assert figures["startup_total_ms"] == 120.0  # numpy + requests, each once
     assert figures["startup_saving_ms"] == 120.0 and figures["fixable_saving_ms"] == 120.0
     tool = next(e for e in figures["entries"] if e["name"] == "console script `tool`")
-    assert tool == {"name": "console script `tool`", "total_ms": 120.0, "saving_ms": 120.0, "fixable_saving_ms": 120.0}
+    assert tool == {"name": "console script `tool`", "roots": ["pkg.cli"], "total_ms": 120.0, "saving_ms": 120.0,
+                    "fixable_saving_ms": 120.0}
 
 
 def test_no_total_exceeds_the_entries_import_time(tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ def startup_summary(model: "StartupModel", findings: Iterable[Finding]) -> dict[
     on_entries = [f for f in findings if f.data.get("startup") == "entry"]
     every = model.saving([f.data["statement_id"] for f in on_entries])
     fix = model.saving([f.data["statement_id"] for f in on_entries if fixable(f)])
-    entries = [{"name": e.name, "total_ms": round(model.before[e.name].total_ms, 1),
+    entries = [{"name": e.name, "roots": list(e.roots), "total_ms": round(model.before[e.name].total_ms, 1),
                 "saving_ms": round(every.per_entry.get(e.name, (0.0, 0.0))[0], 1),
                 "fixable_saving_ms": round(fix.per_entry.get(e.name, (0.0, 0.0))[0], 1)}
                for e in model.entries]
