@@ -47,6 +47,7 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
     model = startup_model(project)
     runs = project_runs_of(project, model)
     kept: list[Finding] = []
+    pending: list[tuple[Finding, str, str]] = []  # under the threshold alone: (finding, statement id, no_fix)
     unreached = 0
     for finding in findings:
         module = graph.module_of(finding.path)
@@ -61,14 +62,34 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
         reached = module in model.reached
         figure = _figure(finding, model, statement, options.threshold_ms, module if not reached else "")
         if figure[0] < deferral_threshold(finding, evidence, options.threshold_ms) and figure[1] != "config":
+            if reached and deferral_threshold(finding, evidence, options.threshold_ms) == options.threshold_ms:
+                pending.append((finding, statement, why))
             continue
         if not reached:
             unreached += 1
             why = f"no entry point loads {module} at startup: deferring saves no startup time"
         kept.append(_with_saving(finding, model, statement, figure, why if why else "", reached))
+    kept.extend(_saved_together(model, pending, options.threshold_ms))
     _notices(project, model, unreached)
     project.summary["startup"] = startup_summary(model, kept)
     return kept
+
+
+def _saved_together(model: "StartupModel", pending: list[tuple[Finding, str, str]], threshold: float) -> list[Finding]:
+    """Findings that save only with others deferred too (``groups.py``), each
+    with the group's figure and the others named."""
+    from advisor.rules.lazy_imports.groups import others_text, together
+
+    reasons = {id(f): why for f, _, why in pending}
+    found = []
+    for group in together(model, [(f, s) for f, s, _ in pending], threshold):
+        for finding, statement in group.members:
+            figure = (group.best_ms, model.source, group.saving)
+            with_saving = _with_saving(finding, model, statement, figure, reasons[id(finding)], True)
+            members = [s for _, s in group.members]
+            found.append(with_saving.with_(message=with_saving.message + others_text(group, finding),
+                                           data={**with_saving.data, "together": members}))
+    return found
 
 
 def project_runs_of(project: "Project", model: "StartupModel") -> "Runs":
