@@ -120,7 +120,8 @@ class LazyImports(NameUsageMixin, Rule):
     that imports a name from the module is not seen: keep public
     re-exports in `__all__`. Each saving assumes every other import stays
     where it is: two lines that load the same module each save nothing
-    alone (the fix's later rounds catch chains, not such pairs). A module
+    alone, so they are reported as a group, with the group's figure and
+    the others named (the fix's later rounds catch chains). A module
     that two or more other (non-test) modules of the project import eagerly
     is taken as loaded anyway, and a project module that any other module
     imports eagerly likewise. A module no entry point loads at startup is
