@@ -20,8 +20,6 @@ import ast
 import re
 from typing import Any, Iterator
 
-from advisor.evidence.startup_imports import import_time_nodes, resolve_from
-
 _SETTINGS_ENV = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 #: Decorator names that make a function run once per request (web routes).
 _ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "head", "options",
@@ -59,6 +57,8 @@ def startup_facts(tree: ast.Module, module: str, is_package: bool, text: str) ->
 def _statements(tree: ast.Module, package: str) -> Iterator[list[Any]]:
     """[line, statement text, imported module, from-names] per import-time
     statement (one per alias of ``import a, b``), texts as ImportTarget.statement."""
+    from advisor.evidence.startup_imports import import_time_nodes, resolve_from
+
     for node in import_time_nodes(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
