@@ -171,6 +171,8 @@ def test_deferring_into_code_that_always_runs_at_startup_is_not_reported(tmp_pat
 
 def test_per_item_and_per_request_users_keep_the_finding_without_a_fix(tmp_path: Path) -> None:
     root = project(tmp_path, {"pkg/cli.py": """\
+        import aiohttp
+        import httpx
         import numpy
         import pandas
         import requests
@@ -186,13 +188,22 @@ def test_per_item_and_per_request_users_keep_the_finding_without_a_fix(tmp_path:
         def get(url):
             return requests.get(url)
 
+        class Router:
+            async def route_path(self, scope, receive, send):
+                return httpx.get("x")
+
+        def _request(url):
+            return aiohttp.get(url)
+
         def main():
             return 0
         """})
     found = by_statement(run(root))
-    assert set(found) == {"import numpy", "import pandas", "import requests"}
+    assert set(found) == {"import aiohttp", "import httpx", "import numpy", "import pandas", "import requests"}
     assert "a property" in found["import numpy"].data["no_fix"] and found["import numpy"].fix.safety == "none"
     assert "request handler" in found["import pandas"].data["no_fix"]
+    assert "ASGI/WSGI callable" in found["import httpx"].data["no_fix"]
+    assert "handles a request (by its name)" in found["import aiohttp"].data["no_fix"]
     assert found["import requests"].fix.safety == "safe" and "no_fix" not in found["import requests"].data
 
 

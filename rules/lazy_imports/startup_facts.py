@@ -35,6 +35,8 @@ _HANDLER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "
                               "process_request", "process_response", "process_view", "get_queryset",
                               "get_context_data", "handle", "on_get", "on_post"})
 _REQUEST_PARAMS = frozenset({"request", "req"})
+#: Parameters of an ASGI (scope, receive, send) or WSGI (environ, start_response) callable.
+_SERVER_SIGNATURES = (frozenset({"scope", "receive", "send"}), frozenset({"environ", "start_response"}))
 
 
 def startup_facts(tree: ast.Module, module: str, is_package: bool, text: str) -> dict[str, Any]:
@@ -232,6 +234,10 @@ def _per_call_reason(function: ast.FunctionDef | ast.AsyncFunctionDef, method: b
         return "a request handler (its first parameter is the request): it runs on every request"
     if method and function.name in _HANDLER_METHODS and any(p in _REQUEST_PARAMS for p in params):
         return "a view or middleware method: it runs on every request"
+    if any(signature <= set(params) for signature in _SERVER_SIGNATURES):
+        return "an ASGI/WSGI callable: it runs on every request"
+    if function.name.lstrip("_").endswith("request") or function.name.lstrip("_").startswith("request"):
+        return "a function that makes or handles a request (by its name): it runs once per request"
     return ""
 
 
