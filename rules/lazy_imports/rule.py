@@ -135,8 +135,8 @@ class LazyImports(NameUsageMixin, Rule):
     table built at import): `--measure-project` imports the project's
     modules to time it. Measured costs are wall-clock times: on a busy
     machine a module near the threshold can be reported on one run and not
-    the next; each module's closure is timed once (twice when small, the
-    fastest kept) and cached per interpreter and module version, so
+    the next; each module's closure is timed up to three times (the fastest
+    kept) and cached per interpreter and module version, so
     findings do not change between scans of unchanged code.
 
     ## Options
