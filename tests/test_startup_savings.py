@@ -283,3 +283,24 @@ def test_imports_that_save_only_together_are_reported_as_a_group(tmp_path: Path)
     # a third eager, module-level use on the startup path keeps numpy: no group saves anything
     (root / "pkg" / "cli.py").write_text("import numpy\nfrom pkg import b, c\n\ndef compute():\n    return numpy.zeros(1)\n")
     assert run(root).findings == []
+
+
+def test_django_settings_apps_and_urlconf_are_one_entry(tmp_path: Path) -> None:
+    """Read from the facts the workers recorded: settings, installed apps' models, ROOT_URLCONF.
+    Migrations are not startup (and not scanned by default)."""
+    root = project(tmp_path, {
+        "site/__init__.py": "",
+        "site/settings.py": "INSTALLED_APPS = ['pkg']\nROOT_URLCONF = 'site.urls'\n",
+        "site/urls.py": "import numpy\n\ndef view_count():\n    return numpy.zeros(1)\n",
+        "pkg/models.py": "import requests\n\ndef fetch():\n    return requests.get('x')\n",
+        "pkg/migrations/__init__.py": "",
+        "pkg/migrations/0001_initial.py": "import pandas\n\ndef forwards():\n    return pandas.DataFrame()\n",
+    }, scripts="")
+    report = run(root)
+    found = by_statement(report)
+    django = "Django settings `site.settings`"
+    assert found["import numpy"].message.startswith(f"`numpy` costs ~60 ms at startup of {django}")
+    assert found["import requests"].data["entries"] == {django: 60.0}
+    assert "import pandas" not in found  # migrations are left out of the scan by default (include-migrations)
+    entry = next(e for e in report.summary["startup"]["entries"] if e["name"] == django)
+    assert set(entry["roots"]) >= {"site.settings", "pkg", "pkg.models", "site.urls"} and entry["saving_ms"] == 120.0

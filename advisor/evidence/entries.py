@@ -160,6 +160,12 @@ def _settings_values(text: str) -> tuple[list[str], str] | None:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return None
+    return settings_from_tree(tree)
+
+
+def settings_from_tree(tree: ast.Module) -> tuple[list[str], str] | None:
+    """(INSTALLED_APPS, ROOT_URLCONF) a parsed module assigns at module level,
+    or None when it does not assign INSTALLED_APPS."""
     apps: list[str] | None = None
     urlconf = ""
     for node in tree.body:
@@ -201,4 +207,4 @@ def _app_roots(app: str, sources: Iterable[str]) -> list[str]:
 
 
 __all__ = ["django_entries", "django_entries_from", "main_entries", "package_entries", "parse_entry", "script_entries",
-           "setup_entries"]
+           "settings_from_tree", "setup_entries"]

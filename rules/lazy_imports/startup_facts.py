@@ -46,9 +46,11 @@ def startup_facts(tree: ast.Module, module: str, is_package: bool, text: str) ->
     if _has_main_guard(tree):
         facts["main_guard"] = True
     if "INSTALLED_APPS" in text:
-        settings = _settings_values(tree)
+        from advisor.evidence.entries import settings_from_tree
+
+        settings = settings_from_tree(tree)
         if settings is not None:
-            facts["settings"] = settings
+            facts["settings"] = list(settings)
     named = sorted(set(_SETTINGS_ENV.findall(text)))
     if named:
         facts["settings_env"] = named
@@ -86,27 +88,6 @@ def _is_main_test(test: ast.expr) -> bool:
     sides = [test.left, test.comparators[0]]
     return (any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
             and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))
-
-
-def _settings_values(tree: ast.Module) -> list[Any] | None:
-    """[INSTALLED_APPS, ROOT_URLCONF] assigned at module level, or None."""
-    apps: list[str] | None = None
-    urlconf = ""
-    for node in tree.body:
-        target, value = _assignment(node)
-        if target == "INSTALLED_APPS" and isinstance(value, (ast.List, ast.Tuple)):
-            apps = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-        elif target == "ROOT_URLCONF" and isinstance(value, ast.Constant) and isinstance(value.value, str):
-            urlconf = value.value
-    return [apps, urlconf] if apps is not None else None
-
-
-def _assignment(node: ast.stmt) -> tuple[str, ast.expr | None]:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-        return node.targets[0].id, node.value
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return node.target.id, node.value
-    return "", None
 
 
 # -- where functions run -------------------------------------------------------------
