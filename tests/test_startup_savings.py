@@ -304,3 +304,24 @@ def test_django_settings_apps_and_urlconf_are_one_entry(tmp_path: Path) -> None:
     assert "import pandas" not in found  # migrations are left out of the scan by default (include-migrations)
     entry = next(e for e in report.summary["startup"]["entries"] if e["name"] == django)
     assert set(entry["roots"]) >= {"site.settings", "pkg", "pkg.models", "site.urls"} and entry["saving_ms"] == 120.0
+
+
+def test_closures_that_decide_a_finding_are_timed_again_once_and_cached(tmp_path: Path) -> None:
+    """Every closure is timed once; one whose figure decides a finding (small ones,
+    where noise matters) up to three times, the fastest kept; then nothing runs again."""
+    from advisor.evidence.closures import ClosureStore
+
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f"#!/bin/sh\necho run >> '{log}'\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    cache = tmp_path / "closures.json"
+    store = ClosureStore(str(wrapper), cache)
+    found, _ = store.closures({"json": "stdlib-x"})
+    assert "json" in found["json"].modules and store.runs == 1
+    found, _ = ClosureStore(str(wrapper), cache).closures({"json": "stdlib-x"}, precise={"json"})
+    total = sum(found["json"].modules.values())
+    wanted = 1 if total <= 1.0 else 3 if total <= 40.0 else 2 if total <= 200.0 else 1
+    assert log.read_text().count("run") == wanted
+    again = ClosureStore(str(wrapper), cache)
+    assert again.closures({"json": "stdlib-x"}, precise={"json"})[0] == found and again.runs == 0

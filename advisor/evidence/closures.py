@@ -21,7 +21,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import AbstractSet, Callable, Iterable, Mapping
 
 from advisor.evidence.importtime import parse_importtime, run_isolated
 
@@ -29,8 +29,9 @@ from advisor.evidence.importtime import parse_importtime, run_isolated
 CACHE_FORMAT = 1
 _START = "@@advisor-closure-start@@"
 _END = "@@advisor-closure-end@@"
-#: Runs per closure by its first total (ms): small closures, where a busy machine's
-#: noise matters most against the threshold, are cheap to run again.
+#: Runs of a closure whose figure decides a finding, by its first total (ms):
+#: small closures, where a busy machine's noise matters most against the
+#: threshold, are cheap to run again. Every other closure is timed once.
 _RUNS_BY_TOTAL = ((1.0, 1), (40.0, 3), (200.0, 2))
 _SCRIPT = """\
 import sys
@@ -88,14 +89,17 @@ class ClosureStore:
         #: Subprocesses run by this store (benchmarks and tests count them).
         self.runs = 0
 
-    def closures(self, modules: Mapping[str, str | None],
-                 progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Closure], list[Failure]]:
+    def closures(self, modules: Mapping[str, str | None], progress: Callable[[int, int], None] | None = None,
+                 precise: AbstractSet[str] = frozenset()) -> tuple[dict[str, Closure], list[Failure]]:
         """``{module: version}`` -> the closures known or measured now, and the
-        modules that failed; a module whose version is None (not installed) is skipped."""
+        modules that failed; a module whose version is None (not installed) is
+        skipped. ``precise``: modules whose figures decide a finding: timed
+        again when small (``_RUNS_BY_TOTAL``); the rest are timed once."""
         wanted = {m: v for m, v in modules.items() if v and measurable(m)}
         todo = sorted(m for m, v in wanted.items() if self._cached(m, v) is None)
+        todo += sorted(m for m, v in wanted.items() if m in precise and m not in todo and self._short(m, v))
         if todo:
-            self._measure(todo, wanted, progress)
+            self._measure(todo, wanted, progress, precise)
         found: dict[str, Closure] = {}
         failed: list[Failure] = []
         for module, version in sorted(wanted.items()):
@@ -113,12 +117,13 @@ class ClosureStore:
         return found, failed
 
     def _measure(self, todo: list[str], versions: Mapping[str, str | None],
-                 progress: Callable[[int, int], None] | None) -> None:
+                 progress: Callable[[int, int], None] | None, precise: AbstractSet[str]) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         done = 0
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            for module, entry in zip(todo, pool.map(self._measure_one, todo)):
+            jobs = pool.map(lambda m: self._measure_one(m, versions[m], m in precise), todo)
+            for module, entry in zip(todo, jobs):
                 entry["version"] = versions[module]
                 self._entries[module] = entry
                 done += 1
@@ -126,21 +131,29 @@ class ClosureStore:
                     progress(done, len(todo))
         self._save()
 
-    def _measure_one(self, module: str) -> dict[str, object]:
-        first = self._run(module)
+    def _measure_one(self, module: str, version: str | None, precise: bool) -> dict[str, object]:
+        """A new measurement, or more runs for a cached one that ``precise`` wants."""
+        earlier = self._cached(module, version)
+        first = dict(earlier) if earlier is not None and earlier.get("ok") else self._run(module)
         if not first.get("ok"):
             return first
         times = first["modules"]
         assert isinstance(times, dict)
-        total = sum(times.values()) / 1000
-        runs = next((n for limit, n in _RUNS_BY_TOTAL if total <= limit), 1)
-        for _ in range(runs - 1):
+        done = int(first.get("runs", 1))  # type: ignore[call-overload]
+        for _ in range((_wanted_runs(times) if precise else 1) - done):
             again = self._run(module)
             if again.get("ok") and isinstance(again["modules"], dict):
                 # Noise only ever adds time: keep each module's fastest run.
                 times = {m: min(us, again["modules"].get(m, us)) for m, us in times.items()}
-        first["modules"] = times
+            done += 1
+        first["modules"], first["runs"] = times, done
         return first
+
+    def _short(self, module: str, version: str | None) -> bool:
+        """A cached closure timed fewer times than a precise figure wants."""
+        entry = self._cached(module, version) or {}
+        times, runs = entry.get("modules"), entry.get("runs", 1)
+        return bool(entry.get("ok")) and isinstance(times, dict) and isinstance(runs, int) and runs < _wanted_runs(times)
 
     def _run(self, module: str) -> dict[str, object]:
         code = _SCRIPT.format(start=_START, end=_END, module=module)
@@ -198,6 +211,11 @@ class ClosureStore:
         write_document(self.cache_file, "closures", CACHE_FORMAT, {"interpreters": interpreters})
 
 
+def _wanted_runs(times: Mapping[str, int]) -> int:
+    total = sum(times.values()) / 1000
+    return next((n for limit, n in _RUNS_BY_TOTAL if total <= limit), 1)
+
+
 def interpreter_identity(python: str) -> str:
     """Which interpreter: the directory it is called from (a virtualenv's
     ``bin``), its real path, size and mtime (a rebuilt or upgraded Python is
@@ -220,6 +238,8 @@ def _valid(entry: object) -> bool:
     if not entry["ok"]:
         return isinstance(entry.get("error", ""), str)
     modules, subs = entry.get("modules"), entry.get("submodules", [])
+    if type(entry.get("runs", 1)) is not int:
+        return False
     return (isinstance(modules, dict) and all(isinstance(k, str) and type(v) is int for k, v in modules.items())
             and isinstance(subs, list) and all(isinstance(s, str) for s in subs))
 

@@ -95,12 +95,16 @@ def build_model(project: "Project") -> StartupModel:
                   and (d.get("imports") or {}).get("deferrable") for m in [f.module]]
     reached = reached | _reached_project(raw, [Entry("", tuple(candidates))], modules)
     external = {t for m in reached for s in raw.get(m, []) for t in _direct_targets(s, modules)}
-    closures, failures, source, runs = _closures(project, external, {})
+    deferrable = {f.module: set((d.get("imports") or {}).get("deferrable") or ()) for f, d in project.facts_of(RULE_ID)
+                  if f.module and isinstance(d, dict)}
+    precise = {t for m in candidates for s in raw.get(m, []) if s[1] in deferrable.get(m, ())
+               for t in (*_direct_targets(s, modules), *(f"{s[2]}.{n}" for n in s[3]))}
+    closures, failures, source, runs = _closures(project, external, {}, precise)
     subs = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules
             for n in s[3] if s[2] in closures and n in closures[s[2]].submodules
             and f"{s[2]}.{n}" not in closures[s[2]].modules}
     if subs:
-        more, more_failures, _, more_runs = _closures(project, subs, closures)
+        more, more_failures, _, more_runs = _closures(project, subs, closures, precise)
         closures.update(more)
         failures += more_failures
         runs += more_runs
@@ -186,9 +190,10 @@ def _with_parents(module: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"]) -> tuple[
+def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"], precise: set[str]) -> tuple[
         dict[str, "Closure"], list["Failure"], str, int]:
-    """Measured closures (or, without measuring, the bundled table's figures)."""
+    """Measured closures (or, without measuring, the bundled table's figures);
+    ``precise``: the targets of the imports the rule may report."""
     from advisor.evidence.closures import Closure, ClosureStore
     from advisor.evidence.importtime import ImportTimer
 
@@ -207,7 +212,7 @@ def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closur
                 if progress:
                     progress(f"measuring import times {done}/{total}")
 
-            found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report)
+            found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report, precise)
             missing = [m for m in wanted if m not in found and not versions.get(m.split(".")[0])]
             found.update(_table_closures(missing))
             return found, failures, "importtime", store.runs
