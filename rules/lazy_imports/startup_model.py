@@ -99,7 +99,7 @@ def build_model(project: "Project") -> StartupModel:
                   if f.module and isinstance(d, dict)}
     precise = {t for m in candidates for s in raw.get(m, []) if s[1] in deferrable.get(m, ())
                for t in (*_direct_targets(s, modules), *(f"{s[2]}.{n}" for n in s[3]))}
-    closures, failures, source, runs = _closures(project, external, {}, precise)
+    closures, failures, source, runs = _closures_by_package(project, external, precise)
     subs = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules
             for n in s[3] if s[2] in closures and n in closures[s[2]].submodules
             and f"{s[2]}.{n}" not in closures[s[2]].modules}
@@ -188,6 +188,27 @@ def _reached_project(raw: Mapping[str, list[list[Any]]], entries: list[Entry], m
 def _with_parents(module: str) -> list[str]:
     parts = module.split(".")
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _closures_by_package(project: "Project", modules: set[str], precise: set[str]) -> tuple[
+        dict[str, "Closure"], list["Failure"], str, int]:
+    """Top-level packages first: a submodule their import already loads has the
+    same closure (Python imports a package before its submodules, and what the
+    submodule loads was loaded with it), so it needs no run of its own."""
+    from advisor.evidence.closures import Closure
+
+    tops = {m.split(".")[0] for m in modules}
+    closures, failures, source, runs = _closures(project, tops, {}, precise)
+    covered = {}
+    for module in modules - tops:
+        top = closures.get(module.split(".")[0])
+        if top is not None and module in top.modules and module not in precise:
+            # A from-import's names count as submodules when the package loaded them.
+            subs = frozenset(m[len(module) + 1:] for m in top.modules if m.startswith(module + ".")
+                             and "." not in m[len(module) + 1:])
+            covered[module] = Closure(top.modules, subs)
+    rest, more_failures, _, more_runs = _closures(project, modules - tops - set(covered), closures, precise)
+    return {**closures, **covered, **rest}, failures + more_failures, source, runs + more_runs
 
 
 def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"], precise: set[str]) -> tuple[
