@@ -192,16 +192,17 @@ def _with_parents(module: str) -> list[str]:
 
 def _closures_by_package(project: "Project", modules: set[str], precise: set[str]) -> tuple[
         dict[str, "Closure"], list["Failure"], str, int]:
-    """Top-level packages first: a submodule their import already loads has the
-    same closure (Python imports a package before its submodules, and what the
-    submodule loads was loaded with it), so it needs no run of its own."""
+    """Packages first: a submodule that a package's own import (measured as a
+    target itself) already loads has the same closure (Python imports a package
+    before its submodules, and what the submodule loads was loaded with it), so
+    it needs no run of its own."""
     from advisor.evidence.closures import Closure
 
-    tops = {m.split(".")[0] for m in modules}
+    tops = {m for m in modules if not any(p in modules for p in _with_parents(m)[:-1])}
     closures, failures, source, runs = _closures(project, tops, {}, precise)
     covered = {}
     for module in modules - tops:
-        top = closures.get(module.split(".")[0])
+        top = next((closures[p] for p in _with_parents(module)[:-1] if p in closures), None)
         if top is not None and module in top.modules and module not in precise:
             # A from-import's names count as submodules when the package loaded them.
             subs = frozenset(m[len(module) + 1:] for m in top.modules if m.startswith(module + ".")
