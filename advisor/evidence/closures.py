@@ -140,20 +140,27 @@ class ClosureStore:
         times = first["modules"]
         assert isinstance(times, dict)
         done = int(first.get("runs", 1))  # type: ignore[call-overload]
-        for _ in range((_wanted_runs(times) if precise else 1) - done):
+        # Decided once, from the first figures: the fastest of several runs must not ask for more.
+        wanted = int(first.get("wanted", _wanted_runs(times))) if precise else 1  # type: ignore[call-overload]
+        for _ in range(wanted - done):
             again = self._run(module)
             if again.get("ok") and isinstance(again["modules"], dict):
                 # Noise only ever adds time: keep each module's fastest run.
                 times = {m: min(us, again["modules"].get(m, us)) for m, us in times.items()}
             done += 1
         first["modules"], first["runs"] = times, done
+        if precise:
+            first["wanted"] = wanted
         return first
 
     def _short(self, module: str, version: str | None) -> bool:
         """A cached closure timed fewer times than a precise figure wants."""
         entry = self._cached(module, version) or {}
         times, runs = entry.get("modules"), entry.get("runs", 1)
-        return bool(entry.get("ok")) and isinstance(times, dict) and isinstance(runs, int) and runs < _wanted_runs(times)
+        if not entry.get("ok") or not isinstance(times, dict) or not isinstance(runs, int):
+            return False
+        wanted = entry.get("wanted", _wanted_runs(times))
+        return isinstance(wanted, int) and runs < wanted
 
     def _run(self, module: str) -> dict[str, object]:
         code = _SCRIPT.format(start=_START, end=_END, module=module)
@@ -238,7 +245,7 @@ def _valid(entry: object) -> bool:
     if not entry["ok"]:
         return isinstance(entry.get("error", ""), str)
     modules, subs = entry.get("modules"), entry.get("submodules", [])
-    if type(entry.get("runs", 1)) is not int:
+    if type(entry.get("runs", 1)) is not int or type(entry.get("wanted", 1)) is not int:
         return False
     return (isinstance(modules, dict) and all(isinstance(k, str) and type(v) is int for k, v in modules.items())
             and isinstance(subs, list) and all(isinstance(s, str) for s in subs))

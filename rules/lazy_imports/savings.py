@@ -60,9 +60,12 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
         if kind == "always":
             continue
         reached = module in model.reached
+        threshold = deferral_threshold(finding, evidence, options.threshold_ms)
+        if threshold > options.threshold_ms:
+            continue  # a hot function uses it: it stays eager, whatever it costs
         figure = _figure(finding, model, statement, options.threshold_ms, module if not reached else "")
-        if figure[0] < deferral_threshold(finding, evidence, options.threshold_ms) and figure[1] != "config":
-            if reached and deferral_threshold(finding, evidence, options.threshold_ms) == options.threshold_ms:
+        if figure[0] < threshold and figure[1] != "config":
+            if reached:
                 pending.append((finding, statement, why))
             continue
         if not reached:
