@@ -138,6 +138,9 @@ class ScanReport:
     #: Findings the rules reported per file but their project-wide step left
     #: out (another module needs the import eagerly, ...): ``advisor fix`` says why.
     dropped: list[Finding] = field(default_factory=list)
+    #: Figures the rules' project-wide steps computed for the whole scan (plain
+    #: JSON data by name; "startup": docs/json-schema.md), never a sum of findings.
+    summary: dict[str, Any] = field(default_factory=dict)
     #: Builds the project model (set by the engine; see ``project()``).
     project_loader: "Callable[[], Project] | None" = field(default=None, repr=False, compare=False)
 

@@ -55,6 +55,9 @@ class Project:
         self._derived: dict[str, Any] = {}
         #: What the user should know about how refine got its figures (shown with the report).
         self.notices: list[str] = []
+        #: Figures a rule's refine hands to the report's summary (plain JSON data, by name;
+        #: lazy-imports: "startup"); renderers read them from ``ScanReport.summary``.
+        self.summary: dict[str, Any] = {}
 
     # -- files and modules ---------------------------------------------------------
 

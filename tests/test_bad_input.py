@@ -93,7 +93,10 @@ def prefix(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def _run_on_corpus(command: list[str], prefix: list[str], base: Path) -> Run:
     corpus = build_corpus(base / "corpus", int(HUGE_MB * 1024 * 1024))
     timeout = 300 if HUGE_MB <= 1 else 1800
-    corpus.write("pyproject.toml", f"[tool.advisor]\ntimeout = {timeout}\n")
+    # The package's modules are entry points of their own (no module imports them):
+    # the startup model then lets `advisor fix` write them.
+    entries = ", ".join(f'"import {p[:-3].replace("/", ".")}"' for p in corpus.good)
+    corpus.write("pyproject.toml", f"[tool.advisor]\ntimeout = {timeout}\nentry-points = [{entries}]\n")
     (corpus.root / "tabs.py").chmod(0o640)  # fix must keep a file's mode
     before = _fingerprint(corpus.root)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")

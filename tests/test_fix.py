@@ -57,6 +57,10 @@ def test_fix_succeeds_and_reports_what_moved_and_what_stayed(fixed):
     out = result.stdout
     assert "traps/app.py:5: fixed: moved `import asyncio` into _gather(), gather()" in out
     assert "traps/hints_only.py:3: fixed: moved `import http.client` under `if TYPE_CHECKING:`" in out
+    # the summary ends with what the startup model expects, per entry point (pyproject's script and entry-points)
+    expected = out[out.index("expected startup saving, per entry point"):].splitlines()
+    entries = {line.split(": ~")[0].strip() for line in expected[1:] if line.startswith("  ")}
+    assert entries == {"console script `traps`", "`import traps.hints_only`", "`import traps.legacy`"}
     for reason in ("re-exported through __all__", "patched by tests/test_traps.py", "side effects",
                    "imported from this module by traps/consumer.py", "optional-dependency probe",
                    "runs in a loop", "loaded at startup anyway", "reads annotations at run time"):

@@ -27,7 +27,7 @@ from conftest import FIXTURES, run_advisor
 #: submodule's own `import asyncio` worth deferring (round 2): before, the
 #: parent package loaded asyncio anyway.
 TWO_ROUNDS = {
-    "pyproject.toml": '[project]\nname = "app"\n',
+    "pyproject.toml": '[project]\nname = "app"\n[tool.advisor]\nentry-points = ["import app.sub"]\n',
     "app/__init__.py": dedent("""\
         import asyncio
 

@@ -122,7 +122,8 @@ def test_the_line_length_comes_from_the_formatters_settings(tmp_path: Path) -> N
 #: A black- and ruff-formatted module whose deferrable imports are wrapped
 #: (and one that is 86 characters long: 94 once indented into a method).
 WRAPPED = {
-    "pyproject.toml": '[project]\nname = "wrapped"\n[tool.advisor]\nmeasure-imports = false\n',
+    "pyproject.toml": '[project]\nname = "wrapped"\n[tool.advisor]\nmeasure-imports = false\n'
+                      'entry-points = ["import wrapped.mail"]\n',
     "wrapped/__init__.py": "",
     "wrapped/mail.py": dedent('''\
         """Mail helpers."""

@@ -16,8 +16,6 @@ from advisor.rank import callgraph as graph
 from advisor.config import load_config
 from advisor.rank.callgraph import EntryPoint, ProjectGraph, build_call_graph
 from advisor.rank.outline import FileIndex, index_text
-from advisor.project import Project
-from advisor.rules.lazy_imports.graph import ModuleFacts, StartupGraph
 
 LOOP = "def run(items):\n    out = ''\n    for item in items:\n        out += str(item)\n    return out\n"
 
@@ -88,17 +86,20 @@ def test_one_traversal_labels_like_a_search_per_entry_point(tmp_path: Path) -> N
 
 
 def test_two_projects_with_the_same_module_names_keep_their_own_startup_path() -> None:
-    """The same eager import leads through the project in one scan and out of it in the next."""
-    app = ModuleFacts("pkg/app.py", "pkg.app", eager=[{"statement": "from pkg import util", "module": "pkg", "names": ["util"]},
-                                                      {"statement": "import csv", "module": "csv"}])
-    util = ModuleFacts("pkg/util.py", "pkg.util", eager=[{"statement": "import json", "module": "json"}])
-    project = Project(None, [], [])  # type: ignore[arg-type]
-    with_util = StartupGraph(project, [app, util])
-    without = StartupGraph(project, [app])
-    assert with_util.startup_statements("pkg.app") == {("import json", "json"), ("import csv", "csv")}
-    assert without.startup_statements("pkg.app") == {("from pkg import util", "pkg"), ("import csv", "csv")}
-    assert with_util.startup_statements("pkg.app", {"import csv"}) == {("import json", "json")}
-    assert with_util.startup_statements("pkg.app") == {("import json", "json"), ("import csv", "csv")}
+    """The same eager import leads through the project in one scan and out of it in the next
+    (the startup model's statements are per project: nothing cached by module name leaks)."""
+    from advisor.evidence.startup import Entry, StartupGraph, load
+    from advisor.evidence.startup_imports import project_statements
+
+    app = ("from pkg import util\nimport csv\n", False)
+    with_util = project_statements({"pkg": ("", True), "pkg.app": app, "pkg.util": ("import json\n", False)})
+    without = project_statements({"pkg": ("", True), "pkg.app": app})
+    closures = {"json": {"json": 1.0}, "csv": {"csv": 2.0}}
+    entry = Entry("`import pkg.app`", ("pkg.app",))
+    assert load(StartupGraph(with_util, closures), entry).modules == {"pkg", "pkg.app", "pkg.util", "json", "csv"}
+    assert load(StartupGraph(without, closures), entry).modules == {"pkg", "pkg.app", "csv"}
+    again = load(StartupGraph(with_util, closures), entry, ["pkg.app:2"])  # `import csv` deferred
+    assert again.modules == {"pkg", "pkg.app", "pkg.util", "json"} and again.total_ms == 1.0
 
 
 TRICKY = textwrap.dedent('''\

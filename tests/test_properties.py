@@ -288,6 +288,8 @@ def test_scan_cli_on_generated_programs(programs: list[str]) -> None:
 # -- regressions: each bug the properties found, as a plain example ------------------------------
 
 REGRESSION_MODULE = "import asyncio\n\n\ndef run():\n    return asyncio.sleep\n"
+#: pkg.mod named as an entry point: `advisor fix` writes only what removes modules from an entry's startup.
+PKG_MOD_ENTRY = '[tool.advisor]\nmeasure-imports = false\nentry-points = ["import pkg.mod"]\n'
 
 
 @pytest.mark.parametrize("given", ["absolute", "../proj/pkg"])
@@ -296,7 +298,7 @@ def test_regression_fix_from_a_directory_outside_the_project(tmp_path: Path, giv
     above the project, findings' display paths hold `..`, and `advisor fix`
     dropped every one of them ("nothing to fix", exit 0)."""
     project, elsewhere = tmp_path / "proj", tmp_path / "elsewhere"
-    write_project(project, {"pyproject.toml": "[tool.advisor]\nmeasure-imports = false\n",
+    write_project(project, {"pyproject.toml": PKG_MOD_ENTRY,
                             "pkg/__init__.py": "", "pkg/mod.py": REGRESSION_MODULE})
     elsewhere.mkdir()
     path = str(project / "pkg") if given == "absolute" else given
@@ -311,7 +313,7 @@ def test_regression_parameter_named_like_the_import_is_not_overwritten(tmp_path:
     read only as a parameter `csv` of f() was moved into f(), where it
     overwrote the argument: f(csv=None) returned the csv module."""
     text = "import csv\nimport asyncio\n\n\ndef f(csv=None):\n    return (csv, asyncio.sleep)\n"
-    write_project(tmp_path, {"pyproject.toml": "[tool.advisor]\nmeasure-imports = false\n",
+    write_project(tmp_path, {"pyproject.toml": PKG_MOD_ENTRY,
                              "pkg/__init__.py": "", "pkg/mod.py": text})
     report = run_fix(FixRequest(paths=[tmp_path / "pkg"], jobs=1, use_cache=False), load_config(tmp_path))
     fixed = (tmp_path / "pkg/mod.py").read_text()
@@ -328,7 +330,7 @@ def test_regression_globals_lookup_in_a_function_keeps_the_import(tmp_path: Path
     f() raised KeyError."""
     text = ("from zipfile import ZipFile\n\n\ndef f():\n    return globals()['ZipFile']\n\n\n"
             "def g():\n    return ZipFile\n")
-    write_project(tmp_path, {"pyproject.toml": "[tool.advisor]\nmeasure-imports = false\n",
+    write_project(tmp_path, {"pyproject.toml": PKG_MOD_ENTRY,
                              "pkg/__init__.py": "", "pkg/mod.py": text})
     run_fix(FixRequest(paths=[tmp_path / "pkg"], jobs=1, use_cache=False), load_config(tmp_path))
     assert (tmp_path / "pkg/mod.py").read_text() == text
@@ -360,7 +362,7 @@ def test_regression_lazy_modules_keeps_one_alias_of_a_multi_import(tmp_path: Pat
     with --strategy lazy-modules, `import os, uuid` lost `uuid` (it was listed in
     __lazy_modules__ but no longer imported: NameError at run time)."""
     text = "import os, uuid\n\n\ndef f_1():\n    return (uuid.UUID, os.sep)\n"
-    write_project(tmp_path, {"pyproject.toml": "[tool.advisor]\nmeasure-imports = false\n",
+    write_project(tmp_path, {"pyproject.toml": PKG_MOD_ENTRY,
                              "pkg/__init__.py": "", "pkg/mod.py": text})
     request = FixRequest(paths=[tmp_path / "pkg"], strategy="lazy-modules", jobs=1, use_cache=False)
     run_fix(request, load_config(tmp_path))

@@ -79,8 +79,10 @@ def test_scan_reports_neither_unless_named(tmp_path: Path) -> None:
 
 
 def test_fix_leaves_vendored_code_alone(tmp_path: Path) -> None:
-    root = _project(tmp_path)
-    run_advisor("fix", ".", "--no-cache", cwd=root)
+    # every file an entry point: only the vendored and migration code may stay as it was
+    root = _project(tmp_path, 'entry-points = ["import shop.views", "import pkg._vendor.six"]\n')
+    done = run_advisor("fix", ".", "--no-cache", cwd=root)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
     assert (root / "pkg/_vendor/six.py").read_text() == DEFERRABLE
     assert (root / "shop/migrations/0001_initial.py").read_text() == DEFERRABLE
     assert (root / "shop/views.py").read_text() != DEFERRABLE

@@ -142,3 +142,21 @@ def test_statements_and_closures_make_a_startup_graph() -> None:
     entry = Entry("console script `app`", ("app.cli",))
     assert load(graph, entry).total_ms == pytest.approx(11.0)
     assert saving(graph, [entry], ["app.cli:2"]).removed == {"app.heavy", "decimal", "numbers"}
+
+
+def test_console_scripts_declared_outside_project_scripts() -> None:
+    """setup.cfg, setup.py (dict literal or the ini string) and poetry: read, never run."""
+    from advisor.evidence.entries import setup_entries
+
+    setup_cfg = "[options.entry_points]\nconsole_scripts =\n    tool = pkg.cli:main\n"
+    assert setup_entries(setup_cfg) == [Entry("console script `tool`", ("pkg.cli",))]
+    setup_py = dedent('''\
+        from setuptools import setup
+        setup(name="x", entry_points={"console_scripts": ["a = pkg.a:main", "bad = not valid!"]})
+        ''')
+    assert setup_entries("", setup_py) == [Entry("console script `a`", ("pkg.a",))]
+    ini = 'from setuptools import setup\nsetup(entry_points="""\n    [console_scripts]\n    ds=pkg.cli:cli\n""")\n'
+    assert setup_entries("", ini) == [Entry("console script `ds`", ("pkg.cli",))]
+    poetry = {"tool": {"poetry": {"scripts": {"p": "pkg.p:run"}}}}
+    assert setup_entries(pyproject=poetry) == [Entry("console script `p`", ("pkg.p",))]
+    assert setup_entries("not ini [", "def broken(:") == []

@@ -38,7 +38,8 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     (tmp_path / "pkg" / "cli.py").write_text(COSTLY)
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.advisor]\nmeasure-imports = false\n')
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[project.scripts]\np = "pkg.cli:main"\n'
+                                             '[tool.advisor]\nmeasure-imports = false\n')
     return tmp_path
 
 

@@ -37,6 +37,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                        help="import the project's own modules to measure them (runs their top-level code; "
                        "default: derive their cost from what they import). Never read from a config file")
     group.add_argument("--target-version", metavar="X.Y", help="the oldest Python the project supports (default: from requires-python)")
+    group.add_argument("--entry", action="append", metavar="SPEC", default=None,
+                       help="an entry point for the startup model, added to those found "
+                       "(`import pkg.cli`, `python -m pkg`, `pkg.cli:main`; repeatable)")
 
 
 def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
@@ -61,6 +64,7 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
         force_exclude=getattr(args, "force_exclude", None),
         target_version=getattr(args, "target_version", None),
         measure_project=getattr(args, "measure_project", None) or None,
+        entry_points=_entries(config, getattr(args, "entry", None)),
     )
     return checked_config(config, paths or [Path.cwd()], python_given=getattr(args, "python", None) is not None)
 
@@ -82,6 +86,19 @@ def with_measuring_interpreter(config: "Config", paths: "list[Path]", args: argp
         for notice in choice.notices:
             print(f"advisor: {notice}", file=sys.stderr)
     return replace(config, python=choice.python, python_source=choice.source)
+def _entries(config: "Config", given: list[str] | None) -> tuple[str, ...] | None:
+    """The config's entry points plus those named with --entry (each checked)."""
+    if not given:
+        return None
+    from advisor.errors import UsageError
+    from advisor.evidence.entries import parse_entry
+
+    for spec in given:
+        try:
+            parse_entry(spec)
+        except ValueError as exc:
+            raise UsageError(f"--entry: {exc}") from None
+    return tuple(config.entry_points) + tuple(given)
 
 
 def _read_config(root: "Path", args: argparse.Namespace) -> "Config":

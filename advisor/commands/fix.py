@@ -135,7 +135,10 @@ def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: f
     changed = [(w, n) for w, n in zip(was, now) if w.data != n.data]
     if not changed:
         return f"measure: `{command}`: no file changed, nothing to measure\n"
-    return measure_fix(command, [w for w, _ in changed], [n for _, n in changed], runs, cwd, timeout).render()
+    measured = measure_fix(command, [w for w, _ in changed], [n for _, n in changed], runs, cwd, timeout)
+    from advisor.fix.paid import roll_back_what_removed_nothing
+
+    return measured.render() + roll_back_what_removed_nothing(report, measured)
 
 
 def _profile_for(args: argparse.Namespace, root: Path) -> tuple[str | None, str]:

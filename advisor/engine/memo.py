@@ -23,12 +23,13 @@ if TYPE_CHECKING:
     from advisor.findings import FileError, Finding
 
 #: 2: JSON instead of pickle (issue 16); 3: the findings refine dropped;
-#: 4: the seconds the memoised scan took.
-MEMO_FORMAT = 4
+#: 4: the seconds the memoised scan took; 5: the summary figures refine computed.
+MEMO_FORMAT = 5
 _KIND = "scan-memo"
 #: (ranked findings, errors, notices, findings the rules' refine dropped,
-#: seconds the scan that computed them took)
-Memo = tuple[list["Finding"], list["FileError"], list[str], list["Finding"], float]
+#: seconds the scan that computed them took, the figures refine handed to the
+#: summary: ``Project.summary``)
+Memo = tuple[list["Finding"], list["FileError"], list[str], list["Finding"], float, dict[str, Any]]
 
 
 def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "Config",
@@ -64,10 +65,13 @@ def load(config: "Config", key: str) -> Memo | None:
         seconds = document.get("seconds")
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < 1e9:
             raise BadCache("seconds is not a duration")
+        summary = document.get("summary", {})
+        if not isinstance(summary, dict):
+            raise BadCache("summary is not an object")
     except BadCache as exc:
         damaged(path, str(exc))
         return None
-    return findings, errors, notices, dropped, float(seconds)
+    return findings, errors, notices, dropped, float(seconds), summary
 
 
 def store(config: "Config", key: str, payload: Memo) -> None:
@@ -76,10 +80,10 @@ def store(config: "Config", key: str, payload: Memo) -> None:
     from advisor.engine.cache_codec import error_to_data, finding_to_data, round_trips
     from advisor.cache_files import write_document
 
-    findings, errors, notices, dropped, seconds = payload
+    findings, errors, notices, dropped, seconds, summary = payload
     body = {"key": key, "findings": [finding_to_data(f) for f in findings],
             "errors": [error_to_data(e) for e in errors], "notices": list(notices),
-            "dropped": [finding_to_data(f) for f in dropped], "seconds": seconds}
+            "dropped": [finding_to_data(f) for f in dropped], "seconds": seconds, "summary": dict(summary)}
     if round_trips(body):
         write_document(_memo_file(config), _KIND, MEMO_FORMAT, body)
 

@@ -107,7 +107,8 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
         _refine_and_rank(report, gathered.results, rules, config, files, project, gathered.entries)
         if use_cache:
             seconds = time.perf_counter() - started
-            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped, seconds))
+            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped, seconds,
+                                          report.summary))
     _add_time_table(report, evidence)
     report.seconds = time.perf_counter() - started
     return report
@@ -208,8 +209,9 @@ def _answer_from_memo(report: ScanReport, files: list[Path], cache_key: str, con
 
 
 def _take_remembered(report: ScanReport, remembered: Any) -> None:
-    report.findings, report.errors, notices, report.dropped, report.computed_seconds = remembered
+    report.findings, report.errors, notices, report.dropped, report.computed_seconds, summary = remembered
     report.notices.extend(notices)
+    report.summary.update(summary)
 
 
 def _project_from_cache(files: list[Path], cache_key: str, config: Config) -> "Project":
@@ -294,6 +296,7 @@ def _refine_and_rank(report: ScanReport, results: list[FileResult], rules: list[
             report.dropped.extend(f for f in by_rule[rule.id] if f.fingerprint not in fingerprints)
             findings.extend(kept)
     report.notices.extend(n for n in project.notices if n not in report.notices)
+    report.summary.update(project.summary)
     from advisor.rank.score import rank_findings
 
     outlines = {os.path.realpath(r.path): r.outline for r in results if r.outline is not None}

@@ -36,6 +36,62 @@ def script_entries(pyproject: Mapping[str, Any]) -> list[Entry]:
     return found
 
 
+def setup_entries(setup_cfg: str = "", setup_py: str = "", pyproject: Mapping[str, Any] | None = None) -> list[Entry]:
+    """Console scripts declared outside ``[project.scripts]``: ``[tool.poetry.scripts]``,
+    setup.cfg's ``[options.entry_points] console_scripts`` and a literal
+    ``entry_points={"console_scripts": [...]}`` in setup.py (read with ``ast``, never run)."""
+    specs: list[str] = []
+    poetry = ((pyproject or {}).get("tool") or {}).get("poetry") or {}
+    scripts = poetry.get("scripts") if isinstance(poetry, dict) else None
+    if isinstance(scripts, dict):
+        specs += [f"{name} = {target}" for name, target in scripts.items() if isinstance(target, str)]
+    if setup_cfg:
+        specs += _ini_scripts(setup_cfg, "options.entry_points", "console_scripts")
+    specs += _setup_py_scripts(setup_py)
+    found = []
+    for spec in specs:
+        name, _, target = spec.partition("=")
+        module = target.partition(":")[0].strip()
+        if name.strip() and _DOTTED.match(module):
+            found.append(Entry(f"console script `{name.strip()}`", (module,)))
+    return list(dict.fromkeys(found))
+
+
+def _ini_scripts(text: str, section: str = "console_scripts", key: str = "") -> list[str]:
+    """``name = mod:func`` lines of an ini text: a section's key (setup.cfg), or
+    a whole ``[console_scripts]`` section (setup.py's string form)."""
+    import configparser
+    import textwrap
+
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    try:
+        parser.read_string(textwrap.dedent(text))
+        if key:
+            return parser.get(section, key, fallback="").splitlines()
+        return [f"{name} = {value}" for name, value in parser.items(section)] if parser.has_section(section) else []
+    except configparser.Error:
+        return []
+
+
+def _setup_py_scripts(text: str) -> list[str]:
+    if "console_scripts" not in text:
+        return []
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    specs: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "entry_points" and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):  # the ini form: entry_points="""[console_scripts] ..."""
+            specs += _ini_scripts(node.value.value)
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "console_scripts" and isinstance(value, (ast.List, ast.Tuple)):
+                    specs += [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return specs
+
+
 def main_entries(modules: Iterable[str]) -> list[Entry]:
     """``python -m pkg`` for every ``pkg.__main__`` module."""
     return [Entry(f"`python -m {m.rsplit('.', 1)[0]}`", (m,))
@@ -72,15 +128,23 @@ def django_entries(sources: Mapping[str, str]) -> list[Entry]:
     installed app (its package, ``apps`` and ``models`` modules, which
     ``django.setup()`` imports) and the ``ROOT_URLCONF`` module."""
     named = {m for text in sources.values() for m in _SETTINGS_ENV.findall(text)}
+    settings = {m: found for m, text in sources.items() if (found := _settings_values(text)) is not None}
+    return django_entries_from(settings, named, sources)
+
+
+def django_entries_from(settings: Mapping[str, tuple[list[str], str]], named: Iterable[str],
+                        modules: Iterable[str]) -> list[Entry]:
+    """``django_entries`` from settings already read: settings module ->
+    (INSTALLED_APPS, ROOT_URLCONF); ``named``: the modules DJANGO_SETTINGS_MODULE
+    names in the sources; ``modules``: every project module."""
+    named = set(named)
+    known = set(modules)
     found = []
-    for module in sorted(sources):
+    for module in sorted(settings):
         if named and module not in named:
             continue
-        settings = _settings_values(sources[module])
-        if settings is None:
-            continue
-        apps, urlconf = settings
-        roots = [module] + [r for app in apps for r in _app_roots(app, sources)]
+        apps, urlconf = settings[module]
+        roots = [module] + [r for app in apps for r in _app_roots(app, known)]
         if urlconf:
             roots.append(urlconf)
         found.append(Entry(f"Django settings `{module}`", tuple(dict.fromkeys(roots))))
@@ -96,6 +160,12 @@ def _settings_values(text: str) -> tuple[list[str], str] | None:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return None
+    return settings_from_tree(tree)
+
+
+def settings_from_tree(tree: ast.Module) -> tuple[list[str], str] | None:
+    """(INSTALLED_APPS, ROOT_URLCONF) a parsed module assigns at module level,
+    or None when it does not assign INSTALLED_APPS."""
     apps: list[str] | None = None
     urlconf = ""
     for node in tree.body:
@@ -115,7 +185,7 @@ def _assignment(node: ast.stmt) -> tuple[str, ast.expr | None]:
     return "", None
 
 
-def _app_roots(app: str, sources: Mapping[str, str]) -> list[str]:
+def _app_roots(app: str, sources: Iterable[str]) -> list[str]:
     """An INSTALLED_APPS item -> the modules ``django.setup()`` imports for it.
 
     ``"pkg.apps.PkgConfig"`` names a class: its module is ``pkg.apps``. For a
@@ -131,8 +201,10 @@ def _app_roots(app: str, sources: Mapping[str, str]) -> list[str]:
     else:
         module = package = app
     roots = [package, module]
-    roots += [m for m in (f"{package}.apps", f"{package}.models") if m in sources]
+    known = sources if isinstance(sources, (set, frozenset)) else set(sources)
+    roots += [m for m in (f"{package}.apps", f"{package}.models") if m in known]
     return list(dict.fromkeys(roots))
 
 
-__all__ = ["django_entries", "main_entries", "package_entries", "parse_entry", "script_entries"]
+__all__ = ["django_entries", "django_entries_from", "main_entries", "package_entries", "parse_entry", "script_entries",
+           "settings_from_tree", "setup_entries"]

@@ -63,6 +63,11 @@ class StartupGraph:
         return self.external_self_ms.get(module, 0.0)
 
     @cached_property
+    def owners(self) -> dict[str, str]:
+        """Statement id -> the project module it belongs to."""
+        return _owners(self.project)
+
+    @cached_property
     def external_self_ms(self) -> dict[str, float]:
         """External module -> its smallest self time over every closure."""
         return _self_times(self.closures)
@@ -129,22 +134,26 @@ def load(graph: StartupGraph, entry: Entry, deferred: Iterable[str] = ()) -> Loa
     return Load(entry.name, frozenset(seen), _sum_self(graph, seen), unmeasured)
 
 
-def saving(graph: StartupGraph, entries: Iterable[Entry], deferred: Iterable[str]) -> Saving:
+def saving(graph: StartupGraph, entries: Iterable[Entry], deferred: Iterable[str],
+           loaded: Mapping[str, Load] | None = None) -> Saving:
     """The saving of deferring every statement in ``deferred`` together.
 
     Never a sum of single savings: the two differ in both directions (two
     statements that load the same module each save nothing alone), so the
-    set is evaluated on the graph as one change.
+    set is evaluated on the graph as one change. ``loaded``: each entry's
+    ``load`` with nothing deferred, when the caller asks many times (an
+    entry that loads none of the deferred statements' modules is unchanged).
     """
     chosen = frozenset(deferred)
     entries = list(entries)
-    before = [load(graph, e) for e in entries]
-    after = [load(graph, e, chosen) for e in entries]
+    owners = _statement_owners(graph)
+    before = [loaded[e.name] if loaded is not None and e.name in loaded else load(graph, e) for e in entries]
+    touched = {owners.get(s) for s in chosen}
+    after = [load(graph, e, chosen) if touched & b.modules else b for e, b in zip(entries, before)]
     loaded_before = frozenset().union(*(b.modules for b in before)) if before else frozenset()
     loaded_after = frozenset().union(*(a.modules for a in after)) if after else frozenset()
     removed = loaded_before - loaded_after
     per_entry = {b.entry: (b.total_ms - a.total_ms, b.total_ms) for b, a in zip(before, after)}
-    owners = _statement_owners(graph)
     unreached = frozenset(s for s in chosen if owners.get(s) not in loaded_before)
     return Saving(chosen, removed, _sum_self(graph, removed), _sum_self(graph, loaded_before), per_entry, unreached)
 
@@ -180,7 +189,11 @@ def _sum_self(graph: StartupGraph, modules: Iterable[str]) -> float:
 
 
 def _statement_owners(graph: StartupGraph) -> dict[str, str]:
-    return {s.id: module for module, statements in graph.project.items() for s in statements}
+    return graph.owners
+
+
+def _owners(project: Mapping[str, tuple[Statement, ...]]) -> dict[str, str]:
+    return {s.id: module for module, statements in project.items() for s in statements}
 
 
 __all__ = ["Entry", "Load", "Saving", "StartupGraph", "Statement", "closure_from_importtime", "load",

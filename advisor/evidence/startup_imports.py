@@ -50,4 +50,6 @@ def _targets(node: ast.Import | ast.ImportFrom, package: str, project: frozenset
     return tuple(dict.fromkeys(targets))
 
 
-__all__ = ["module_statements", "project_statements"]
+#: import_time_nodes and resolve_from are offered here too: rules read import
+#: time through the evidence layer (they may not import the engine).
+__all__ = ["import_time_nodes", "module_statements", "project_statements", "resolve_from"]

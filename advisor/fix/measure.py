@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Sequence
 
 from advisor.errors import UsageError
 from advisor.evidence.import_delta import ImportDelta, import_delta
+from advisor.evidence.importtime import parse_importtime
 from advisor.evidence.interleave import Comparison, interleave
 
 
@@ -46,6 +47,8 @@ class Measurement:
     command: str
     comparison: Comparison
     delta: ImportDelta
+    #: Every module the command loaded with the fixed files (from its -X importtime log).
+    loaded_after: frozenset[str] = frozenset()
 
     def render(self) -> str:
         head = f"measure: `{self.command}`, {len(self.comparison.before.times_ms)} runs each, interleaved"
@@ -80,7 +83,8 @@ def measure_fix(command: str, before: Sequence[Version], after: Sequence[Version
         for files in (before, after):
             _put(files)
             logs.append(logger(command, dict(env, PYTHONPROFILEIMPORTTIME="1")))
-    return Measurement(command, comparison, import_delta(logs[0], logs[1]))
+    loaded = frozenset(r.module for r in parse_importtime(logs[1]))
+    return Measurement(command, comparison, import_delta(logs[0], logs[1]), loaded)
 
 
 def _shell_runner(cwd: Path, timeout: float) -> Callable[[str, dict[str, str]], float]:

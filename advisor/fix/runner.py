@@ -75,6 +75,9 @@ class FixReport:
     written: bool = False
     #: Costly imports the rule kept where they are, and why (advisor.rules.lazy_imports.explain).
     left_alone: list[LeftAlone] = field(default_factory=list)
+    #: The startup saving the written fixes should bring, per entry point, computed
+    #: together on the startup model: {"name", "saving_ms", "total_ms"} (lazy-imports).
+    expected: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def changed(self) -> list[FileFix]:
@@ -134,9 +137,11 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
         stale = remove_stale_temps(snapshot)
         if stale:
             report.notices.append(f"removed {len(stale)} temp file{'s' if len(stale) != 1 else ''} a killed run left")
+    first: ScanReport | None = None
     for round_number in range(1, MAX_ROUNDS + 1):
         report.rounds = round_number
         scanned = _scan(request, config, roots, report, progress)
+        first = first or scanned
         findings = [f for f in scanned.findings if f.rule == request.rule]
         applied_now = 0
         for path, group in _group(findings, roots, report).items():
@@ -146,7 +151,19 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
     if request.rule == "lazy-imports" and scanned is not None:
         failed = {e.path for e in report.errors}
         report.left_alone = _left_alone(request, config, roots, scanned, failed)
+        report.expected = _expected(first, report)
     return report
+
+
+def _expected(first: ScanReport | None, report: FixReport) -> list[dict[str, object]]:
+    """What the applied fixes save per entry, on the first round's startup model."""
+    project = first.project() if first is not None else None
+    applied = [f for entry in report.files.values() for f in entry.applied]
+    if project is None or not applied:
+        return []
+    from advisor.rules.lazy_imports.savings import expected_by_entry
+
+    return expected_by_entry(project, applied)
 
 
 def _left_alone(request: FixRequest, config: "Config", roots: list[Path], scanned: ScanReport,
@@ -336,6 +353,8 @@ def _by_tier(findings: list["Finding"], unsafe: bool) -> tuple[list["Finding"], 
             allowed.append(finding)
         elif safety == "unsafe":
             refused.append(Outcome(finding, False, "", "an unsafe fix: applied only with --unsafe"))
+        elif finding.data.get("no_fix"):  # the rule says why this one is not fixed
+            refused.append(Outcome(finding, False, "", str(finding.data["no_fix"])))
         else:
             refused.append(Outcome(finding, False, "", "the rule has no automatic fix for this"))
     return allowed, refused

@@ -46,6 +46,7 @@ def render_summary(report: "FixReport", verified: "VerifyResult | None" = None) 
         tail += f"; {report.rounds} rounds"
     lines.append(f"advisor fix --rule {report.rule}: {tail}" if changed or left else
                  f"advisor fix --rule {report.rule}: nothing to fix")
+    lines.extend(_expected_lines(report))
     lines.extend(f"note: {n}" for n in report.notices)
     if verified is not None:
         lines.extend(verified.lines())
@@ -73,4 +74,16 @@ def _file_lines(entry: "FileFix", verb: str) -> list[str]:
             lines.append(f"{where}: left alone: `{statement}`: {outcome.detail}")
     if entry.changed and entry.checked and entry.checked != "compile()":
         lines.append(f"{entry.display}: checked with the {entry.checked}")
+    return lines
+
+
+def _expected_lines(report: "FixReport") -> list[str]:
+    """The startup saving the fixes should bring, per entry point (the startup
+    model's figure, computed with every fix together; not a measurement)."""
+    if not report.expected:
+        return []
+    verb = "saving" if report.written else "saving if written"
+    lines = [f"expected startup {verb}, per entry point (the startup model, all fixes together):"]
+    for entry in sorted(report.expected, key=lambda e: (-float(e["saving_ms"]), str(e["name"]))):  # type: ignore[arg-type]
+        lines.append(f"  {entry['name']}: ~{float(entry['saving_ms']):.0f} ms of ~{float(entry['total_ms']):.0f} ms")  # type: ignore[arg-type]
     return lines

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from advisor.errors import UsageError
 
@@ -64,3 +64,35 @@ def guess_format(output: str | None) -> str | None:
         if output.lower().endswith(extension):
             return name
     return None
+
+
+def startup_figures(report: "ScanReport") -> dict[str, Any] | None:
+    """The scan's startup figures (``report.summary["startup"]``: computed on
+    the startup graph, never a sum of findings), or None when no model ran."""
+    figures = report.summary.get("startup") if isinstance(report.summary, dict) else None
+    return figures if isinstance(figures, dict) and "startup_saving_ms" in figures else None
+
+
+def headline_entry(report: "ScanReport") -> dict[str, Any] | None:
+    """The entry point whose startup the findings shorten most (its name,
+    ``total_ms``, ``saving_ms``, ``fixable_saving_ms``), as the model computed
+    them together; None without startup figures or savings."""
+    figures = startup_figures(report)
+    entries = [e for e in (figures or {}).get("entries", []) if isinstance(e, dict) and e.get("saving_ms")]
+    return max(entries, key=lambda e: (e["saving_ms"], e["name"])) if entries else None
+
+
+def saving_totals(report: "ScanReport") -> dict[str, float]:
+    """Savings to show per impact kind: startup from the model, for the entry
+    it helps most (overlapping findings are not added up); run time from the
+    findings' own figures."""
+    totals: dict[str, float] = {}
+    entry = headline_entry(report)
+    if entry is not None:
+        totals["startup"] = float(entry["saving_ms"])
+    runtime = report.runtime_total_ms if report.runtime_total_ms is not None and any(
+        f.impact.kind == "runtime" for f in report.findings) else \
+        sum(f.impact.estimate_ms or 0.0 for f in report.findings if f.impact.kind == "runtime")  # (overlaps: ranking)
+    if runtime:
+        totals["runtime"] = runtime
+    return totals

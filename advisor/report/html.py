@@ -62,12 +62,9 @@ def context(report: "ScanReport") -> dict[str, Any]:
     reader = _SourceReader()
     # Measured evidence (``scan --profile``), when this advisor's ScanReport carries it.
     evidence = getattr(report, "evidence", None)
-    totals: dict[str, float] = defaultdict(float)
-    for finding in report.findings:
-        totals[finding.impact.kind] += finding.impact.estimate_ms or 0.0
-    together = getattr(report, "runtime_total_ms", None)
-    if together is not None and "runtime" in totals:
-        totals["runtime"] = together  # overlaps counted once (ranking)
+    from advisor.report import headline_entry, saving_totals
+
+    totals = saving_totals(report)
     by_file = stacked_bars(report.findings, lambda f: f.path, colours)
     charted = {seg["rule"] for bar in by_file for seg in bar["segments"]}
     return {
@@ -75,6 +72,7 @@ def context(report: "ScanReport") -> dict[str, Any]:
         "legend": [(rule, colour) for rule, colour in colours.items() if rule in charted],
         "report": report,
         "totals": dict(totals),
+        "startup": headline_entry(report),
         "fixable": sum(1 for f in report.findings if f.fix.safety == "safe"),
         "by_file": by_file,
         "by_rule": stacked_bars(report.findings, lambda f: f.rule, colours),

@@ -60,6 +60,19 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
             "rules": report.rules,
             "notices": report.notices,
             "interpreter": report.interpreter,
+            **_startup(report),
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _startup(report: "ScanReport") -> dict[str, Any]:
+    """The startup model's figures (docs/json-schema.md), when it ran."""
+    from advisor.report import startup_figures
+
+    figures = startup_figures(report)
+    if figures is None:
+        return {}
+    return {"startup_total_ms": figures["startup_total_ms"], "startup_saving_ms": figures["startup_saving_ms"],
+            "fixable_saving_ms": figures["fixable_saving_ms"], "startup_source": figures.get("source", ""),
+            "startup_entries": figures.get("entries", [])}

@@ -61,12 +61,9 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
     from advisor.evidence.words import describe  # (what a recorded run showed; "" without it)
 
     findings = report.findings
-    totals: dict[str, float] = {}
-    for finding in findings:
-        if finding.impact.estimate_ms:
-            totals[finding.impact.kind] = totals.get(finding.impact.kind, 0.0) + finding.impact.estimate_ms
-    if report.runtime_total_ms is not None and "runtime" in totals:
-        totals["runtime"] = report.runtime_total_ms  # overlaps counted once (ranking)
+    from advisor.report import headline_entry, saving_totals
+
+    totals = saving_totals(report)
     rows = [
         {"n": i + 1, "saving": saving(f), "kind": f.impact.kind, "rule": f.rule,
          "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": describe(f.evidence)}
@@ -78,5 +75,6 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
         "more": rows[top:],
         "hidden": max(len(findings) - top - MORE, 0),
         "totals": totals,
+        "startup": headline_entry(report),
         "fixable": sum(1 for f in findings if f.fix.safety == "safe"),
     }

@@ -71,11 +71,14 @@ def _restates(finding: "Finding") -> bool:
 
 
 def _summary(report: "ScanReport", paint: object) -> str:
-    startup = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "startup")
+    from advisor.report import headline_entry
+
     runtime = _runtime_total(report)
+    entry = headline_entry(report)
     parts = [f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"]
-    if startup:
-        parts.append(f"~{startup:.0f} ms of startup to save")
+    if entry is not None:
+        parts.append(f"~{entry['saving_ms']:.0f} ms of ~{entry['total_ms']:.0f} ms startup of {entry['name']} to save "
+                     f"(~{entry['fixable_saving_ms']:.0f} ms by `advisor fix`)")
     if runtime:
         parts.append(f"~{runtime:.0f} ms of run time to save")
     if report.errors:

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.findings import Finding
     from advisor.rules.lazy_imports.graph import StartupGraph
+    from advisor.rules.lazy_imports.startup_model import StartupModel
 
-#: At most this many statements are measured for explanations per run.
-MAX_MEASURED = 60
+#: At most this many declined imports are explained per run.
+MAX_MEASURED = 200
 
 
 @dataclass(frozen=True)
@@ -39,34 +40,52 @@ class LeftAlone:
 def dropped_reason(finding: "Finding", graph: "StartupGraph", module: str, threshold_ms: float) -> str:
     """Why the project-wide step dropped a finding the file itself allowed
     ("" when it is simply cheap: nothing worth saying), from the same
-    decision ``LazyImports.refine`` takes (``eager_reason``)."""
+    decisions ``refine`` takes (``eager_reason``, the startup model, ``runs``)."""
     from advisor.rules.lazy_imports.rule import eager_reason
+    from advisor.rules.lazy_imports.savings import project_runs_of
+    from advisor.rules.lazy_imports.startup_model import startup_model
 
-    statement = finding.data.get("statement", "")
-    names = [n.strip(",") for n in statement.split()[3:]] if statement.startswith("from ") else []
-    request = (statement, finding.data.get("module", "").split(".")[0])
-    costs = graph.import_costs
-    parents = _parent_packages(module, graph)
-    costs.prepare([request, *parents])
-    alone, source = costs.incremental_ms(request, names, parents)
-    if alone is None or alone < threshold_ms or (source != "importtime" and graph.is_project_module(request[1])):
-        return ""
     reason = eager_reason(finding, graph, module)
     if reason:
         return reason
-    target = finding.data.get("module", "")
-    loaders = sorted(s for s, top in graph.startup_statements(module, {statement})
-                     if target in (costs._closure((s, top)) or {}))  # noqa: SLF001 - same package family
+    model = startup_model(graph.project)
+    statement = model.statement_id(module, finding.data.get("statement", ""), finding.span.line)
+    if not statement:
+        return ""
+    kind, why = project_runs_of(graph.project, model).problem(module, finding.data.get("functions", []))
+    if kind == "always":
+        return why
+    if model.isolated_ms(statement) < threshold_ms or statement_saving(model, module, statement) >= threshold_ms:
+        return ""  # cheap on its own: nothing worth saying
+    loaders = loaded_anyway_by(model, statement)
     if loaders:
-        return (f"deferring it saves nothing: {target} is loaded at startup anyway by "
-                + ", ".join(f"`{s}`" for s in loaders[:3]))
-    return f"deferring it saves less than threshold-ms ({threshold_ms:g} ms) on this module's startup path"
+        return f"deferring it saves nothing: it is loaded at startup anyway by {', '.join(loaders[:3])}"
+    return f"deferring it saves less than threshold-ms ({threshold_ms:g} ms) on the startup path"
 
 
-def _parent_packages(module: str, project: "StartupGraph") -> list[tuple[str, str]]:
-    parts = module.split(".")
-    parents = [".".join(parts[:i]) for i in range(1, len(parts))]
-    return [(f"import {p}", parts[0]) for p in parents if project.is_project_module(p)]
+def statement_saving(model: "StartupModel", module: str, statement: str) -> float:
+    """What deferring one statement saves for the entry it helps most (when no
+    entry reaches its module: when that module is imported)."""
+    if module not in model.reached:
+        return float(model.saving_when_imported(module, statement).saving_ms)
+    return float(max([saved for saved, _ in model.saving([statement]).per_entry.values()] + [0.0]))
+
+
+def loaded_anyway_by(model: "StartupModel", statement: str) -> list[str]:
+    """Other eager statements (`module:line`) that load what ``statement`` loads."""
+    graph = model.graph
+    owner = graph.owners.get(statement, "")
+    targets = next((s.targets for s in graph.project.get(owner, ()) if s.id == statement), ())
+    wanted = {t for t in targets if t not in graph.project}
+    found = []
+    for module in sorted(model.reached):
+        for other in graph.project.get(module, ()):
+            if other.id == statement:
+                continue
+            loads = {m for t in other.targets for m in graph.closures.get(t, {})} | set(other.targets)
+            if wanted and wanted <= loads:
+                found.append(f"`{other.id.split(':', 2)[2]}` ({module}:{other.id.split(':', 2)[1]})")
+    return found
 
 
 def local_reasons(path: Path, display: str, module: str, config: "Config") -> list[tuple[int, Any, str]]:
@@ -154,17 +173,14 @@ def explain_left_alone(files: list[tuple[Path, str, str]], dropped: list[tuple["
             continue
     if project is None or not declined:
         return result
-    costs = project.import_costs
-    requests = [(t.statement, t.module.split(".")[0]) for _, _, _, t, _ in declined][:MAX_MEASURED]
-    costs.prepare(requests + [p for _, module, _, _, _ in declined for p in _parent_packages(module, project)])
-    for display, module, line, target, reason in declined:
-        request = (target.statement, target.module.split(".")[0])
-        # What the module's parent packages load comes first anyway (a package
-        # __init__ that imports its submodules makes them free here).
-        startup = project.startup_statements(module, {target.statement}) | set(_parent_packages(module, project))
-        ms, source = costs.incremental_ms(request, target.names, startup)
-        if source != "importtime" and project.is_project_module(request[1]):
-            continue  # the bundled table knows libraries by name, not this project's modules
-        if ms is not None and ms >= threshold_ms:
+    from advisor.rules.lazy_imports.startup_model import startup_model
+
+    model = startup_model(project.project)
+    for display, module, line, target, reason in declined[:MAX_MEASURED]:
+        statement = model.statement_id(module, target.statement, line)
+        if not statement:
+            continue
+        ms = model.isolated_ms(statement)
+        if ms >= threshold_ms:
             result.append(LeftAlone(display, line, target.statement, reason, ms))
     return sorted(result, key=lambda r: (r.path, r.line))

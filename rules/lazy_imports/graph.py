@@ -3,24 +3,22 @@ rule recorded per file (``project.facts_of("lazy-imports")``): what each
 module imports at import time, which names other modules take from it,
 which dotted paths tests patch, and what a module's startup path loads.
 
-Read by the rule's ``refine`` and by the fix summary; nothing here parses code.
+Read by the rule's ``refine`` (``eager_reason``) and by the fix summary; the startup
+path itself is the startup model's (``startup_model.py``). Nothing here parses code.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, AbstractSet, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from advisor.project import parent_names
 from advisor.source import is_test_path
 
 if TYPE_CHECKING:
-    from advisor.config import Config
     from advisor.project import Project
-    from advisor.rules.lazy_imports.costs import ImportCosts
 
 RULE_ID = "lazy-imports"
 
@@ -111,90 +109,6 @@ class StartupGraph:
         """Paths of files that patch ``module.name`` or something reached through it."""
         return sorted(set(self._patched.get(f"{module}.{name}", ())))
 
-    # -- the startup path ------------------------------------------------------------
-
-    def startup_statements(self, module: str, skip: AbstractSet[str] = frozenset()) -> set[tuple[str, str]]:
-        """External (statement, top-level) pairs run when ``module`` is imported.
-
-        Follows project modules transitively, including parent packages'
-        ``__init__``; ``skip`` holds this module's own statements that are
-        about to be deferred.
-        """
-        seen: set[str] = set()
-        found: set[tuple[str, str]] = set()
-        steps = self._eager_steps
-        stack = [module, *_parents(module)]
-        while stack:
-            current = stack.pop()
-            if current in seen or current not in steps:
-                continue
-            seen.add(current)
-            for statement, project_parts, request in steps[current]:
-                if current == module and statement in skip:
-                    continue
-                if project_parts:
-                    stack.extend(project_parts)
-                else:
-                    found.add(request)
-        return found
-
-    @cached_property
-    def _eager_steps(self) -> dict[str, list[tuple[str, list[str], tuple[str, str]]]]:
-        """Project module -> (statement, project modules it runs, (statement,
-        top-level)) per eager import: worked out once, walked per finding."""
-        return {name: [(target["statement"], self._project_modules_of(target),
-                        (target["statement"], target["module"].split(".")[0])) for target in facts.eager]
-                for name, facts in self.modules.items()}
-
-    def external_statements_run_by(self, statement: str) -> set[tuple[str, str]]:
-        """External (statement, top-level) pairs that running the project
-        import ``statement`` ("from pkg import mod") reaches: its static
-        import closure, from which its cost is derived without running it."""
-        found: set[tuple[str, str]] = set()
-        for module in self._named_by(statement):
-            found |= self.startup_statements(module)
-        return found
-
-    def modules_run_by(self, statement: str) -> set[str]:
-        """The project modules running ``statement`` imports, transitively."""
-        seen: set[str] = set()
-        stack = list(self._named_by(statement))
-        while stack:
-            current = stack.pop()
-            if current in seen or current not in self._eager_steps:
-                continue
-            seen.add(current)
-            stack.extend(_parents(current))
-            for _, project_parts, _ in self._eager_steps[current]:
-                stack.extend(project_parts)
-        return seen
-
-    def _named_by(self, statement: str) -> list[str]:
-        parts = statement.split()
-        names = [n.strip(",") for n in parts[3:]] if parts[0] == "from" else []
-        return self._project_modules_of({"module": parts[1], "names": names})
-
-    def shared_statements(self, module: str, target: frozenset[str] = frozenset()) -> set[tuple[str, str]]:
-        """External statements some *other* project module runs at import time.
-
-        Used for project-internal import targets: their external dependencies
-        are usually loaded by sibling modules anyway, so only what is left
-        counts as a saving. ``target``: the project modules the deferred
-        statement itself runs; what only they import goes with them.
-        """
-        others = {module} | target
-        return {request for request, importers in self._external_eager.items() if importers - others}
-
-    @cached_property
-    def _external_eager(self) -> dict[tuple[str, str], set[str]]:
-        """(statement, top-level) of every external eager import -> importing modules."""
-        index: dict[tuple[str, str], set[str]] = {}
-        for facts in self.files:
-            for target in facts.eager:
-                if not self._project_modules_of(target):
-                    index.setdefault((target["statement"], target["module"].split(".")[0]), set()).add(facts.module)
-        return index
-
     @cached_property
     def _kept_eager_by_module(self) -> dict[str, set[str]]:
         """Imported module (and each parent) -> non-test project modules that
@@ -256,9 +170,6 @@ class StartupGraph:
             found = self._modules_of[key] = [c for c in candidates if c in self.modules]
         return found
 
-    def project_stamp(self, top_level: str) -> str:
-        return self.project.project_stamp(top_level)
-
     def module_of(self, path: str) -> str:
         """The dotted module of a file ("" if the rule recorded no facts for it)."""
         return self._module_by_path.get(path, "")
@@ -269,13 +180,6 @@ class StartupGraph:
         for facts in self.files:
             index.setdefault(facts.path, facts.module)
         return index
-
-    @cached_property
-    def import_costs(self) -> "ImportCosts":
-        from advisor.rules.lazy_imports.costs import ImportCosts
-
-        return ImportCosts(self)
-
 
 def _parents(module: str) -> list[str]:
     """``a.b.c`` -> ``["a", "a.b"]`` (a pure function of the name, so cached across scans)."""

@@ -57,7 +57,7 @@ class LazyImportsOptions:
     include_tests: bool = False
     #: Modules that must stay eager: importing them registers or patches something.
     side_effect_modules: tuple[str, ...] = ()
-    #: Modules always treated as costly, whatever measuring says.
+    #: Modules always reported, whatever their saving (the figure stays the model's).
     costly_modules: tuple[str, ...] = ()
     #: Modules never treated as costly.
     cheap_modules: tuple[str, ...] = ()
@@ -69,12 +69,18 @@ class LazyImports(NameUsageMixin, Rule):
     ## What it does
     Finds a module-level import of a module that takes milliseconds to import
     when every name it binds is read only inside function bodies, or only in
-    annotations that nothing evaluates at run time. The cost is measured with
-    `python -I -X importtime` in the project's own interpreter, outside the
-    scanned tree, and counts only what this import newly loads on the
-    module's startup path. An import of the project's own modules is never
-    run: its cost is derived from the installed and stdlib modules it
-    reaches ("at least", `impact.source = "derived"`).
+    annotations that nothing evaluates at run time. The saving is computed
+    on the project's startup model (docs/startup-model.md): the entry points
+    (console scripts, `__main__`, the package import, Django settings, and
+    `--entry`/`entry-points`), the project's own import-time imports, read
+    statically, and each installed or stdlib module's closure, measured one
+    module at a time with `python -I -X importtime` in the project's own
+    interpreter, outside the scanned tree. It is the self time of the
+    modules the named entry no longer loads when this one statement is
+    deferred, everything else unchanged: an import that a line above
+    already loads saves nothing. The project's own modules are never run:
+    their own top-level time is not counted ("at least",
+    `impact.source = "derived"`).
 
     ## Why it matters
     Everything imported at module level is paid for by every run of the
@@ -112,25 +118,34 @@ class LazyImports(NameUsageMixin, Rule):
     wrong). Imports inside `try`/`if` blocks are never reported (they are
     usually optional-dependency probes). Code outside the scanned paths
     that imports a name from the module is not seen: keep public
-    re-exports in `__all__`. The saving assumes the other eager imports on
-    the module's startup path stay where they are. A module that two or more
-    other (non-test) modules of the project import eagerly is taken as
-    loaded anyway, and a project module that any other module imports
-    eagerly likewise: deferring one of many imports of it buys nothing.
+    re-exports in `__all__`. Each saving assumes every other import stays
+    where it is: two lines that load the same module each save nothing
+    alone, so they are reported as a group, with the group's figure and
+    the others named (the fix's later rounds catch chains). A module
+    that two or more other (non-test) modules of the project import eagerly
+    is taken as loaded anyway, and a project module that any other module
+    imports eagerly likewise. A module no entry point loads at startup is
+    reported with its cost when it is imported, and is not fixed. Deferring
+    into a function that always runs at startup (the console script's
+    function, what it always calls, functions called at module level,
+    `__init__` of classes built there, `AppConfig.ready()`) saves nothing and
+    is not reported; into a property, a per-item dunder or a request handler
+    it is reported but not fixed.
     A derived cost leaves out a project module's own top-level work (a
     table built at import): `--measure-project` imports the project's
     modules to time it. Measured costs are wall-clock times: on a busy
     machine a module near the threshold can be reported on one run and not
-    the next (each module is timed up to three times and its fastest run
-    kept, then cached).
+    the next; each module's closure is timed up to three times (the fastest
+    kept) and cached per interpreter and module version, so
+    findings do not change between scans of unchanged code.
 
     ## Options
     `threshold-ms` (default 5.0): the smallest saving worth a report.
     `include-tests` (default false): report imports in test files too.
     `side-effect-modules`: imports that do something when imported (register
     plugins, patch): never deferred, on top of a built-in list (`readline`,
-    `gevent.monkey`, `pkg_resources`, ...). `costly-modules`: always treated
-    as costly (at least `threshold-ms`). `cheap-modules`: never reported.
+    `gevent.monkey`, `pkg_resources`, ...). `costly-modules`: always reported,
+    whatever their saving (with the model's figure, `impact.source = "config"`). `cheap-modules`: never reported.
     (Directly under `[tool.advisor]` these three still work, with a
     deprecation warning.)
     """
@@ -303,6 +318,23 @@ class LazyImports(NameUsageMixin, Rule):
         """, why="deferral-into-a-loop-callee"),
         Valid("""\
             import numpy as np
+
+            def build():
+                return np.zeros(3)
+
+            TABLE = build()
+        """, why="deferral-into-a-function-called-at-import-time"),
+        Valid("""\
+            import numpy as np
+
+            class Engine:
+                def __init__(self):
+                    self.zeros = np.zeros(3)
+
+            ENGINE = Engine()
+        """, why="deferral-into-init-of-an-object-built-at-import-time"),
+        Valid("""\
+            import numpy as np
             from numpy import ones
 
             ONES = ones(3)
@@ -473,9 +505,12 @@ class LazyImports(NameUsageMixin, Rule):
 
         is_package = context.path.endswith("__init__.py")
         assert first_pass.tree is not None, "the engine makes a first pass only over a parsed ast tree"
+        from advisor.rules.lazy_imports.startup_facts import startup_facts
+
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
                                       context.is_test, options, context.config)
-        return WithoutTree(facts={"imports": facts},
+        startup = startup_facts(first_pass.tree, context.module, is_package, first_pass.text)
+        return WithoutTree(facts={"imports": facts, "startup": startup},
                            reports=[TreeFreeReport(r.span, r.message, r.data) for r in reports])
 
     def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
@@ -513,6 +548,7 @@ class LazyImports(NameUsageMixin, Rule):
             "attribute_reads": {m: sorted(n) for m, n in usage.module_attribute_reads.items()},
             "patch_targets": sorted(usage.patch_targets),
         }
+        self.facts["startup"] = _startup_facts(self.context, self.is_package)
         if usage.dynamic or (self.context.is_test and not self.options.include_tests):
             return
         deferrable: list[str] = []
@@ -536,54 +572,25 @@ class LazyImports(NameUsageMixin, Rule):
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: "LazyImportsOptions",
                evidence: "Evidence | None") -> Iterable[Finding]:
-        """Drop what the project needs eagerly; attach the measured saving."""
-        from advisor.evidence.hot import deferral_threshold
-        from advisor.rules.lazy_imports.graph import startup_graph
+        """Drop what the project needs eagerly or what saves nothing at startup;
+        attach each saving computed on the startup model (``savings.py``)."""
+        from advisor.rules.lazy_imports.savings import refine_findings
 
-        graph = startup_graph(project)
-        kept = []
-        for finding in findings:
-            module = graph.module_of(finding.path)
-            if eager_reason(finding, graph, module):
-                continue
-            kept.append((finding, module))
-        requests = set()
-        startups = {}
-        moving: dict[str, set[str]] = {}  # module -> the statements proposed to move out of it
-        for finding, module in kept:
-            moving.setdefault(module, set()).add(finding.data["statement"])
-        module_startup: dict[str, set[tuple[str, str]]] = {}
-        for finding, module in kept:
-            if module and module not in module_startup:
-                module_startup[module] = graph.startup_statements(module, moving[module])
-            startup = module_startup.get(module, set())
-            if module and graph.is_project_module(_request(finding)[1]):
-                own_closure = frozenset(graph.modules_run_by(finding.data["statement"]))
-                startup = startup | graph.shared_statements(module, own_closure)
-            startups[id(finding)] = startup
-            requests.add(_request(finding))
-            requests.update(startup)
-        costs = graph.import_costs
-        costs.prepare(requests)
-        if costs.notice:
-            project.notices.append(costs.notice)
-        if costs.unmeasured:
-            project.notices.append(costs.unmeasured_notice())
-        for finding, _ in kept:
-            ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
-            if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
-                ms, source = max(ms or 0.0, options.threshold_ms), "config"
-            # Profile hook (advisor.evidence.hot): a hot user keeps it eager; the threshold never drops.
-            threshold = deferral_threshold(finding, evidence, options.threshold_ms)
-            if ms is None or ms < threshold:
-                continue
-            confidence = {"importtime": 0.9, "derived": 0.8, "table": 0.6, "config": 0.5}.get(source, 0.5)
-            yield finding.with_(
-                message=_message(finding, ms, at_least=source == "derived"),
-                impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),
-                score=round(ms * confidence, 2),
-                reason=f"saves ~{ms:.1f} ms at startup ({source})",
-            )
+        return refine_findings(findings, project, options, evidence)
+
+
+def _startup_facts(context: FileContext, is_package: bool) -> dict[str, Any]:
+    """The startup model's facts on the libcst path (code ``ast`` may not parse: then none)."""
+    import ast
+
+    from advisor.rules.lazy_imports.startup_facts import startup_facts
+
+    text = "\n".join(context.lines)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"statements": []}
+    return startup_facts(tree, context.module, is_package, text)
 
 
 def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
@@ -615,27 +622,9 @@ def _few(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def _request(finding: Finding) -> tuple[str, str]:
-    statement = finding.data["statement"]
-    return statement, statement.split()[1].split(".")[0]
-
-
 def _from_names(finding: Finding) -> list[str]:
     statement = finding.data["statement"]
     return [n.strip(",") for n in statement.split()[3:]] if statement.startswith("from ") else []
-
-
-def _message(finding: Finding, ms: float, at_least: bool = False) -> str:
-    """``at_least``: a derived cost leaves out the project module's own code."""
-    statement = finding.data["statement"]
-    module = statement if statement.startswith("from ") else finding.data["module"]
-    functions = finding.data["functions"]
-    cost = f"at least ~{ms:.0f} ms" if at_least else f"~{ms:.0f} ms"
-    if finding.data["usage"] == "annotations":
-        return f"`{module}` costs {cost} at startup; only annotations use it (import it under `if TYPE_CHECKING:`)"
-    where = ", ".join(f"{f}()" for f in functions[:3]) + (f" and {len(functions) - 3} more" if len(functions) > 3 else "")
-    verb = "uses" if len(functions) == 1 else "use"
-    return f"`{module}` costs {cost} at startup; only {where} {verb} it"
 
 
 @dataclass(frozen=True)

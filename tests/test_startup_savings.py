@@ -1,0 +1,327 @@
+"""lazy-imports on the startup model: savings computed on the graph, entries,
+modules no entry reaches, where deferred code would run, and the summary.
+
+Deterministic: measuring is off, so external modules cost the bundled
+table's figures (numpy 60 ms, pandas 300 ms, requests 60 ms); nothing is timed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import textwrap
+from pathlib import Path
+
+from advisor.config import config_from_table
+from advisor.engine.scan import scan
+from advisor.findings import ScanReport
+
+
+def project(root: Path, files: dict[str, str], scripts: str = "tool = 'pkg.cli:main'", **table: object) -> Path:
+    (root / "pyproject.toml").write_text(f"[project]\nname = 'demo'\nversion = '0'\n\n[project.scripts]\n{scripts}\n")
+    for name, text in {"pkg/__init__.py": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def run(root: Path, **table: object) -> ScanReport:
+    config = config_from_table({"measure-imports": False, "select": ["lazy-imports"], **table}, root=root)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return scan([root], config, use_cache=False)
+    finally:
+        os.chdir(cwd)
+
+
+def by_statement(report: ScanReport) -> dict[str, object]:
+    return {f.data["statement"]: f for f in report.findings}
+
+
+def test_an_import_an_eager_line_above_already_loads_saves_nothing(tmp_path: Path) -> None:
+    """`from pandas import DataFrame` under `import pandas as pd` used at module level: 0 new modules."""
+    root = project(tmp_path, {"pkg/cli.py": """\
+        import pandas as pd
+        from pandas import DataFrame
+
+        EMPTY = pd.Series()
+
+        def main():
+            return DataFrame()
+        """})
+    assert run(root).findings == []
+
+
+def test_overlapping_imports_in_two_reached_modules_are_not_added_up(tmp_path: Path) -> None:
+    """b.py keeps numpy eager at startup: deferring it in cli.py removes nothing."""
+    root = project(tmp_path, {
+        "pkg/cli.py": "import numpy\nfrom pkg import b\n\ndef main():\n    return numpy.zeros(1), b.X\n",
+        "pkg/b.py": "import numpy\n\nX = numpy.ones(1)\n",
+    })
+    assert run(root).findings == []
+
+
+def test_the_message_names_the_entry_and_the_summary_is_computed_on_the_graph(tmp_path: Path) -> None:
+    root = project(tmp_path, {"pkg/cli.py": """\
+        import numpy
+        import requests
+
+        def fetch(url):
+            return requests.get(url)
+
+        def compute():
+            return numpy.zeros(1)
+        """})
+    report = run(root)
+    found = by_statement(report)
+    assert set(found) == {"import numpy", "import requests"}
+    numpy = found["import numpy"]
+    assert numpy.message == "`numpy` costs ~60 ms at startup of console script `tool`; only compute() uses it"
+    assert numpy.impact.estimate_ms == 60.0 and numpy.impact.source == "table"
+    assert numpy.data["entries"] == {"console script `tool`": 60.0}
+    figures = report.summary["startup"]
+    assert figures["startup_total_ms"] == 120.0  # numpy + requests, each once
+    assert figures["startup_saving_ms"] == 120.0 and figures["fixable_saving_ms"] == 120.0
+    tool = next(e for e in figures["entries"] if e["name"] == "console script `tool`")
+    assert tool == {"name": "console script `tool`", "roots": ["pkg.cli"], "total_ms": 120.0, "saving_ms": 120.0,
+                    "fixable_saving_ms": 120.0}
+
+
+def test_no_total_exceeds_the_entries_import_time(tmp_path: Path) -> None:
+    """Two lines loading the same module: the total counts it once."""
+    root = project(tmp_path, {"pkg/cli.py": """\
+        import numpy
+        import numpy.linalg
+
+        def a():
+            return numpy.zeros(1)
+
+        def main():
+            return 0
+        """, "pkg/other.py": "import numpy\n\ndef b():\n    return numpy.ones(1)\n"},
+        scripts="tool = 'pkg.cli:main'\nother = 'pkg.other:b'")
+    report = run(root)
+    figures = report.summary["startup"]
+    assert figures["startup_saving_ms"] <= figures["startup_total_ms"]
+    for finding in report.findings:
+        assert finding.impact.estimate_ms <= max(e["total_ms"] for e in figures["entries"])
+
+
+def test_a_module_no_entry_reaches_says_so_and_has_no_fix(tmp_path: Path) -> None:
+    root = project(tmp_path, {"pkg/cli.py": "def main():\n    return 0\n",
+                              "pkg/tools.py": "import numpy\n\ndef norm(x):\n    return numpy.abs(x)\n"})
+    report = run(root)
+    (finding,) = report.findings
+    assert "when `pkg.tools` is imported (no entry point loads it at startup)" in finding.message
+    assert finding.fix.safety == "none" and "no entry point loads pkg.tools" in finding.data["no_fix"]
+    assert report.summary["startup"]["startup_saving_ms"] == 0.0
+    assert any("no entry point loads at startup" in n for n in report.notices)
+    named = run(root, **{"entry-points": ["import pkg.tools"]})
+    (finding,) = named.findings
+    assert finding.message.startswith("`numpy` costs ~60 ms at startup of `import pkg.tools`")
+    assert finding.fix.safety == "safe"
+
+
+def test_deferring_into_code_that_always_runs_at_startup_is_not_reported(tmp_path: Path) -> None:
+    """The console script's function, what it always calls, a function called at module
+    level, __init__ of a class built at module level, AppConfig.ready(): all run at every start."""
+    root = project(tmp_path, {
+        "pkg/cli.py": """\
+            import numpy
+            import pandas
+            import requests
+
+            def setup():
+                return pandas.DataFrame()
+
+            def main():
+                setup()
+                return numpy.zeros(1)
+
+            def maybe(flag):
+                if flag:
+                    return requests.get("x")
+            """,
+        "pkg/boot.py": """\
+            import numpy
+
+            class Engine:
+                def __init__(self):
+                    self.zeros = numpy.zeros(1)
+
+            ENGINE = Engine()
+            """,
+        "pkg/apps.py": """\
+            from django.apps import AppConfig
+            import pandas
+
+            class PkgConfig(AppConfig):
+                def ready(self):
+                    pandas.set_option("x", 1)
+            """,
+    }, **{})
+    report = run(root, **{"entry-points": ["import pkg.boot", "import pkg.apps"]})
+    assert {(f.path.replace(os.sep, "/"), f.data["statement"]) for f in report.findings} == {
+        ("pkg/cli.py", "import requests")}  # maybe() runs only when a flag says so
+
+
+def test_per_item_and_per_request_users_keep_the_finding_without_a_fix(tmp_path: Path) -> None:
+    root = project(tmp_path, {"pkg/cli.py": """\
+        import aiohttp
+        import httpx
+        import numpy
+        import pandas
+        import requests
+
+        class Point:
+            @property
+            def norm(self):
+                return numpy.abs(1)
+
+        def view(request):
+            return pandas.DataFrame()
+
+        def get(url):
+            return requests.get(url)
+
+        class Router:
+            async def route_path(self, scope, receive, send):
+                return httpx.get("x")
+
+        def _request(url):
+            return aiohttp.get(url)
+
+        def main():
+            return 0
+        """})
+    found = by_statement(run(root))
+    assert set(found) == {"import aiohttp", "import httpx", "import numpy", "import pandas", "import requests"}
+    assert "a property" in found["import numpy"].data["no_fix"] and found["import numpy"].fix.safety == "none"
+    assert "request handler" in found["import pandas"].data["no_fix"]
+    assert "ASGI/WSGI callable" in found["import httpx"].data["no_fix"]
+    assert "handles a request (by its name)" in found["import aiohttp"].data["no_fix"]
+    assert found["import requests"].fix.safety == "safe" and "no_fix" not in found["import requests"].data
+
+
+def test_the_summary_survives_the_whole_scan_memo(tmp_path: Path) -> None:
+    root = project(tmp_path, {"pkg/cli.py": "import numpy\n\ndef compute():\n    return numpy.zeros(1)\n"})
+    config = config_from_table({"measure-imports": False, "select": ["lazy-imports"]}, root=root)
+    first = scan([root], config)
+    again = scan([root], config)
+    assert again.cached and again.summary == first.summary and first.summary["startup"]["startup_saving_ms"] == 60.0
+
+
+def test_json_and_text_show_the_models_figures(tmp_path: Path) -> None:
+    from advisor.report import RenderOptions, get_renderer
+
+    root = project(tmp_path, {"pkg/cli.py": "import numpy.linalg\nfrom numpy import ones\n\ndef f():\n    return numpy.linalg.norm(ones(1))\n"})
+    report = run(root)  # each alone saves nothing (the other line keeps numpy): reported as a pair
+    assert sorted(f.impact.estimate_ms for f in report.findings) == [60.0, 60.0]
+    summary = json.loads(get_renderer("json")(report, RenderOptions()))["summary"]
+    assert summary["startup_saving_ms"] == 60.0 and summary["startup_total_ms"] == 60.0  # not 120: never a sum
+    assert summary["fixable_saving_ms"] == 60.0 and summary["startup_source"] == "table"
+    assert [e["name"] for e in summary["startup_entries"]] == ["console script `tool`", "`import pkg`"]
+    text = get_renderer("text")(report, RenderOptions())
+    assert "~60 ms of ~60 ms startup of console script `tool` to save" in text.splitlines()[-1]
+
+
+def test_a_rescan_after_editing_a_file_runs_no_measuring_subprocess(tmp_path: Path) -> None:
+    """Closures are cached per interpreter, module and module version, not per
+    project state: appending a comment re-measures nothing (counted by a
+    wrapper interpreter that logs every run)."""
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f"#!/bin/sh\necho run >> '{log}'\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    root = project(tmp_path / "proj", {"pkg/cli.py": "import json\nimport asyncio\n\ndef run():\n    return asyncio, json\n"}) \
+        if (tmp_path / "proj").mkdir() is None else None
+    config = config_from_table({"select": ["lazy-imports"], "python": str(wrapper)}, root=root)
+    scan([root], config)
+    assert log.read_text().count("run") >= 2  # the version probe and the closures
+    with (root / "pkg" / "cli.py").open("a") as handle:
+        handle.write("# an edit\n")
+    log.write_text("")
+    report = scan([root], config)
+    assert report.cached == 1  # pkg/__init__.py: the edited file was analysed again
+    assert log.read_text() == ""
+
+
+def test_modules_that_do_something_when_imported_are_never_measured(tmp_path: Path) -> None:
+    """A checkout naming `import ensurepip.__main__` or `antigravity` must not make
+    the measuring interpreter run them (it would install pip, open a browser)."""
+    from advisor.evidence.closures import ClosureStore, measurable
+
+    assert not measurable("antigravity") and not measurable("ensurepip.__main__") and not measurable("pip.__main__")
+    assert not measurable("turtledemo.clock") and measurable("json") and measurable("email.mime.text")
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> '{log}'\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    store = ClosureStore(str(wrapper), None)
+    found, failed = store.closures({"antigravity": "stdlib", "pip.__main__": "dist-pip", "json": "stdlib"})
+    assert set(found) == {"json"} and failed == []
+    assert "antigravity" not in log.read_text() and "__main__" not in log.read_text()
+
+
+def test_imports_that_save_only_together_are_reported_as_a_group(tmp_path: Path) -> None:
+    """numpy in cli.py and in b.py (which cli.py imports), each used only in a function:
+    alone each saves nothing, together they take numpy off the startup."""
+    root = project(tmp_path, {
+        "pkg/cli.py": "import numpy\nfrom pkg import b\n\ndef main():\n    return b.f()\n\ndef compute():\n    return numpy.zeros(1)\n",
+        "pkg/b.py": "import numpy\n\ndef f():\n    return numpy.ones(1)\n",
+        "pkg/c.py": "import numpy\n\nX = numpy.ones(1)\n",  # never imported at startup: not part of it
+    })
+    found = sorted(run(root).findings, key=lambda f: f.path)
+    assert [(f.path.replace(os.sep, "/"), f.impact.estimate_ms) for f in found] == [("pkg/b.py", 60.0), ("pkg/cli.py", 60.0)]
+    assert found[1].message.endswith("(saved only with `import numpy` in pkg/b.py:1 deferred too)")
+    assert len(found[0].data["together"]) == 2
+    # a third eager, module-level use on the startup path keeps numpy: no group saves anything
+    (root / "pkg" / "cli.py").write_text("import numpy\nfrom pkg import b, c\n\ndef compute():\n    return numpy.zeros(1)\n")
+    assert run(root).findings == []
+
+
+def test_django_settings_apps_and_urlconf_are_one_entry(tmp_path: Path) -> None:
+    """Read from the facts the workers recorded: settings, installed apps' models, ROOT_URLCONF.
+    Migrations are not startup (and not scanned by default)."""
+    root = project(tmp_path, {
+        "site/__init__.py": "",
+        "site/settings.py": "INSTALLED_APPS = ['pkg']\nROOT_URLCONF = 'site.urls'\n",
+        "site/urls.py": "import numpy\n\ndef view_count():\n    return numpy.zeros(1)\n",
+        "pkg/models.py": "import requests\n\ndef fetch():\n    return requests.get('x')\n",
+        "pkg/migrations/__init__.py": "",
+        "pkg/migrations/0001_initial.py": "import pandas\n\ndef forwards():\n    return pandas.DataFrame()\n",
+    }, scripts="")
+    report = run(root)
+    found = by_statement(report)
+    django = "Django settings `site.settings`"
+    assert found["import numpy"].message.startswith(f"`numpy` costs ~60 ms at startup of {django}")
+    assert found["import requests"].data["entries"] == {django: 60.0}
+    assert "import pandas" not in found  # migrations are left out of the scan by default (include-migrations)
+    entry = next(e for e in report.summary["startup"]["entries"] if e["name"] == django)
+    assert set(entry["roots"]) >= {"site.settings", "pkg", "pkg.models", "site.urls"} and entry["saving_ms"] == 120.0
+
+
+def test_closures_that_decide_a_finding_are_timed_again_once_and_cached(tmp_path: Path) -> None:
+    """Every closure is timed once; one whose figure decides a finding (small ones,
+    where noise matters) up to three times, the fastest kept; then nothing runs again."""
+    from advisor.evidence.closures import ClosureStore
+
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f"#!/bin/sh\necho run >> '{log}'\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    cache = tmp_path / "closures.json"
+    store = ClosureStore(str(wrapper), cache)
+    found, _ = store.closures({"json": "stdlib-x"})
+    assert "json" in found["json"].modules and store.runs == 1
+    found, _ = ClosureStore(str(wrapper), cache).closures({"json": "stdlib-x"}, precise={"json"})
+    total = sum(found["json"].modules.values())
+    wanted = 1 if total <= 1.0 else 3 if total <= 40.0 else 2 if total <= 200.0 else 1
+    assert log.read_text().count("run") == wanted
+    again = ClosureStore(str(wrapper), cache)
+    assert again.closures({"json": "stdlib-x"}, precise={"json"})[0] == found and again.runs == 0
