@@ -9,7 +9,8 @@ from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 from advisor.rules.support.scopes import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
 from advisor.rules.support.membership import (
-    appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, unhashable,
+    appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, says_unhashable,
+    unhashable,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +76,9 @@ class QuadraticMembership(Rule):
     Elements must be hashable for a set: the rule stays silent when the list
     visibly holds lists, dicts or sets, but cannot see the type of elements
     produced by a call; a list that is built by appending dicts, lists or
-    sets is not reported. Parameters (whose type is unknown), attributes,
+    sets, or items the function reads as mappings (`item["artist"]`), is
+    not reported, nor a list in a function whose comments say its items
+    may be unhashable. Parameters (whose type is unknown), attributes,
     tuples, strings and short constant list literals are not reported, nor
     lists that are passed to a function, aliased or changed inside the loop
     other than by the de-duplication shape (`if x not in seen:
@@ -232,6 +235,23 @@ class QuadraticMembership(Rule):
                 excl.extend(f for f in fields if f not in grantable and f not in excl)
                 return excl
             """, why="list-grown-by-the-consumer-of-the-generator"),
+        Valid("""
+            def remove_unknown(items, wanted):
+                dont_remove = []
+                for artist, album in wanted:
+                    for item in items:
+                        if artist == item["artist"] and album == item["album"]:
+                            dont_remove.append(item)
+                return [item for item in items if item not in dont_remove]
+            """, why="list-of-rows-read-as-mappings-cannot-be-a-set"),
+        Valid("""
+            def ordered_set(iterable):
+                seen = []  # Do not use set since the items can be unhashable
+                for x in iterable:
+                    if x not in seen:
+                        seen.append(x)
+                        yield x
+            """, why="comment-says-the-items-may-be-unhashable"),
     ]
     INVALID = [
         Invalid("""\
@@ -332,6 +352,8 @@ class QuadraticMembership(Rule):
         bindings = owner.bindings[name]
         if not self._is_list(bindings, _grown(owner, name), owner) or appends_unhashable(owner, name):
             return
+        if says_unhashable(owner):
+            return  # the author says the items may be unhashable
         if isinstance(probe, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
             return  # unhashable probe
         if isinstance(probe, cst.Tuple) and not all(_literal(e.value) for e in probe.elements):
