@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from advisor.rules.support.loop_copies import COPIES, VIEWS, ends_loop, may_copy_in_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
+from advisor.rules.support.loop_copies import (
+    COPIES, VIEWS, ends_loop, first_item_guard, may_copy_in_loop, result_escapes, retry_loop, runs_once, source_of,
+    stable_source,
+)
 from advisor.rules.support.frames import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
 from advisor.rules.support.round_trips import roots
 
@@ -144,8 +147,12 @@ class LoopInvariant(LoopWalkMixin, Rule):
     call that is not known to be pure (so `time.time()`, `random.*` and
     `uuid4()` keep it silent), for file reads in `while` loops and in loops
     that write files or run commands, for lazy initialisation inside
-    `if x is None:` or `if i == 0:`, over literal tuples and lists, and in
-    test files. A copy (`set(x)`, `list(x)`, ...) is reported only when `x`
+    `if x is None:` or `if i == 0:`, over literal tuples and lists, in
+    retry loops (`for attempt in range(3)`, `for retry in RetryManager()`:
+    they run once unless something fails), and in test files. A call in
+    the test of an `if` runs on every iteration and is checked like any
+    other; a branch guarded by a test of the item itself (`if s not in
+    seen:`) runs once per new item, not once, and is checked too. A copy (`set(x)`, `list(x)`, ...) is reported only when `x`
     is a name or attribute chain (or its `keys()`/`values()`/`items()`)
     that the loop does not rebind, mutate (any method other than a known
     read, `del`, `+=`, item or attribute assignment), pass to a call, or
@@ -381,6 +388,16 @@ class LoopInvariant(LoopWalkMixin, Rule):
                     names.append(row.id)
                     print(names)
             """, why="regex-split-result-changed-per-iteration"),
+        Valid("""
+            def entries(self, user):
+                seen_ids = set()
+                for page in itertools.count(1):
+                    for retry in self.RetryManager():
+                        batch = sorted(self.download(user, page))
+                        if batch and batch == sorted(seen_ids):
+                            retry.error = ValueError("the same page again")
+                    seen_ids.update(batch)
+            """, why="retry-loop-runs-once-unless-it-fails"),
     ]
     INVALID = [
         Invalid("""\
@@ -595,8 +612,8 @@ class LoopInvariant(LoopWalkMixin, Rule):
         self.report(node, message, call=call, loop_depth=len(loops), hoist_levels=levels, api=symbol)
 
     def _hoistable(self, node: "cst.Call", costly: Costly, loop: Loop) -> bool:
-        if loop.literal_iter:
-            return False
+        if loop.literal_iter or retry_loop(loop):
+            return False  # a few literal items; a retry loop runs once unless something fails
         if costly.io and (loop.kind == "while" or any(c.rsplit(".", 1)[-1] in WRITERS for c in loop.facts.callees)):
             return False
         if costly.literal_only and not all(type(a.value).__name__ in _STRINGS for a in node.args):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from advisor.rules.support.await_order import formats_only, says_ordered, walks_batches
+from advisor.rules.support.await_order import formats_only, runs_steps, says_ordered, walks_batches
 from advisor.rules.support.coroutines import PERMISSION_CHECK, CoroutineIndex, callee_name, last_name
 from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
 from advisor.rules.support.round_trips import ROUND_TRIPS
@@ -113,7 +113,9 @@ class SequentialAwait(LoopWalkMixin, Rule):
     (`aformat`, `aformat_messages`), for coroutines of the module that call
     a database cursor (`self.cursor.execute`: one connection, and
     n-plus-one's concern), for loops over batches or chunks (one await
-    per batch bounds the concurrency on purpose), when a comment in or
+    per batch bounds the concurrency on purpose), for loops over
+    handlers, hooks, callbacks, middlewares, plugins or migrations by
+    name (each runs in its turn), when a comment in or
     above the loop says the order matters ("explicit ordering", "one at a
     time", "sequentially"), and in test files. `os.path.join` and
     `str.join` in the loop do not count as a queue `join`; only an awaited
@@ -331,6 +333,14 @@ class SequentialAwait(LoopWalkMixin, Rule):
                         result.append(await self.row_to_model(row))
                     return result
             """, why="coroutine-of-the-module-shares-a-database-cursor"),
+        Valid("""
+            async def execute_handlers(handlers_plan, state, settings):
+                outcomes = {}
+                for handler in handlers_plan:
+                    outcome = await execute_handler_once(settings=settings, handler=handler, state=state[handler.id])
+                    outcomes[handler.id] = outcome
+                return outcomes
+            """, why="planned-handlers-run-in-their-order"),
     ]
     INVALID = [
         Invalid("""\
@@ -413,6 +423,18 @@ class SequentialAwait(LoopWalkMixin, Rule):
                     contents.append(st)
                 return contents
             """, why="os-path-join-in-the-loop-is-not-a-queue-join", line=8, message="`await run_sync()`"),
+        Invalid("""
+            async def resync(self, rows):
+                room_ids = [row["room_id"] for row in rows]
+                found = {}
+                for room_id in room_ids:
+                    try:
+                        evt = await self.client.get_state_event(room_id, "m.room.encryption")
+                    except LookupError:
+                        continue
+                    found[room_id] = evt
+                return found
+            """, why="one-state-request-per-room", line=7, message="`await self.client.get_state_event()`"),
     ]
 
     @classmethod
@@ -509,8 +531,8 @@ class SequentialAwait(LoopWalkMixin, Rule):
             source = dotted_name(loop.iter.func)
             if source.rsplit(".", 1)[-1] in SHARED_ITERATORS or ".hook." in f".{source}":
                 return None  # shared iterators; pluggy ``pm.hook.x()`` results run in plugin order
-        if walks_batches(loop.node):
-            return None  # one await per batch bounds the concurrency on purpose
+        if walks_batches(loop.node) or runs_steps(loop.node):
+            return None  # one await per batch bounds the concurrency; handlers and hooks run in turn
         facts = loop.facts
         if any(c.rsplit(".", 1)[-1] in SERIAL_CALLS for c in facts.awaited) or any(
                 c.rsplit(".", 1)[-1] in SERIAL_CALLS - AWAITED_ONLY for c in facts.callees):

@@ -8,6 +8,9 @@ Shapes seen on real async code where one await per item is right:
 - a comment in or just above the loop says the order matters ("need
   explicit ordering", "one at a time", "sequentially"): the author has
   already answered the question the rule would ask;
+- the loop walks *handlers*, hooks, callbacks, middlewares, listeners,
+  plugins or migrations (``for handler in plan: await execute(handler=...)``):
+  running them in their order is the point of the loop;
 - the awaited coroutine only *formats* (``aformat``, ``aformat_messages``,
   ``aformat_document``): async for interface reasons, no I/O to overlap.
 
@@ -31,6 +34,8 @@ else:
 
 #: Names of a loop's target or iterable that say it walks groups of items.
 _BATCHED = re.compile(r"batch|chunk", re.I)
+#: Names of a loop's target that say each item is a step to run in order.
+_STEPS = re.compile(r"handler|hook|callback|middleware|listener|plugin|migration|interceptor", re.I)
 #: Comments that say the series is on purpose.
 _ORDERED = re.compile(
     r"\b(in order|ordering|ordered|order matters|sequential(ly)?|one (at a time|by one|after (the )?other)|"
@@ -43,6 +48,12 @@ def walks_batches(loop_node: Any) -> bool:
     """The loop's target or iterable names batches or chunks."""
     parts = [getattr(loop_node, "target", None), getattr(loop_node, "iter", None)]
     return any(_BATCHED.search(name) for part in parts if part is not None for name in names_read(part))
+
+
+def runs_steps(loop_node: Any) -> bool:
+    """The loop's target names handlers, hooks, callbacks, plugins, ...: each runs in turn."""
+    target = getattr(loop_node, "target", None)
+    return target is not None and any(_STEPS.search(name) for name in names_read(target))
 
 
 def formats_only(name: str) -> bool:
