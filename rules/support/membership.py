@@ -167,7 +167,7 @@ def grown_by_consumer(loop: Any, name: str, scope: Scope) -> bool:
 def dedupe_loop(loop: Any, name: str, probe: Any) -> bool:
     """Inside ``loop``, ``name`` is only tested and grown with ``append(probe)``:
     the classic de-duplication of a list that keeps the first occurrence."""
-    if not isinstance(loop, cst.For):
+    if not isinstance(loop, (cst.For, cst.While)):
         return False
     grown = False
     for current, ancestors in walk(loop.body):
