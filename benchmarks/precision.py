@@ -102,9 +102,9 @@ def _archive_for(name: str, version: str) -> Path | None:
     return None
 
 
-def unpack(archive: Path, name: str, version: str, keep: tuple[str, ...]) -> Path:
-    """Extract the .py files of ``archive`` (only under ``keep``) into the corpus."""
-    target = CORPUS / f"{name}-{version}"
+def unpack(archive: Path, name: str, version: str, keep: tuple[str, ...], corpus: Path = CORPUS) -> Path:
+    """Extract the .py files of ``archive`` (only under ``keep``) into ``corpus``."""
+    target = corpus / f"{name}-{version}"
     if target.is_dir():
         shutil.rmtree(target)
     target.mkdir(parents=True)

@@ -36,6 +36,10 @@ BLOCKING: dict[str, str] = {
     "socket.create_connection": "`await asyncio.open_connection(...)`",
     "shutil.rmtree": _FILES,
     "shutil.copytree": _FILES,
+    "shutil.copyfile": _FILES,
+    "shutil.copy": _FILES,
+    "shutil.copy2": _FILES,
+    "shutil.move": _FILES,
 }
 for _name in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"):
     BLOCKING[f"subprocess.{_name}"] = _SUBPROCESS
@@ -70,7 +74,8 @@ class BlockingInAsync(LoopWalkMixin, Rule):
     ## What it does
     Finds calls that block the thread inside the body of an `async def`:
     `time.sleep`, `requests` and sync `httpx` calls, `urllib.request.urlopen`,
-    `subprocess.run`/`call`/`check_output`, `os.system`, builtin `open()` and
+    `subprocess.run`/`call`/`check_output`, `os.system`, `shutil` copies and
+    moves, builtin `open()` and
     `Path.read_text()`-style file I/O, and DB-API cursors (`sqlite3`,
     `psycopg2`, ...). Names are resolved through the module's imports and
     assignments, so `from time import sleep` counts and `from trio import
@@ -262,6 +267,15 @@ class BlockingInAsync(LoopWalkMixin, Rule):
                 return urllib.request.urlopen(url).read()
         """,
                 why="urlopen", line=4, message="urllib.request.urlopen"),
+        Invalid("""
+            import shutil
+            from pathlib import Path
+
+            async def download_to_drive(self, custom_path):
+                if custom_path is not None and self.local:
+                    shutil.copyfile(self.file_path, str(custom_path))
+                    return Path(custom_path)
+            """, why="shutil-copyfile-in-async-def", line=7, message="`shutil.copyfile()` blocks the event loop"),
     ]
 
     @classmethod

@@ -79,7 +79,8 @@ class ConcatInLoop(Rule):
     ## Known limits
     Only names whose every assignment in the function (or module) is
     visibly a bytes, str or list value (a literal, an f-string, `str()`,
-    `"".join()`, ...) are checked; attributes (`self.buf += x`) and
+    `"".join()`, ...; `s = s.strip()` and the like keep its type) are
+    checked; attributes (`self.buf += x`) and
     parameters are not. A loop over a literal of a few items or
     `range(<small constant>)` is skipped, as is a concatenation followed by
     `break`/`return` in the same block and a variable reset inside the
@@ -252,6 +253,18 @@ class ConcatInLoop(Rule):
                     out += f'<tr>{row}</tr>'
                 return out
         """, why="local-str-plus-equals", line=4, message="quadratic on PyPy"),
+        Invalid("""
+            def info(self):
+                result = "an instance of "
+                for klass in self.klasses:
+                    if isinstance(klass, str):
+                        result += klass
+                    else:
+                        result += describe("a", klass)
+                    result += " or "
+                result = result.strip(" or ")
+                return result
+            """, why="string-tidied-with-its-own-method-after-the-loop", line=6, message="`result += ...` in a loop"),
     ]
 
     @classmethod
@@ -403,6 +416,8 @@ def _variable_kind(name: str, bindings: list[Binding]) -> str | None:
             operands = _operands(binding.value)
             kinds.update(_expression_kind(o) for o in operands if not (isinstance(o, cst.Name) and o.value == name))
             continue
+        if _tidies(name, binding.value):
+            continue  # ``s = s.strip(" or ")``: a str method keeps the type of what it is called on
         kind = _expression_kind(binding.value)
         if kind in (None, "any"):
             return None
@@ -412,6 +427,13 @@ def _variable_kind(name: str, bindings: list[Binding]) -> str | None:
     if not initialised or len(known) != 1:
         return None
     return known.pop()
+
+
+def _tidies(name: str, value: Any) -> bool:
+    """``name.strip(...)``/``name.replace(...)``: a str method called on the variable itself."""
+    func = value.func if isinstance(value, cst.Call) else None
+    return (isinstance(func, cst.Attribute) and func.attr.value in _STR_METHODS - {"join", "format"}
+            and isinstance(func.value, cst.Name) and func.value.value == name)
 
 
 def _expression_kind(node: Any) -> str | None:

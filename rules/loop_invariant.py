@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
-from advisor.rules.support.loop_copies import COPIES, VIEWS, ends_loop, may_copy_in_loop, first_item_guard, result_escapes, runs_once, source_of, stable_source
+from advisor.rules.support.loop_copies import (
+    COPIES, VIEWS, ends_loop, first_item_guard, may_copy_in_loop, result_escapes, retry_loop, runs_once, source_of,
+    stable_source,
+)
 from advisor.rules.support.frames import READ_METHODS, Loop, LoopWalkMixin, names_read, short_code
 from advisor.rules.support.round_trips import roots
 
@@ -41,6 +44,9 @@ COSTLY: dict[str, Costly] = {
     "re.compile": _IMMUTABLE, "regex.compile": _IMMUTABLE, "struct.Struct": _IMMUTABLE,
     "string.Template": _IMMUTABLE, "jinja2.Template": _IMMUTABLE, "inspect.signature": _IMMUTABLE,
     "datetime.datetime.strptime": _IMMUTABLE, "time.strptime": _IMMUTABLE,
+    # A whole regex operation on arguments the loop does not change: the same scan every time.
+    "re.search": _IMMUTABLE, "re.match": _IMMUTABLE, "re.fullmatch": _IMMUTABLE, "re.sub": _IMMUTABLE,
+    "re.subn": _IMMUTABLE, "re.findall": _MUTABLE, "re.split": _MUTABLE,
     "json.loads": _MUTABLE, "tomllib.loads": _MUTABLE, "tomli.loads": _MUTABLE, "toml.loads": _MUTABLE,
     "ast.literal_eval": _MUTABLE, "ast.parse": _MUTABLE,
     **{symbol: Costly(mutable=mutable, container_arg=True) for symbol, mutable in COPIES.items()},
@@ -99,7 +105,9 @@ class LoopInvariant(LoopWalkMixin, Rule):
     loop neither rebinds nor mutates: `re.compile(PATTERN)`,
     `json.loads(TEMPLATE)`, `datetime.strptime(START, FMT)`,
     `Path(CONFIG).read_text()`, `pd.read_csv(PATH)`,
-    `inspect.signature(func)`, `struct.Struct(FMT)` and the like; and
+    `inspect.signature(func)`, `struct.Struct(FMT)`, a whole regex
+    operation on unchanged arguments (`re.findall(PATTERN, page)`,
+    `re.search`, `re.sub`) and the like; and
     copies of a container the loop does not change: `set(names)`,
     `list(d.keys())`, `sorted(self.allowed)`, `tuple(x)`, `frozenset(x)`,
     `dict(x)`, `dir(obj)`.
@@ -139,8 +147,12 @@ class LoopInvariant(LoopWalkMixin, Rule):
     call that is not known to be pure (so `time.time()`, `random.*` and
     `uuid4()` keep it silent), for file reads in `while` loops and in loops
     that write files or run commands, for lazy initialisation inside
-    `if x is None:` or `if i == 0:`, over literal tuples and lists, and in
-    test files. A copy (`set(x)`, `list(x)`, ...) is reported only when `x`
+    `if x is None:` or `if i == 0:`, over literal tuples and lists, in
+    retry loops (`for attempt in range(3)`, `for retry in RetryManager()`:
+    they run once unless something fails), and in test files. A call in
+    the test of an `if` runs on every iteration and is checked like any
+    other; a branch guarded by a test of the item itself (`if s not in
+    seen:`) runs once per new item, not once, and is checked too. A copy (`set(x)`, `list(x)`, ...) is reported only when `x`
     is a name or attribute chain (or its `keys()`/`values()`/`items()`)
     that the loop does not rebind, mutate (any method other than a known
     read, `del`, `+=`, item or attribute assignment), pass to a call, or
@@ -356,6 +368,36 @@ class LoopInvariant(LoopWalkMixin, Rule):
                     for key in keys:
                         print(key, list(handle))
             """, why="file-object-is-read-once"),
+        Valid("""
+            import re
+
+            def episodes(items):
+                for item in items:
+                    info = {}
+                    for key in ("title", "synopsis"):
+                        info[key] = item.get(key)
+                    found = re.search(r"^S(\\d+)\\s+E(\\d+)", info["title"])
+                    yield found
+            """, why="regex-on-a-dict-the-loop-changes"),
+        Valid("""
+            import re
+
+            def fields(rows, header):
+                for row in rows:
+                    names = re.split(",", header)
+                    names.append(row.id)
+                    print(names)
+            """, why="regex-split-result-changed-per-iteration"),
+        Valid("""
+            def entries(self, user):
+                seen_ids = set()
+                for page in itertools.count(1):
+                    for retry in self.RetryManager():
+                        batch = sorted(self.download(user, page))
+                        if batch and batch == sorted(seen_ids):
+                            retry.error = ValueError("the same page again")
+                    seen_ids.update(batch)
+            """, why="retry-loop-runs-once-unless-it-fails"),
     ]
     INVALID = [
         Invalid("""\
@@ -447,6 +489,28 @@ class LoopInvariant(LoopWalkMixin, Rule):
                             raise ValueError(value)
             """, why="sorted-attribute-in-a-loop-that-raises-only-on-a-bad-item", line=5,
                 message="`sorted(self.allowed)`"),
+        Invalid("""
+            import re
+
+            def links(candidates, player_params):
+                for title, html in candidates:
+                    attrs = parse(html)
+                    if any(c in attrs.get("class", "") for c in re.findall(r'\\.not\\("\\.([^"]+)', player_params)):
+                        continue
+                    yield title
+            """, why="regex-findall-in-the-test-of-an-if-on-loop-state", line=7, message="`re.findall()`"),
+        Invalid("""
+            def sanitize_choices(choices, choices_all):
+                seen = set()
+                res = []
+                for s in choices:
+                    if s not in seen:
+                        if s in list(choices_all):
+                            res.append(s)
+                    seen.add(s)
+                return res
+            """, why="copy-under-a-test-of-the-item-against-a-growing-set", line=7,
+                message="`list(choices_all)`"),
     ]
 
     @classmethod
@@ -505,13 +569,16 @@ class LoopInvariant(LoopWalkMixin, Rule):
     def visit_Module(self, node: "cst.Module") -> None:
         self.module = node
 
-    def visit_If(self, node: "cst.If") -> None:
+    def visit_If_body(self, node: "cst.If") -> None:
+        # The body only: a call in the test itself runs on every iteration.
         self.if_tests.append(names_read(node.test))
         self.guards.append(node.test)
+        self._enter_exit(node)
 
-    def leave_If(self, original_node: "cst.If") -> None:
+    def leave_If_body(self, node: "cst.If") -> None:
         self.if_tests.pop()
         self.guards.pop()
+        self._leave_exit(node)
 
     def _enter_exit(self, node: Any) -> None:
         self.exiting.append((id(self.frame), len(self.frame.loops)) if ends_loop(node) else (0, -1))
@@ -519,8 +586,8 @@ class LoopInvariant(LoopWalkMixin, Rule):
     def _leave_exit(self, node: Any) -> None:
         self.exiting.pop()
 
-    visit_If_body = visit_Else = visit_Return = visit_Raise = _enter_exit
-    leave_If_body = leave_Else = leave_Return = leave_Raise = _leave_exit
+    visit_Else = visit_Return = visit_Raise = _enter_exit
+    leave_Else = leave_Return = leave_Raise = _leave_exit
 
     # -- findings ---------------------------------------------------------------------------
 
@@ -545,8 +612,8 @@ class LoopInvariant(LoopWalkMixin, Rule):
         self.report(node, message, call=call, loop_depth=len(loops), hoist_levels=levels, api=symbol)
 
     def _hoistable(self, node: "cst.Call", costly: Costly, loop: Loop) -> bool:
-        if loop.literal_iter:
-            return False
+        if loop.literal_iter or retry_loop(loop):
+            return False  # a few literal items; a retry loop runs once unless something fails
         if costly.io and (loop.kind == "while" or any(c.rsplit(".", 1)[-1] in WRITERS for c in loop.facts.callees)):
             return False
         if costly.literal_only and not all(type(a.value).__name__ in _STRINGS for a in node.args):
@@ -562,8 +629,9 @@ class LoopInvariant(LoopWalkMixin, Rule):
         if target is not None and any(target in names for names in self.if_tests):
             return False  # lazy initialisation: runs once
         changing = (loop.variant | loop.facts.stored) - names_read(getattr(loop.node, "target", cst.Name("_")))
-        if any(names & changing for names in self.if_tests):
-            return False  # guarded by state the loop changes (``if not items:``): a first-time-only branch
+        if any(names & changing and not names & targets for names in self.if_tests):
+            return False  # guarded by state the loop changes (``if not items:``): a first-time-only branch;
+            # a test of the item itself (``if s not in seen:``) runs once per new item, not once
         if costly.mutable and id(node) not in self.readonly:
             return target is not None and target not in loop.facts.mutated and not _escapes(target, loop)
         return True

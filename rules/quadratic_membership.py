@@ -9,7 +9,8 @@ from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 from advisor.rules.support.scopes import Binding, Scope, ScopeRecorder, call_name, small_literal_loop, walk
 from advisor.rules.support.membership import (
-    appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, unhashable,
+    appends_unhashable, copies_unhashable, decided_once, dedupe_loop, few_named_items, grown_by_consumer, says_unhashable,
+    unhashable,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +76,9 @@ class QuadraticMembership(Rule):
     Elements must be hashable for a set: the rule stays silent when the list
     visibly holds lists, dicts or sets, but cannot see the type of elements
     produced by a call; a list that is built by appending dicts, lists or
-    sets is not reported. Parameters (whose type is unknown), attributes,
+    sets, or items the function reads as mappings (`item["artist"]`), is
+    not reported, nor a list in a function whose comments say its items
+    may be unhashable. Parameters (whose type is unknown), attributes,
     tuples, strings and short constant list literals are not reported, nor
     lists that are passed to a function, aliased or changed inside the loop
     other than by the de-duplication shape (`if x not in seen:
@@ -83,6 +86,8 @@ class QuadraticMembership(Rule):
     grown by the call that consumes the comprehension testing it
     (`xs.extend(f for f in fs if f not in xs)`). Membership tests in loops
     over a few literal items (inline or a name bound to them) are skipped,
+    unless an outer loop repeats them over the same list (the
+    de-duplication shape counts in `while` loops too),
     and so are tests whose branch leaves the loop right away
     (`if x not in names: break`) or that sit in a branch ending in
     `return`/`break`/`raise`: the scan does not repeat.
@@ -232,6 +237,31 @@ class QuadraticMembership(Rule):
                 excl.extend(f for f in fields if f not in grantable and f not in excl)
                 return excl
             """, why="list-grown-by-the-consumer-of-the-generator"),
+        Valid("""
+            def remove_unknown(items, wanted):
+                dont_remove = []
+                for artist, album in wanted:
+                    for item in items:
+                        if artist == item["artist"] and album == item["album"]:
+                            dont_remove.append(item)
+                return [item for item in items if item not in dont_remove]
+            """, why="list-of-rows-read-as-mappings-cannot-be-a-set"),
+        Valid("""
+            def ordered_set(iterable):
+                seen = []  # Do not use set since the items can be unhashable
+                for x in iterable:
+                    if x not in seen:
+                        seen.append(x)
+                        yield x
+            """, why="comment-says-the-items-may-be-unhashable"),
+        Valid("""
+            def formats(assets):
+                for asset in assets:
+                    urls = [u.strip() for u in asset.urls]
+                    for source in ("download", "stream", "hls"):
+                        if source in urls:
+                            yield asset, source
+            """, why="list-rebuilt-per-outer-item-scanned-by-a-few-literal-items"),
     ]
     INVALID = [
         Invalid("""\
@@ -294,6 +324,28 @@ class QuadraticMembership(Rule):
                     suggested.append(column)
                 return suggested
             """, why="continue-after-the-test-still-scans-every-item", line=6, message="set(already_enabled)"),
+        Invalid("""
+            def formats(assets):
+                processed_urls = []
+                for asset in assets:
+                    for source in ("download", "progressive", "dynamic", "adaptive"):
+                        video_url = asset.find(source)
+                        if not video_url or video_url in processed_urls:
+                            continue
+                        processed_urls.append(video_url)
+                        yield video_url
+            """, why="dedupe-in-a-literal-inner-loop-of-a-real-loop", line=7, message="`processed_urls`"),
+        Invalid("""
+            def coordinates(self, words, maxlength):
+                cutlength = 1
+                coords = []
+                while cutlength <= maxlength:
+                    pair = self.truncation(words, cutlength)
+                    if pair not in coords:
+                        coords.append(pair)
+                    cutlength += 1
+                return coords
+            """, why="dedupe-in-a-while-loop", line=7, message="`coords`"),
     ]
 
     @classmethod
@@ -332,12 +384,19 @@ class QuadraticMembership(Rule):
         bindings = owner.bindings[name]
         if not self._is_list(bindings, _grown(owner, name), owner) or appends_unhashable(owner, name):
             return
+        if says_unhashable(owner):
+            return  # the author says the items may be unhashable
         if isinstance(probe, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
             return  # unhashable probe
         if isinstance(probe, cst.Tuple) and not all(_literal(e.value) for e in probe.elements):
             return  # a tuple of values of unknown type: a set of such tuples may not be buildable
         loop = loops[-1]
-        if small_literal_loop(loop) or few_named_items(loop, scope, module) or grown_by_consumer(loop, name, scope):
+        # The loops that repeat the test over one and the same list: those around the test but not around
+        # the list's binding. A few literal items in each is a few scans (``for src in ("a", "b"):``).
+        rebinding = {id(outer) for b in bindings for outer in (b.loops or ())}
+        repeating = [outer for outer in loops if id(outer) not in rebinding] or [loop]
+        if all(small_literal_loop(outer) for outer in repeating) or few_named_items(loop, scope, module) \
+                or grown_by_consumer(loop, name, scope):
             return
         if _changed_in(loop, name):
             if advice != "set" or not dedupe_loop(loop, name, probe) or decided_once(loop, node):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from advisor._lazy import lazy_module
 from advisor.rule import FileContext, Invalid, Rule, Valid
 
+from advisor.rules.support.await_order import formats_only, runs_steps, says_ordered, walks_batches
 from advisor.rules.support.coroutines import PERMISSION_CHECK, CoroutineIndex, callee_name, last_name
 from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
 from advisor.rules.support.round_trips import ROUND_TRIPS
@@ -24,6 +25,8 @@ else:
 
 #: Awaits that serialise on purpose (rate limits, locks, queues) or already run things together.
 SERIAL_CALLS = frozenset({"sleep", "acquire", "wait", "put", "join", "drain", "wait_closed", "gather", "as_completed"})
+#: Of those, the ones that count only when awaited: ``os.path.join``/``", ".join`` are not ``await queue.join()``.
+AWAITED_ONLY = frozenset({"join"})
 #: Name parts of receivers that are one ordered stream or a shared lock: gather would interleave.
 STREAM_PARTS = frozenset({
     "ws", "websocket", "socket", "sock", "writer", "reader", "stream", "conn", "connection",
@@ -36,8 +39,11 @@ STREAM_METHODS = frozenset({"send", "send_bytes", "send_text", "send_json", "sen
 SHARED_ITERATORS = frozenset({"groupby", "tee"})
 #: Name prefixes of calls that fetch rather than change things (safe to run together).
 READ_PREFIXES = ("get", "fetch", "load", "read", "download", "head", "lookup", "resolve", "check", "ping", "query", "retrieve")
+#: Methods of a database connection or cursor (a coroutine of the module calling one
+#: is a database read or write: n-plus-one's concern, and one connection runs one at a time).
+DATABASE_METHODS = frozenset({"execute", "executemany", "executescript", "fetchall", "fetchone", "commit"})
 #: Wrappers whose first argument is the real awaited call.
-WRAPPERS = frozenset({"wait_for", "shield", "timeout"})
+WRAPPERS = frozenset({"wait_for", "shield", "timeout", "ensure_async"})
 _PARTS = re.compile(r"[_.]")
 
 
@@ -102,8 +108,18 @@ class SequentialAwait(LoopWalkMixin, Rule):
     `async def` with no `await` of anything else, `async for` or `async
     with`: the next await in the loop is reported instead), for permission
     checks by name (`check_visibility`, `permission_allowed`, `has_perm`:
-    a heuristic, since another module's coroutine cannot be read), and in
-    test files. A data dependency through an object the loop does not name
+    a heuristic, since another module's coroutine cannot be read, also
+    through `ensure_async(...)`), for coroutines that only format
+    (`aformat`, `aformat_messages`), for coroutines of the module that call
+    a database cursor (`self.cursor.execute`: one connection, and
+    n-plus-one's concern), for loops over batches or chunks (one await
+    per batch bounds the concurrency on purpose), for loops over
+    handlers, hooks, callbacks, middlewares, plugins or migrations by
+    name (each runs in its turn), when a comment in or
+    above the loop says the order matters ("explicit ordering", "one at a
+    time", "sequentially"), and in test files. `os.path.join` and
+    `str.join` in the loop do not count as a queue `join`; only an awaited
+    `join()` does. A data dependency through an object the loop does not name
     (a shared client's internal state) is not seen.
 
     ## Options
@@ -274,6 +290,57 @@ class SequentialAwait(LoopWalkMixin, Rule):
                     out.append(await conn.fetchval("SELECT name FROM users WHERE id = $1", i))
                 return out
             """, why="sql-text-per-item-is-left-to-n-plus-one"),
+        Valid("""
+            async def abatch(self, inputs, config, max_concurrency):
+                batches = [inputs[i : i + max_concurrency] for i in range(0, len(inputs), max_concurrency)]
+                return [
+                    output
+                    for i, batch in enumerate(batches)
+                    for output in await self.abatch_once(batch, config=config[i])
+                ]
+            """, why="one-await-per-batch-bounds-concurrency-on-purpose"),
+        Valid("""
+            async def abatch(self, inputs, config, **kwargs):
+                # do Not use an async iterator here because need explicit ordering
+                return [await self.ainvoke(m, config, **kwargs) for m in inputs]
+            """, why="a-comment-says-the-order-matters"),
+        Valid("""
+            async def aformat(self, examples):
+                return [await self.example_prompt.aformat(**example) for example in examples]
+            """, why="coroutine-that-only-formats-text"),
+        Valid("""
+            async def post(self, user, permissions_to_check):
+                permissions = {}
+                for resource, actions in permissions_to_check.items():
+                    allowed = permissions[resource] = []
+                    for action in actions:
+                        authorized = await ensure_async(self.authorizer.is_authorized(self, user, action, resource))
+                        if authorized:
+                            allowed.append(action)
+                return permissions
+            """, why="permission-check-through-ensure-async"),
+        Valid("""
+            class SessionManager:
+                async def row_to_model(self, row):
+                    if await self.culled(row["kernel_id"]):
+                        self.cursor.execute("DELETE FROM session WHERE session_id=?", (row["session_id"],))
+                        raise KeyError(row["session_id"])
+                    return dict(row)
+
+                async def list_sessions(self):
+                    result = []
+                    for row in self.cursor.execute("SELECT * FROM session").fetchall():
+                        result.append(await self.row_to_model(row))
+                    return result
+            """, why="coroutine-of-the-module-shares-a-database-cursor"),
+        Valid("""
+            async def execute_handlers(handlers_plan, state, settings):
+                outcomes = {}
+                for handler in handlers_plan:
+                    outcome = await execute_handler_once(settings=settings, handler=handler, state=state[handler.id])
+                    outcomes[handler.id] = outcome
+                return outcomes
+            """, why="planned-handlers-run-in-their-order"),
     ]
     INVALID = [
         Invalid("""\
@@ -345,6 +412,29 @@ class SequentialAwait(LoopWalkMixin, Rule):
                     hosts.append(host)
                 return hosts
             """, why="reverse-lookup-per-address", line=5, message="`await loop.getnameinfo()`"),
+        Invalid("""
+            import os
+
+            async def listing(os_dir, names):
+                contents = []
+                for name in names:
+                    os_path = os.path.join(os_dir, name)
+                    st = await run_sync(os.lstat, os_path)
+                    contents.append(st)
+                return contents
+            """, why="os-path-join-in-the-loop-is-not-a-queue-join", line=8, message="`await run_sync()`"),
+        Invalid("""
+            async def resync(self, rows):
+                room_ids = [row["room_id"] for row in rows]
+                found = {}
+                for room_id in room_ids:
+                    try:
+                        evt = await self.client.get_state_event(room_id, "m.room.encryption")
+                    except LookupError:
+                        continue
+                    found[room_id] = evt
+                return found
+            """, why="one-state-request-per-room", line=7, message="`await self.client.get_state_event()`"),
     ]
 
     @classmethod
@@ -361,6 +451,8 @@ class SequentialAwait(LoopWalkMixin, Rule):
         self.pending: dict[int, list[tuple["cst.Await", "cst.Call", int]]] = {}
         #: Awaits that are whole statements (their result is dropped).
         self.bare: set[int] = set()
+        #: The enclosing simple statements (their comments speak for a comprehension in them).
+        self.statements: list["cst.SimpleStatementLine"] = []
         self.coroutines = CoroutineIndex()
 
     def _reads(self, call: "cst.Call") -> bool:
@@ -371,6 +463,16 @@ class SequentialAwait(LoopWalkMixin, Rule):
         func = call.func
         name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
         return isinstance(name, str) and name.lower().startswith(READ_PREFIXES)
+
+    def visit_SimpleStatementLine(self, node: "cst.SimpleStatementLine") -> None:
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: "cst.SimpleStatementLine") -> None:
+        self.statements.pop()
+
+    def visit_Call(self, node: "cst.Call") -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in DATABASE_METHODS:
+            self.coroutines.uses_database()
 
     def visit_Expr(self, node: "cst.Expr") -> None:
         if isinstance(node.value, cst.Await):
@@ -400,15 +502,18 @@ class SequentialAwait(LoopWalkMixin, Rule):
             return  # SQL text per item: n-plus-one reports it
         if id(node) in self.bare and not self._reads(call):
             return  # a side effect whose order may matter (apply each migration)
+        if says_ordered(loop.node, self.statements[-1] if self.statements else None):
+            return  # a comment says the order matters
         self.pending.setdefault(id(loop.node), []).append((node, call, len(self.frame.loops)))
 
     def finish(self) -> None:
         """Report, per loop, its first await that may wait for I/O: not a
         CPU-only coroutine of this module, nor a permission check."""
-        cpu_only = self.coroutines.cpu_only()
+        quiet = self.coroutines.cpu_only() | self.coroutines.database()
         for candidates in self.pending.values():
             for node, call, depth in candidates:
-                if callee_name(call) in cpu_only or PERMISSION_CHECK.search(last_name(call)):
+                name = last_name(call)
+                if callee_name(call) in quiet or PERMISSION_CHECK.search(name) or formats_only(name):
                     continue
                 self.report(node, call=f"{short_code(call.func)}()", loop_depth=depth)
                 break
@@ -426,7 +531,11 @@ class SequentialAwait(LoopWalkMixin, Rule):
             source = dotted_name(loop.iter.func)
             if source.rsplit(".", 1)[-1] in SHARED_ITERATORS or ".hook." in f".{source}":
                 return None  # shared iterators; pluggy ``pm.hook.x()`` results run in plugin order
-        if any(c.rsplit(".", 1)[-1] in SERIAL_CALLS for c in loop.facts.callees):
+        if walks_batches(loop.node) or runs_steps(loop.node):
+            return None  # one await per batch bounds the concurrency; handlers and hooks run in turn
+        facts = loop.facts
+        if any(c.rsplit(".", 1)[-1] in SERIAL_CALLS for c in facts.awaited) or any(
+                c.rsplit(".", 1)[-1] in SERIAL_CALLS - AWAITED_ONLY for c in facts.callees):
             return None
         if any(_stream_like(name) for name in loop.facts.async_with):
             return None

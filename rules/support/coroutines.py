@@ -55,6 +55,8 @@ class CoroutineIndex:
         #: One entry per enclosing ``def``: [name, is async, awaited callee names or None (unknown)].
         self._stack: list[tuple[str, bool, set[str] | None]] = []
         self._awaits: dict[str, list[set[str] | None]] = {}
+        #: Names of ``def``s that call a database method (``self.cursor.execute``).
+        self._database: set[str] = set()
 
     def enter(self, node: "cst.FunctionDef") -> None:
         self._stack.append((node.name.value, node.asynchronous is not None, set()))
@@ -69,6 +71,15 @@ class CoroutineIndex:
             return
         name = callee_name(expression) if isinstance(expression, cst.Call) else ""
         self._mark(name)
+
+    def uses_database(self) -> None:
+        """The innermost ``def`` calls a database connection or cursor."""
+        if self._stack:
+            self._database.add(self._stack[-1][0])
+
+    def database(self) -> frozenset[str]:
+        """Coroutines (by name) of the module that talk to a database."""
+        return frozenset(self._database)
 
     def waits_for_io(self) -> None:
         """The innermost ``def`` has an ``async for`` or ``async with``."""

@@ -17,6 +17,7 @@ iterations): see ``result_escapes``.
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING, Any
 
 from advisor._lazy import lazy_module
@@ -79,6 +80,20 @@ def runs_once(loop: "Loop") -> bool:
     """The loop body ends in an unconditional ``return``/``break``/``raise``:
     it runs at most once, so nothing in it repeats."""
     return ends_loop(getattr(loop.node, "body", None))
+
+
+_RETRY = re.compile(r"retr(y|ies|ying)|attempt", re.I)
+
+
+def retry_loop(loop: "Loop") -> bool:
+    """``for retry in self.RetryManager():`` / ``for attempt in range(3):``: a
+    retry loop runs its body once unless something fails, so nothing in it repeats."""
+    target = getattr(loop.node, "target", None)
+    names = [dotted_name(n) for n in (target, loop.iter) if n is not None]
+    if isinstance(loop.iter, cst.Call):
+        names.append(dotted_name(loop.iter.func))
+        names.extend(dotted_name(a.value) for a in loop.iter.args)
+    return any(_RETRY.search(name) for name in names if name)
 
 
 def ends_loop(node: Any) -> bool:

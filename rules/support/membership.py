@@ -40,7 +40,9 @@ def unhashable(value: Any) -> bool:
 
 
 def appends_unhashable(scope: Scope, name: str) -> bool:
-    """``name.append({...})`` / ``name.extend([{...}])`` / ``name.insert(i, [...])`` somewhere in the scope."""
+    """``name.append({...})`` / ``name.extend([{...}])`` / ``name.insert(i, [...])`` somewhere in the
+    scope, or ``name.append(item)`` of an ``item`` the scope reads as a mapping (``item["artist"]``)."""
+    mappings: set[str] | None = None
     for call, _ in scope.calls:
         func = call.func
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name):
@@ -48,11 +50,38 @@ def appends_unhashable(scope: Scope, name: str) -> bool:
         values = [a.value for a in call.args]
         if func.attr.value == "append" and values and unhashable(values[-1]):
             return True
+        if func.attr.value == "append" and values and isinstance(values[-1], cst.Name):
+            mappings = _read_as_mappings(scope) if mappings is None else mappings
+            if values[-1].value in mappings:
+                return True
         if func.attr.value == "insert" and len(values) == 2 and unhashable(values[1]):
             return True
         if func.attr.value == "extend" and values and isinstance(values[0], (cst.List, cst.Tuple)):
             if any(unhashable(e.value) for e in values[0].elements):
                 return True
+    return False
+
+
+def _read_as_mappings(scope: Scope) -> set[str]:
+    """Names the scope subscripts with a string key (``item["artist"]``): dict-like rows."""
+    found: set[str] = set()
+    for node in descendants(scope.node):
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, (cst.SimpleString, cst.FormattedString)):
+                found.add(node.value.value)
+    return found
+
+
+def says_unhashable(scope: Scope) -> bool:
+    """A comment in the scope says its items may be unhashable ("do not use set since
+    the items can be unhashable"): the author already chose the list."""
+    stack = [scope.node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Comment) and "hashable" in node.value.lower():
+            return True
+        stack.extend(node.children)
     return False
 
 
@@ -138,7 +167,7 @@ def grown_by_consumer(loop: Any, name: str, scope: Scope) -> bool:
 def dedupe_loop(loop: Any, name: str, probe: Any) -> bool:
     """Inside ``loop``, ``name`` is only tested and grown with ``append(probe)``:
     the classic de-duplication of a list that keeps the first occurrence."""
-    if not isinstance(loop, cst.For):
+    if not isinstance(loop, (cst.For, cst.While)):
         return False
     grown = False
     for current, ancestors in walk(loop.body):

@@ -69,6 +69,8 @@ class BodyFacts:
     callees: list[str] = field(default_factory=list)
     #: Dotted names of ``async with`` items (``lock``, ``self.sem``).
     async_with: list[str] = field(default_factory=list)
+    #: Dotted callee names (or last attribute) of the calls that are awaited (``queue.join``).
+    awaited: list[str] = field(default_factory=list)
 
     @cached_property
     def bound_set(self) -> frozenset[str]:
@@ -178,6 +180,12 @@ def _build_scanner() -> Any:
             if node.asynchronous is not None:
                 for item in node.items:
                     self.facts.async_with.append(dotted_name(item.item) or dotted_name(getattr(item.item, "func", None)))
+
+        def visit_Await(self, node: Any) -> None:
+            call = node.expression
+            if isinstance(call, cst.Call):
+                func = call.func
+                self.facts.awaited.append(dotted_name(func) or (func.attr.value if isinstance(func, cst.Attribute) else ""))
 
         def visit_WithItem(self, node: Any) -> None:
             if node.asname is not None:
