@@ -9,6 +9,11 @@ of four strategies.
 - lazy: ``lazy import x`` / ``lazy from x import y`` (PEP 810, Python 3.15+).
 - lazy-modules: the module is listed in ``__lazy_modules__`` (lazy on 3.15+,
   eager and harmless before), on request only.
+- getattr: a module-level ``__getattr__`` imports the names on first access
+  (PEP 562, ``module_getattr.py``), so they stay attributes of the module:
+  the strategy of unsafe findings (a name other modules import from here,
+  ``__all__`` re-exports or tests patch) below Python 3.15; from 3.15 they
+  get ``lazy``, which keeps the attribute too.
 
 Annotations that name a moved import are quoted when the file has no
 ``from __future__ import annotations``: quoting changes only those
@@ -29,6 +34,8 @@ from advisor.config import version_tuple
 from advisor.fix import FixOptions, Outcome
 from advisor.rules.lazy_imports.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
 from advisor.evidence.hot import named_hot
+from advisor.rules.lazy_imports.module_getattr import add_getattr, load_line
+from advisor.rules.lazy_imports.module_getattr import refusal as getattr_refusal
 from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, rewrite_import_lines, set_lazy_modules, statement_code, with_comments
 from advisor.rules.support.imports import targets_of
 
@@ -39,7 +46,7 @@ if TYPE_CHECKING:
 else:
     cst = lazy_module("libcst")
 
-STRATEGIES = ("inline", "type-checking", "lazy", "lazy-modules")
+STRATEGIES = ("inline", "type-checking", "lazy", "lazy-modules", "getattr")
 
 
 @dataclass
@@ -105,10 +112,15 @@ def choose_strategy(finding: "Finding", options: FixOptions) -> tuple[str, str]:
     usage = finding.data.get("usage", "functions")
     target = version_tuple(options.target_version)
     forced = options.strategy
+    unsafe = finding.data.get("unsafe", "")
     if forced is None:
+        if unsafe:  # the names must stay module attributes
+            return ("lazy", "") if target >= (3, 15) else ("getattr", "")
         if usage == "annotations":
             return "type-checking", ""
         return ("lazy", "") if target >= (3, 15) else ("inline", "")
+    if unsafe and forced in ("inline", "type-checking"):
+        return forced, f"{unsafe}: moving it would remove the module attribute (use --strategy getattr)"
     if forced == "type-checking" and usage != "annotations":
         where = ", ".join(f"{f}()" for f in finding.data.get("functions", []))
         return forced, f"its names are used at run time (in {where}), not only in annotations"
@@ -129,7 +141,9 @@ def _plan(module: Any, finding: "Finding", options: FixOptions, annotations: lis
         return strategy, "the import is no longer at module level (already fixed?)"
     plan = Plan(finding, strategy, *location, source_line=module.body[location[0]])
     names = set(finding.data.get("names", []))
-    if strategy == "inline":
+    if strategy == "getattr" and getattr_refusal(module):
+        return strategy, getattr_refusal(module)
+    if strategy in ("inline", "getattr"):
         hot = [f for f in finding.data.get("functions", []) if named_hot(f, options.hot_functions)]
         if hot:
             return strategy, f"{', '.join(hot)}() is hot in the profile: deferring there costs more than it saves"
@@ -247,7 +261,10 @@ def _body_transformer() -> type:
             self.inserts: dict[str, list[Any]] = {}
             for plan in plans:
                 for function, names in plan.inline.items():
-                    self.inserts.setdefault(function, []).append(_inline_line(plan, names))
+                    if plan.strategy == "getattr":
+                        self.inserts.setdefault(function, []).extend(load_line(name) for name in names)
+                    else:
+                        self.inserts.setdefault(function, []).append(_inline_line(plan, names))
             self.scopes: list[str] = []
             self.body_depth = 0
 
@@ -297,6 +314,9 @@ def _rewrite_module_body(module: Any, plans: list[Plan]) -> Any:
     lazy_modules = [p.finding.data["module"] for p in plans if p.strategy == "lazy-modules"]
     if lazy_modules:
         module = set_lazy_modules(module, lazy_modules)
+    served = [p for p in plans if p.strategy == "getattr"]
+    if served:
+        module = add_getattr(module, served)
     return module
 
 
@@ -311,6 +331,9 @@ def _describe(plan: Plan, quoted_any: bool) -> str:
         return f"moved `{statement}` under `if TYPE_CHECKING:`" + (" and quoted its annotations" if quoted_any else "")
     if plan.strategy == "lazy":
         return f"made `{statement}` a PEP 810 `lazy` import"
+    if plan.strategy == "getattr":
+        where = ", ".join(f"{f}()" for f in plan.inline)
+        return f"moved `{statement}` into the module's __getattr__ (PEP 562)" + (f", called first in {where}" if where else "")
     return f"listed `{data.get('module')}` in `__lazy_modules__` (lazy on Python 3.15+)"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from advisor.findings import Finding, Impact
+from advisor.findings import Finding, FixInfo, Impact
 from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree
 from advisor.rules.lazy_imports.usage import NameUsageMixin, TopLevelImport, Use
 
@@ -189,9 +189,11 @@ class LazyImports(NameUsageMixin, Rule):
 
             __all__ = ['np', 'f']
 
+            ZEROS = np.zeros(3)
+
             def f():
                 return np.zeros(1)
-        """, why="re-exported-in-dunder-all"),
+        """, why="re-exported-and-used-at-module-level"),
         Valid("""\
             import myapp.plugins
 
@@ -456,6 +458,41 @@ class LazyImports(NameUsageMixin, Rule):
                 return pd.concat([df])
         """,
                 fixed="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    import pandas as pd\n\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
+        Invalid("""\
+            import numpy as np
+
+            __all__ = ['np', 'f']
+
+            def f():
+                return np.zeros(1)
+        """,
+                fixed='''\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import numpy as np
+
+
+            def __getattr__(name: str) -> object:
+                """Import a deferred name on first use and keep it as a module attribute (PEP 562)."""
+                if name in globals():  # already loaded (or patched)
+                    return globals()[name]
+                if name == "np":
+                    import numpy as value
+                else:
+                    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+                globals()[name] = value
+                return value
+
+
+            __all__ = ['np', 'f']
+
+            def f():
+                __getattr__("np")  # load the deferred import (PEP 562)
+
+                return np.zeros(1)
+        ''', why="re-exported-in-dunder-all-is-an-unsafe-fix-by-pep-562-getattr", line=1,
+                message="unsafe fix: `np` is re-exported through __all__"),
     ]
 
     @classmethod
@@ -476,7 +513,8 @@ class LazyImports(NameUsageMixin, Rule):
         facts, reports = lazy_reports(first_pass.tree, context.module, is_package, first_pass.text,
                                       context.is_test, options, context.config)
         return WithoutTree(facts={"imports": facts},
-                           reports=[TreeFreeReport(r.span, r.message, r.data) for r in reports])
+                           reports=[TreeFreeReport(r.span, r.message, r.data, fix="unsafe" if r.data.get("unsafe") else None)
+                                    for r in reports])
 
     def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
         super().__init__(context, options)
@@ -530,7 +568,7 @@ class LazyImports(NameUsageMixin, Rule):
         if data is None:
             return False
         node = entry.node if len(entry.targets) == 1 else _alias_node(entry.node, target)
-        self.report(node, **data)
+        self.report(node, fix="unsafe" if data.get("unsafe") else None, **data)
         return True
 
     @classmethod
@@ -546,6 +584,9 @@ class LazyImports(NameUsageMixin, Rule):
             module = graph.module_of(finding.path)
             if eager_reason(finding, graph, module):
                 continue
+            unsafe = finding.data.get("unsafe") or unsafe_reason(finding, graph, module)
+            if unsafe:
+                finding = finding.with_(fix=FixInfo(available=True, safety="unsafe"), data={**finding.data, "unsafe": unsafe})
             kept.append((finding, module))
         requests = set()
         startups = {}
@@ -577,24 +618,33 @@ class LazyImports(NameUsageMixin, Rule):
                 continue
             confidence = {"importtime": 0.9, "derived": 0.8, "table": 0.6, "config": 0.5}.get(source, 0.5)
             yield finding.with_(
-                message=_message(finding, ms, at_least=source == "derived"),
+                message=_message(finding, ms, at_least=source == "derived") + _unsafe_note(finding),
                 impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),
                 score=round(ms * confidence, 2),
                 reason=f"saves ~{ms:.1f} ms at startup ({source})",
             )
 
 
-def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
-    """Why the project needs this import to stay eager, in words ("" when
-    nothing does): the one decision ``refine`` and the fix summary share."""
-    names = finding.data["names"]
-    for name in names:
+def unsafe_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
+    """Why the name must stay an attribute of the module ("" when nothing
+    reads it there): another module imports it from here, or a test patches
+    it by its dotted name. Only the unsafe tier's PEP 562 / PEP 810 strategy
+    keeps that working, so the finding is reported with that tier."""
+    if not module:
+        return ""
+    for name in finding.data["names"]:
         users = graph.external_importers(module, name)
-        if module and users:
+        if users:
             return f"`{name}` is imported from this module by {_few(users)}"
         patchers = graph.patchers(module, name)
-        if module and patchers:
+        if patchers:
             return f"`{module}.{name}` is patched by {_few(patchers)} (mock.patch / monkeypatch)"
+    return ""
+
+
+def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
+    """Why deferring this import buys nothing, in words ("" when it may
+    move): the one decision ``refine`` and the fix summary share."""
     statement = finding.data["statement"]
     imported = statement.split()[1]
     own = graph.deepest_project_modules(imported, _from_names(finding))
@@ -607,6 +657,12 @@ def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
     if len(users) >= COMMON_IMPORTERS:
         return f"{imported} is imported eagerly by {_few(users)}: it is loaded anyway"
     return ""
+
+
+def _unsafe_note(finding: Finding) -> str:
+    """Why the fix is unsafe, for the message ("" for a safe one)."""
+    reason = finding.data.get("unsafe")
+    return f" (unsafe fix: {reason})" if reason else ""
 
 
 def _few(paths: list[str]) -> str:
@@ -664,6 +720,7 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
     if package_relative or _listed(module, target.names, options.cheap_modules):
         return Decision()  # `from .x import y` in __init__.py is a re-export by convention
     uses: list[Use] = []
+    unsafe = ""  # a reason the module attribute must stay: then only the unsafe tier may fix it
     for bound in target.bound:
         found = usage.uses.get(bound, [])
         if not found:
@@ -671,7 +728,7 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         if usage.bindings.get(bound, 0) > 1:
             return Decision(reason=f"`{bound}` is bound more than once at module level")
         if bound in usage.dunder_all:
-            return Decision(reason=f"`{bound}` is re-exported through __all__")
+            unsafe = unsafe or f"`{bound}` is re-exported through __all__"
         uses.extend(found)
     if any(u.where == "module" for u in uses):
         return Decision(reason="used while the module is imported (module-level code, a decorator, "
@@ -699,6 +756,7 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         "usage": usage_kind,
         "key": target.statement,
         "costly": _listed(module, target.names, options.costly_modules),
+        **({"unsafe": unsafe} if unsafe else {}),
     })
 
 
