@@ -47,7 +47,7 @@ else:
 
 #: The first docstring line of the ``__getattr__`` this strategy writes: how a
 #: later run recognises it (and adds branches instead of refusing).
-MARKER = "Import a deferred name on first use and keep it as a module attribute (PEP 562)."
+MARKER = "Load a deferred import on first access, then keep it (PEP 562)."
 
 
 def refusal(module: Any) -> str:

@@ -474,7 +474,7 @@ class LazyImports(NameUsageMixin, Rule):
 
 
             def __getattr__(name: str) -> object:
-                """Import a deferred name on first use and keep it as a module attribute (PEP 562)."""
+                """Load a deferred import on first access, then keep it (PEP 562)."""
                 if name in globals():  # already loaded (or patched)
                     return globals()[name]
                 if name == "np":
