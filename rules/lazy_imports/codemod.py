@@ -147,7 +147,8 @@ def _plan(module: Any, finding: "Finding", options: FixOptions, annotations: lis
         hot = [f for f in finding.data.get("functions", []) if named_hot(f, options.hot_functions)]
         if hot:
             return strategy, f"{', '.join(hot)}() is hot in the profile: deferring there costs more than it saves"
-        plan.inline, missing = _names_per_function(module, finding.data.get("functions", []), names)
+        plan.inline, missing = _names_per_function(module, finding.data.get("functions", []), names,
+                                                   finding.data.get("reads", {}))
         if missing:
             return strategy, f"cannot find {', '.join(sorted(missing))}() at the top level of the module or its classes"
     for annotation in annotations:
@@ -174,19 +175,18 @@ def _locate(module: Any, finding: "Finding", options: FixOptions) -> tuple[int, 
     return None
 
 
-def _names_per_function(module: Any, functions: list[str], names: set[str]) -> tuple[dict[str, list[str]], set[str]]:
-    """Function qualname -> the bound names its body reads; and the functions not found."""
+def _names_per_function(module: Any, functions: list[str], names: set[str],
+                        reads: dict[str, list[str]]) -> tuple[dict[str, list[str]], set[str]]:
+    """Function qualname -> the bound names it reads (the rule's analysis says,
+    in ``reads``, when the import binds several; else all of them); and the
+    functions not found at the top level of the module or its classes."""
     wanted = set(functions)
-    found: dict[str, set[str]] = {f: set() for f in functions}
     seen: set[str] = set()
 
     def walk(statements: Sequence[Any], prefix: str) -> None:
         for statement in statements:
             if isinstance(statement, cst.FunctionDef):
-                qualname = prefix + statement.name.value
-                if qualname in wanted:
-                    seen.add(qualname)
-                    found[qualname] |= names & names_read(statement.body)
+                seen.add(prefix + statement.name.value)
             elif isinstance(statement, cst.ClassDef):
                 walk(_block(statement.body), prefix + statement.name.value + ".")
             else:
@@ -194,9 +194,7 @@ def _names_per_function(module: Any, functions: list[str], names: set[str]) -> t
                     walk(child, prefix)
 
     walk(module.body, "")
-    # A function the rule names but where no name is found (over-approximation
-    # differences): import everything there rather than too little.
-    return {f: sorted(found[f]) if found[f] else sorted(names) for f in functions}, wanted - seen
+    return {f: sorted(names & set(reads.get(f, names))) or sorted(names) for f in functions}, wanted - seen
 
 
 def _block(body: Any) -> Sequence[Any]:

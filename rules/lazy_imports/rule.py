@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor.findings import Finding, FixInfo, Impact
 from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree
-from advisor.rules.lazy_imports.usage import NameUsageMixin, TopLevelImport, Use
+from advisor.rules.lazy_imports.usage import Use
 
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from advisor.rules.support.imports import ImportTarget
 
     class ImportUsage(Protocol):
-        """What ``report_data`` reads about how a module uses its names:
-        UsageState (the libcst walk) and reports.py's ``ast`` walker."""
+        """What ``decide`` reads about how a module uses its names (reports.py's walker)."""
 
         @property
         def uses(self) -> Mapping[str, list[Use]]: ...
@@ -63,7 +62,7 @@ class LazyImportsOptions:
     cheap_modules: tuple[str, ...] = ()
 
 
-class LazyImports(NameUsageMixin, Rule):
+class LazyImports(Rule):
     """Defer imports of costly modules that only functions (or annotations) use.
 
     ## What it does
@@ -498,14 +497,12 @@ class LazyImports(NameUsageMixin, Rule):
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> bool:
         """Never walked when the ``ast`` tree is there: ``without_tree`` makes
-        the same reports and facts from it (advisor/import_reports.py, proved
-        equal on the corpus by benchmarks/import_facts_parity.py). The walk
-        remains for code only libcst parses, and for the codemod."""
+        the reports and facts from it (reports.py, the rule's one analysis)."""
         return False
 
     @classmethod
     def without_tree(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> WithoutTree:
-        """The reports and project facts of the walk, from the ``ast`` tree."""
+        """The reports and project facts, from the ``ast`` tree."""
         from advisor.rules.lazy_imports.reports import lazy_reports
 
         is_package = context.path.endswith("__init__.py")
@@ -516,60 +513,36 @@ class LazyImports(NameUsageMixin, Rule):
                            reports=[TreeFreeReport(r.span, r.message, r.data, fix="unsafe" if r.data.get("unsafe") else None)
                                     for r in reports])
 
-    def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
-        super().__init__(context, options)
-        is_package = context.path.endswith("__init__.py")
-        self.init_usage(context.module, is_package)
-        self.is_package = is_package
-        #: Outermost function qualname -> parameter names in it (nested defs and lambdas too).
-        self.parameters: dict[str, set[str]] = {}
-
-    def visit_Param(self, node: Any) -> None:
-        """A parameter named like an import shadows it: the reads are the
-        parameter's, and an import moved into that function would overwrite it."""
-        scopes = self._scopes
-        function = self._outer_function if self._body_depth else (
-            scopes[-1][1] if scopes and scopes[-1][0] == "function" else "")
-        if function:
-            self.parameters.setdefault(function, set()).add(node.name.value)
-
-    def visit_Call(self, node: Any) -> None:
-        """``globals()`` in a function reads module names by string (``globals()["np"]``)
-        just as at module level: no import of this module can move."""
-        super().visit_Call(node)
-        if self._body_depth and getattr(node.func, "value", None) == "globals":
-            self.usage.dynamic = True
+    def visit_Module(self, node: Any) -> None:
+        """Walked only without a first pass (``ADVISOR_FIRST_PASS=0``, or code
+        this interpreter's parser rejects): keep the module for ``finish``."""
+        self._module = node
 
     def finish(self) -> None:
-        """After the walk: record project facts, then report the candidates."""
-        usage = self.usage
-        self.facts["imports"] = {
-            "module": self.context.module,
-            "is_package": self.is_package,
-            "eager": [{"statement": t.statement, "module": t.module, "names": list(t.names)} for t in usage.eager_imports],
-            "imported_names": {m: sorted(n) for m, n in usage.imported_names.items()},
-            "attribute_reads": {m: sorted(n) for m, n in usage.module_attribute_reads.items()},
-            "patch_targets": sorted(usage.patch_targets),
-        }
-        if usage.dynamic or (self.context.is_test and not self.options.include_tests):
-            return
-        deferrable: list[str] = []
-        for entry in usage.top_level_imports:
-            for target in entry.targets:
-                if self._consider(entry, target):
-                    deferrable.append(target.statement)
-        # Imports that could move do not make a module "loaded anyway" for others.
-        self.facts["imports"]["deferrable"] = deferrable
+        """The same analysis as ``without_tree``, on this file's text, its reports
+        put on the libcst import nodes (both trees list the module's statements
+        in the same order). Code CPython cannot parse gets no analysis."""
+        import ast
 
-    def _consider(self, entry: TopLevelImport, target: ImportTarget) -> bool:
-        """Report ``target`` if only functions or annotations use it; True if reported."""
-        relative = self.is_package and bool(getattr(entry.node, "relative", None))
-        data = report_data(target, self.usage, self.parameters, self.options, relative)
-        if data is None:
-            return False
-        node = entry.node if len(entry.targets) == 1 else _alias_node(entry.node, target)
-        self.report(node, fix="unsafe" if data.get("unsafe") else None, **data)
-        return True
+        from advisor.rules.lazy_imports.reports import lazy_reports
+
+        try:
+            tree = ast.parse("\n".join(self.context.lines))
+        except (SyntaxError, ValueError, RecursionError):
+            return
+        is_package = self.context.path.endswith("__init__.py")
+        facts, reports = lazy_reports(tree, self.context.module, is_package, "\n".join(self.context.lines),
+                                      self.context.is_test, self.options, self.context.config)
+        self.facts["imports"] = facts
+        statements = _flat_statements(self._module)
+        if len(statements) != len(tree.body):
+            return  # the trees disagree about the statements: no node to report on
+        index = {id(statement): i for i, statement in enumerate(tree.body)}
+        for report in reports:
+            node = statements[index[id(report.statement)]]
+            if report.node is not report.statement:
+                node = node.names[report.statement.names.index(report.node)]
+            self.report(node, report.message, fix="unsafe" if report.data.get("unsafe") else None, **report.data)
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: "LazyImportsOptions",
@@ -701,25 +674,21 @@ class Decision:
     reason: str = ""
 
 
-def report_data(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, set[str]], options: LazyImportsOptions,
-                package_relative: bool) -> dict[str, Any] | None:
-    """The report's data if only functions or annotations use ``target``, else None."""
-    return decide(target, usage, parameters, options, package_relative).data
-
-
 def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, set[str]], options: LazyImportsOptions,
            package_relative: bool) -> Decision:
-    """The one per-file decision, shared by the libcst walk (``_consider``),
-    ``reports.py`` (the ``ast`` path) and the fix summary (``explain.py``):
-    ``usage`` is anything with UsageState's ``uses``, ``bindings``,
-    ``dunder_all``, ``reads_annotations``, ``value_refs``, ``called_in_loop``;
-    ``package_relative``: a relative import in ``__init__.py``."""
+    """The one per-file decision, shared by the reports (``reports.lazy_reports``)
+    and the fix summary (``explain.py``): ``usage`` is reports.py's walker
+    (``uses``, ``bindings``, ``dunder_all``, ``reads_annotations``,
+    ``value_refs``, ``called_in_loop``); ``package_relative``: a relative
+    import in ``__init__.py``. A name re-exported through ``__all__`` is
+    reported with ``data["unsafe"]``: only the unsafe tier may move it."""
     module = target.module
     if _listed(module, target.names, options.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
         return Decision(reason="importing it has side effects (side-effect-modules)")
     if package_relative or _listed(module, target.names, options.cheap_modules):
         return Decision()  # `from .x import y` in __init__.py is a re-export by convention
     uses: list[Use] = []
+    reads: dict[str, list[str]] = {}  # function -> the bound names it reads (the codemod splits `from x import a, b`)
     unsafe = ""  # a reason the module attribute must stay: then only the unsafe tier may fix it
     for bound in target.bound:
         found = usage.uses.get(bound, [])
@@ -730,6 +699,8 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         if bound in usage.dunder_all:
             unsafe = unsafe or f"`{bound}` is re-exported through __all__"
         uses.extend(found)
+        for function in sorted({u.function for u in found if u.where == "function"}):
+            reads.setdefault(function, []).append(bound)
     if any(u.where == "module" for u in uses):
         return Decision(reason="used while the module is imported (module-level code, a decorator, "
                                "base class, default value or class body)")
@@ -756,6 +727,7 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         "usage": usage_kind,
         "key": target.statement,
         "costly": _listed(module, target.names, options.costly_modules),
+        **({"reads": reads} if len(target.bound) > 1 else {}),
         **({"unsafe": unsafe} if unsafe else {}),
     })
 
@@ -777,10 +749,11 @@ def _leaf(qualname: str) -> str:
     return qualname.rsplit(".", 1)[-1]
 
 
-def _alias_node(node: Any, target: Any) -> Any:
-    from advisor.rules.support.imports import dotted_name
+def _flat_statements(module: Any) -> list[Any]:
+    """The module's statements as ``ast`` lists them: one per small statement of a line."""
+    import libcst as cst
 
-    for alias in node.names:
-        if dotted_name(alias.name) == target.module:
-            return alias
-    return node
+    flat: list[Any] = []
+    for statement in module.body:
+        flat.extend(statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement])
+    return flat
