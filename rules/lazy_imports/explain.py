@@ -106,7 +106,7 @@ def _probes(tree: Any, walker: Any) -> list[tuple[int, Any, str]]:
     """Imports inside a module-level try/except ImportError (optional dependencies)."""
     import ast
 
-    found = []
+    found: list[tuple[int, Any, str]] = []
     for statement in tree.body:
         if type(statement) is ast.Try:
             for line in statement.body:
