@@ -180,3 +180,47 @@ def test_a_name_used_at_module_level_is_not_reported_at_all():
     code = "import decimal\n\n__all__ = ['decimal', 'f']\n\nZERO = decimal.Decimal(0)\n\ndef f():\n    return decimal.Decimal(1)\n"
     assert not run_example(LazyImports, Invalid(code, why="case", config={
         "rules": {"lazy-imports": {"costly-modules": ["decimal"]}}}))
+
+
+# -- which findings get the unsafe tier, project-wide (refine) ---------------------------------
+
+PROJECT = {
+    "pyproject.toml": "[project]\nname = 'demo'\nversion = '0'\n\n[tool.advisor.rules.lazy-imports]\n"
+                      "costly-modules = ['decimal', 'fractions', 'xml', 'csv', 'statistics']\n",
+    "pkg/__init__.py": "from .starred import *\nfrom .listed import *\n",
+    # star-imported by pkg/__init__.py without __all__: `from .starred import *` copies `decimal`
+    "pkg/starred.py": "import decimal\n\n\ndef f():\n    return decimal.Decimal(1)\n",
+    # star-imported too, but __all__ says what the star takes: the PEP 562 __getattr__ serves it
+    "pkg/listed.py": "import fractions\n\n__all__ = ['fractions', 'g']\n\n\ndef g():\n    return fractions.Fraction(1)\n",
+    "pkg/plain.py": "import xml.dom.minidom\n\n\ndef h():\n    return xml.dom.minidom.parseString('<a/>')\n",
+    "pkg/user.py": "def u():\n    from pkg.plain import xml\n\n    return xml\n",
+    "pkg/patched.py": "import statistics\n\n\ndef mean(xs):\n    return statistics.mean(xs)\n",
+    "pkg/safe.py": "import csv\n\n\ndef rows(f):\n    return list(csv.reader(f))\n",
+    "tests/test_patched.py": "from unittest import mock\n\n\ndef test_mean():\n"
+                             "    with mock.patch('pkg.patched.statistics'):\n        pass\n",
+}
+
+
+def test_refine_gives_the_unsafe_tier_and_the_reason(tmp_path: Path):
+    import json
+
+    from conftest import run_advisor
+
+    for name, text in PROJECT.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = run_advisor("scan", "--no-measure", "--no-cache", "--format", "json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    found = {f["path"]: (f["fix"]["safety"], f["data"].get("unsafe", ""), f["message"]) for f in report["findings"]}
+    assert set(found) == {"pkg/listed.py", "pkg/plain.py", "pkg/patched.py", "pkg/safe.py"}, found
+    assert found["pkg/safe.py"][:2] == ("safe", "")
+    assert found["pkg/listed.py"][:2] == ("unsafe", "`fractions` is re-exported through __all__")
+    assert found["pkg/plain.py"][:2] == ("unsafe", "`xml` is imported from this module by pkg/user.py")
+    assert found["pkg/patched.py"][:2] == ("unsafe", "`pkg.patched.statistics` is patched by tests/test_patched.py "
+                                                     "(mock.patch / monkeypatch)")
+    assert "(unsafe fix: `xml` is imported from this module by pkg/user.py)" in found["pkg/plain.py"][2]
+    diff = run_advisor("fix", "pkg", "--unsafe", "--diff", "--no-measure", cwd=tmp_path)
+    assert "pkg/starred.py" not in diff.stdout and "+def __getattr__(name: str) -> object:" in diff.stdout
+    summary = run_advisor("fix", "pkg", "--no-measure", cwd=tmp_path)
+    assert "pkg/starred.py:1: left alone: `import decimal`" in summary.stdout, summary.stdout
+    assert "star-imports this module, which has no __all__" in summary.stdout

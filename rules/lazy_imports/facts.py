@@ -133,6 +133,11 @@ class _Walker:
             names = tuple(alias.name for alias in node.names)
             self.imported.setdefault(module, set()).update(names)
             self._bind([(module, names, None)], [alias.asname or alias.name for alias in node.names])
+        elif node.names[0].name == "*" and not (node.level and not self.module):
+            # `from m import *` takes every public name m binds: "*" stands for them all
+            star = resolve_relative(node.module or "", node.level, self.module, self.is_package)
+            if star:
+                self.imported.setdefault(star, set()).add("*")
         if node.module:
             self._dotted_read(node.module)
 

@@ -618,6 +618,10 @@ def unsafe_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
 def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
     """Why deferring this import buys nothing, in words ("" when it may
     move): the one decision ``refine`` and the fix summary share."""
+    starred = graph.external_importers(module, "*") if module else []
+    if starred and not finding.data.get("has_all"):
+        return (f"{_few(starred)} star-import{'s' if len(starred) == 1 else ''} this module, which has no __all__: "
+                f"`from {module} import *` takes `{finding.data['names'][0]}` as it is at import")
     statement = finding.data["statement"]
     imported = statement.split()[1]
     own = graph.deepest_project_modules(imported, _from_names(finding))
@@ -728,6 +732,7 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         "key": target.statement,
         "costly": _listed(module, target.names, options.costly_modules),
         **({"reads": reads} if len(target.bound) > 1 else {}),
+        **({"has_all": True} if usage.dunder_all else {}),
         **({"unsafe": unsafe} if unsafe else {}),
     })
 
