@@ -388,7 +388,12 @@ class LazyImports(Rule):
             def mean(xs):
                 return np.mean(xs)
         """,
-                fixed="def mean(xs):\n    import numpy as np\n\n    return np.mean(xs)\n", why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
+                fixed="""\
+            def mean(xs):
+                import numpy as np
+
+                return np.mean(xs)
+        """, why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
         Invalid("""\
             import os
             from pandas import DataFrame
@@ -396,7 +401,14 @@ class LazyImports(Rule):
             def load(path):
                 return DataFrame({'p': [os.sep]})
         """,
-                fixed="import os\n\ndef load(path):\n    from pandas import DataFrame\n\n    return DataFrame({'p': [os.sep]})\n", why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
+                fixed="""\
+            import os
+
+            def load(path):
+                from pandas import DataFrame
+
+                return DataFrame({'p': [os.sep]})
+        """, why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
         Invalid("""\
             import requests
 
@@ -404,7 +416,13 @@ class LazyImports(Rule):
                 def fetch(self, url):
                     return requests.get(url)
         """,
-                fixed="class Client:\n    def fetch(self, url):\n        import requests\n\n        return requests.get(url)\n", why="used-only-in-a-method", line=1, message="Client.fetch()"),
+                fixed="""\
+            class Client:
+                def fetch(self, url):
+                    import requests
+
+                    return requests.get(url)
+        """, why="used-only-in-a-method", line=1, message="Client.fetch()"),
         Invalid("""\
             from __future__ import annotations
 
@@ -413,7 +431,17 @@ class LazyImports(Rule):
             def size(df: pd.DataFrame) -> int:
                 return len(df)
         """,
-                fixed="from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n", why="used-only-in-annotations", line=3, message="only annotations use it"),
+                fixed="""\
+            from __future__ import annotations
+
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import pandas as pd
+
+            def size(df: pd.DataFrame) -> int:
+                return len(df)
+        """, why="used-only-in-annotations", line=3, message="only annotations use it"),
         Invalid("""\
             import numpy as np
 
@@ -423,14 +451,31 @@ class LazyImports(Rule):
             def b():
                 return np.ones(1)
         """,
-                fixed="def a():\n    import numpy as np\n\n    return np.zeros(1)\n\ndef b():\n    import numpy as np\n\n    return np.ones(1)\n", why="used-in-two-functions", line=1, message="a(), b()"),
+                fixed="""\
+            def a():
+                import numpy as np
+
+                return np.zeros(1)
+
+            def b():
+                import numpy as np
+
+                return np.ones(1)
+        """, why="used-in-two-functions", line=1, message="a(), b()"),
         Invalid("""\
             import os, numpy
 
             def f():
                 return numpy.zeros(len(os.sep))
         """,
-                fixed="import os\n\ndef f():\n    import numpy\n\n    return numpy.zeros(len(os.sep))\n", why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
+                fixed="""\
+            import os
+
+            def f():
+                import numpy
+
+                return numpy.zeros(len(os.sep))
+        """, why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
         Invalid("""\
             import numpy as np
 
@@ -438,7 +483,16 @@ class LazyImports(Rule):
                 def mean(self, xs: np.ndarray) -> float:
                     return 0.0
         """,
-                fixed='from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import numpy as np\n\nclass Stats:\n    def mean(self, xs: "np.ndarray") -> float:\n        return 0.0\n',
+                fixed="""\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import numpy as np
+
+            class Stats:
+                def mean(self, xs: "np.ndarray") -> float:
+                    return 0.0
+        """,
                 why="annotation-only-without-future-import-is-quoted", line=1, message="only annotations use it"),
         Invalid("""\
             import numpy as np
@@ -446,7 +500,12 @@ class LazyImports(Rule):
             def mean(xs):
                 return np.mean(xs)
         """, config={"target-version": "3.15"},
-                fixed="lazy import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n",
+                fixed="""\
+            lazy import numpy as np
+
+            def mean(xs):
+                return np.mean(xs)
+        """,
                 why="target-3-15-uses-pep-810-lazy-import", line=1),
         Invalid("""\
             import pandas as pd
@@ -456,7 +515,19 @@ class LazyImports(Rule):
             def f(df: 'pd.DataFrame'):
                 return pd.concat([df])
         """,
-                fixed="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    import pandas as pd\n\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
+                fixed="""\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import pandas as pd
+
+            handler = None
+
+            def f(df: 'pd.DataFrame'):
+                import pandas as pd
+
+                return pd.concat([df])
+        """, why="string-annotation-and-body-use", line=1),
         Invalid("""\
             import numpy as np
 
