@@ -104,9 +104,17 @@ class LazyImports(Rule):
     `mock.patch` targets in its tests, or by a framework that evaluates
     annotations (pydantic, FastAPI, dataclasses, attrs, typer,
     singledispatch, cattrs, beartype).
+    Unsafe (reported with the reason, applied only with `--unsafe`): a name
+    that must stay an attribute of the module because another module
+    imports it from there, `__all__` re-exports it, or a test patches it by
+    its dotted name. The fix then keeps the attribute: a module-level
+    `__getattr__` (PEP 562) imports it on first access, or `lazy import`
+    from Python 3.15. A name used at import time is never reported.
 
     ## Known limits
-    Usage is tracked by name, without scope analysis: a local variable that
+    Files are analysed with this interpreter's `ast`: a file whose syntax it
+    rejects (code for a newer Python than the one running advisor) gets no
+    lazy-imports analysis. Usage is tracked by name, without scope analysis: a local variable that
     shadows an import counts as a use (the rule stays silent rather than
     wrong). Imports inside `try`/`if` blocks are never reported (they are
     usually optional-dependency probes). Code outside the scanned paths
