@@ -43,7 +43,7 @@ REEXPORT = """\
 def fix(code: str, strategy: str | None = None, target: str = "3.11", **config: object) -> tuple[str, list]:
     code = textwrap.dedent(code)
     findings = run_example(LazyImports, Invalid(code, why="case", config={
-        "target-version": target, "rules": {"lazy-imports": {"cheap-modules": ["json"], "costly-modules": ["decimal", "xml"]}},
+        "target-version": target, "rules": {"lazy-imports": {"cheap-modules": ["json"], "costly-modules": ["decimal", "xml", "fractions"]}},
         **config}))
     assert findings, "the rule must fire on the case"
     return fix_source(code, findings, FixOptions(strategy=strategy, target_version=target, module="pkg.mod"))
@@ -173,6 +173,21 @@ def test_the_modules_own_getattr_is_refused_and_ours_is_extended():
     assert text.count("def __getattr__") == 1
     assert '    if name == "decimal":\n        import decimal as value\n    elif name == "fractions":\n' \
            '        import fractions as value\n' in text
+    compile(text, "mod.py", "exec")
+
+
+def test_a_later_run_reports_new_imports_and_extends_the_getattr_it_wrote():
+    fixed, _ = fix(REEXPORT)
+    assert not run_example(LazyImports, Invalid(fixed, why="case", config={
+        "rules": {"lazy-imports": {"costly-modules": ["decimal", "xml"]}}})), "nothing left to report"
+    grown = fixed.replace("import json\n", "import json\nimport fractions\n").replace(
+        '"parse"]', '"parse", "fractions", "half"]') + "\n\ndef half() -> object:\n    return fractions.Fraction(1, 2)\n"
+    text, outcomes = fix(grown)
+    assert [(o.applied, o.strategy) for o in outcomes] == [(True, "getattr")], [o.detail for o in outcomes]
+    assert text.count("def __getattr__") == 1
+    assert '    elif name == "fractions":\n        import fractions as value\n    else:\n' in text
+    assert 'def half() -> object:\n    __getattr__("fractions")  # load the deferred import (PEP 562)\n' in text
+    assert "if TYPE_CHECKING:\n    from decimal import Decimal, localcontext\n    import xml.dom.minidom\n    import fractions\n" in text
     compile(text, "mod.py", "exec")
 
 

@@ -20,6 +20,7 @@ import io
 import tokenize
 from typing import Any, Callable, Sequence
 
+from advisor.rules.lazy_imports.usage import GETATTR_MARKER
 from advisor.rules.support.imports import resolve_relative
 
 #: Calls that make names readable by string when made at import time.
@@ -50,6 +51,7 @@ class _Walker:
         self.annotation = False
         self.future = False
         self.dynamic = False
+        self.own_getattr = False  # inside the PEP 562 __getattr__ lazy-imports' fix wrote
         self.eager: list[dict[str, Any]] = []
         self.imported: dict[str, set[str]] = {}
         self.reads: dict[str, set[str]] = {}
@@ -173,8 +175,10 @@ class _Walker:
                 self.visit(node.returns)
             self._body(node.body)
             return
+        own = False
         if not self.scopes and node.name == "__getattr__":
-            self.dynamic = True  # PEP 562: names may be served by string
+            own = ast.get_docstring(node) == GETATTR_MARKER  # the one lazy-imports' fix writes: it serves
+            self.dynamic |= not own  # only the names it imports; any other may serve names by string (PEP 562)
         self.scopes += 1
         if self.scopes == 1:
             self.bindings[node.name] = self.bindings.get(node.name, 0) + 1
@@ -183,7 +187,9 @@ class _Walker:
         self.arguments(node.args)
         if node.returns is not None:
             self._annotation(node.returns)
+        self.own_getattr = own  # its globals() reads and writes only the names it serves
         self._body(node.body)
+        self.own_getattr = False
         self.scopes -= 1
 
     def _body(self, body: list[Any]) -> None:
@@ -270,7 +276,7 @@ class _Walker:
         if type(func) is ast.Name:
             called = func.id
             if called in ("eval", "exec", "globals") or (called in _DYNAMIC_AT_MODULE and not self.body_depth):
-                self.dynamic = True
+                self.dynamic |= not (self.own_getattr and called == "globals")
         else:
             called = _dotted(func) if type(func) is ast.Attribute else ""
         last = called.rpartition(".")[2]

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from advisor._lazy import lazy_module
 from advisor.rules.lazy_imports.cstutil import code_of, is_docstring, is_future_import, is_import_line
 from advisor.rules.lazy_imports.module_edits import bound_name
+from advisor.rules.lazy_imports.usage import GETATTR_MARKER
 from advisor.rules.support.imports import dotted_name
 
 if TYPE_CHECKING:
@@ -45,9 +46,9 @@ if TYPE_CHECKING:
 else:
     cst = lazy_module("libcst")
 
-#: The first docstring line of the ``__getattr__`` this strategy writes: how a
-#: later run recognises it (and adds branches instead of refusing).
-MARKER = "Load a deferred import on first access, then keep it (PEP 562)."
+#: The docstring of the ``__getattr__`` this strategy writes: how a later run
+#: recognises it (and adds branches instead of refusing).
+MARKER = GETATTR_MARKER
 
 
 def refusal(module: Any) -> str:

@@ -32,6 +32,9 @@ ANNOTATION_READERS = frozenset({
     "get_type_hints", "typing.get_type_hints", "inspect.signature", "signature",
     "inspect.get_annotations", "get_annotations", "typing_extensions.get_type_hints",
 })
+#: The docstring of the module ``__getattr__`` lazy-imports' fix writes (module_getattr.py):
+#: how the analysis and a later fix recognise it.
+GETATTR_MARKER = "Load a deferred import on first access, then keep it (PEP 562)."
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
