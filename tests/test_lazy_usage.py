@@ -262,4 +262,6 @@ def test_concatenated_patch_strings_are_not_patch_targets() -> None:
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
-    SNAPSHOT.write_text(json.dumps(_snapshot(), indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    cases = sorted(_snapshot().items())  # one case per line: a change shows as the lines of its cases
+    SNAPSHOT.write_text("{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True, ensure_ascii=False)}"
+                                            for k, v in cases) + "\n}\n", encoding="utf-8")
