@@ -697,6 +697,10 @@ def unsafe_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
 def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
     """Why deferring this import buys nothing, in words ("" when it may
     move): the one decision ``refine`` and the fix summary share."""
+    for name in finding.data["names"]:
+        users = _eager_name_importers(graph).get((module, name), []) if module else []
+        if users:
+            return f"`{name}` is imported from this module at import time by {_few(users)}: it is loaded anyway"
     starred = graph.external_importers(module, "*") if module else []
     if starred and not finding.data.get("has_all"):
         return (f"{_few(starred)} star-import{'s' if len(starred) == 1 else ''} this module, which has no __all__: "
@@ -713,6 +717,30 @@ def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
     if len(users) >= COMMON_IMPORTERS:
         return f"{imported} is imported eagerly by {_few(users)}: it is loaded anyway"
     return ""
+
+
+def _eager_name_importers(graph: "StartupGraph") -> dict[tuple[str, str], list[str]]:
+    """(module, name) -> non-test project files that import the name from that
+    module at import time and keep doing so: built once per project."""
+
+    def build(project: "Project") -> dict[tuple[str, str], list[str]]:
+        from pathlib import Path
+
+        from advisor.source import is_test_path
+
+        index: dict[tuple[str, str], set[str]] = {}
+        for facts in graph.files:
+            if is_test_path(Path(facts.path)):
+                continue
+            for target in facts.eager:
+                if target["statement"] not in facts.deferrable:
+                    for name in target["names"]:
+                        if target["module"] != facts.module:
+                            index.setdefault((target["module"], name), set()).add(facts.path)
+        return {key: sorted(paths) for key, paths in index.items()}
+
+    found: dict[tuple[str, str], list[str]] = graph.project.derived("lazy-imports/eager-name-importers", build)
+    return found
 
 
 def _unsafe_note(finding: Finding) -> str:
