@@ -106,8 +106,9 @@ class LazyImports(Rule):
     singledispatch, cattrs, beartype).
     Unsafe (reported with the reason, applied only with `--unsafe`): a name
     that must stay an attribute of the module because another module
-    imports it from there, `__all__` re-exports it, or a test patches it by
-    its dotted name. The fix then keeps the attribute: a module-level
+    takes it from there inside a function, `__all__` re-exports it, or a
+    test patches it by its dotted name (a module that imports it from there
+    at import time loads it anyway: the import stays). The fix then keeps the attribute: a module-level
     `__getattr__` (PEP 562) imports it on first access, or `lazy import`
     from Python 3.15. A name used at import time is never reported.
 
