@@ -45,10 +45,17 @@ class Config:
     target_version: str = f"{sys.version_info[0]}.{sys.version_info[1]}"
     #: The scanned project's interpreter, used to measure import costs.
     python: str = sys.executable
+    #: How ``python`` was chosen ("--python", "config", "VIRTUAL_ENV", "poetry", ...,
+    #: "advisor"; "" when nothing chose it): advisor.interpreter.
+    python_source: str = ""
     #: Measure import costs with ``python -X importtime`` (else use the table).
     measure_imports: bool = True
     #: Apply excludes to files named on the command line too (pre-commit).
     force_exclude: bool = False
+    #: Scan vendored trees (vendor/, _vendor/, vendored/, third_party/) too.
+    include_vendored: bool = False
+    #: Scan Django migrations packages too.
+    include_migrations: bool = False
     #: Per-file analysis time limit in seconds.
     timeout: float = 60.0
     #: Where caches live ("": the user's cache directory, one folder per
@@ -100,11 +107,12 @@ _SCALAR_KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "target-version": ("target_version", str), "python": ("python", str),
     "measure-imports": ("measure_imports", bool), "timeout": ("timeout", (int, float)),
     "force-exclude": ("force_exclude", bool),
+    "include-vendored": ("include_vendored", bool), "include-migrations": ("include_migrations", bool),
     "cache-dir": ("cache_dir", str),
 }
 #: Config fields no key of a project's configuration sets: they come from the
 #: command line or the environment only.
-COMMAND_LINE_ONLY = frozenset({"root", "source", "measure_project"})
+COMMAND_LINE_ONLY = frozenset({"root", "source", "measure_project", "python_source"})
 _TABLE_KEYS = {"per-file-ignores", "rules"}
 KNOWN_KEYS = frozenset(_LIST_KEYS) | frozenset(_SCALAR_KEYS) | _TABLE_KEYS | frozenset(_MOVED_TO_RULES)
 

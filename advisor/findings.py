@@ -118,13 +118,23 @@ class ScanReport:
     files: int = 0
     cached: int = 0
     seconds: float = 0.0
+    #: When the whole answer came from the last scan's memo: how long that
+    #: scan took (``seconds`` is then only the time to check nothing changed).
+    computed_seconds: float | None = None
     rules: list[str] = field(default_factory=list)
     #: Things the user should know about how the results were obtained.
     notices: list[str] = field(default_factory=list)
     #: Profiles and import-time logs the ranking used (None: static ranking).
     evidence: "Evidence | None" = None
+    #: The interpreter import costs are measured in: {"python": path, "source":
+    #: how it was chosen} (advisor.interpreter); None when nothing is measured.
+    interpreter: dict[str, str] | None = None
     #: "Where the time goes" lines from the evidence (top functions, top imports), made by ranking.
     time_table: list[str] = field(default_factory=list)
+    #: With a profile: what fixing every run-time finding saves at most, in ms
+    #: (overlapping lines counted once, never more than the profile), made by
+    #: ranking; None: the renderers add up the findings' estimates.
+    runtime_total_ms: float | None = None
     #: Findings the rules reported per file but their project-wide step left
     #: out (another module needs the import eagerly, ...): ``advisor fix`` says why.
     dropped: list[Finding] = field(default_factory=list)

@@ -173,8 +173,10 @@ class DirectoryFacts:
 
 
 def is_test_path(path: PurePath) -> bool:
-    """Test modules and conftest files, by the usual naming conventions."""
+    """Test modules and conftest files, by the usual naming conventions
+    (pytest's ``test_*.py`` / ``*_test.py``; Django's ``tests.py``, and its
+    ``tests_*.py`` / ``*_tests.py`` variants)."""
     name = path.name
-    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+    if name in ("conftest.py", "tests.py") or name.startswith(("test_", "tests_")) or name.endswith(("_test.py", "_tests.py")):
         return True
     return any(part in ("tests", "test", "testing") for part in path.parts[:-1])

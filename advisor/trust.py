@@ -64,6 +64,34 @@ def interpreter_problem(python: str, root: Path, roots: list[str]) -> str:
     return ""
 
 
+def tree_on_sys_path(prefix: Path, roots: list[str]) -> str:
+    """Why an environment would put the scanned tree on ``sys.path`` ("" when
+    it does not): a ``.pth`` file in its site-packages naming a directory of
+    the tree, as an editable install of the project writes. Measuring there
+    could import the project's own modules, which only the user may ask for."""
+    for site in _site_packages(prefix):
+        for pth in sorted(site.glob("*.pth")):
+            try:
+                lines = pth.read_text("utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if line.startswith(("import ", "import\t")):
+                    named = any(root in line for root in roots)
+                else:
+                    named = inside(os.path.realpath(os.path.join(site, line)), roots)
+                if named:
+                    return f"its {pth.name} puts the scanned tree on sys.path (an editable install of the project)"
+    return ""
+
+
+def _site_packages(prefix: Path) -> list[Path]:
+    return [*prefix.glob("lib*/python*/site-packages"), prefix / "Lib" / "site-packages"]
+
+
 def _environments(executable: str) -> list[str]:
     """Directories whose pyvenv.cfg (or layout) make them the interpreter's
     environment: checked on the path as written, without running it."""

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from advisor.evidence.budget import (
-    CommandFailed, Culprit, Timing, Verdict, check_budget, culprits, format_verdict, is_python, time_command,
+    CommandFailed, Culprit, Timing, Verdict, check_budget, compare_trees, culprits, format_verdict, is_python,
+    time_command,
 )
 from advisor.evidence.importtime import parse_importtime
 from conftest import run_advisor
@@ -95,7 +96,8 @@ def test_check_budget_blames_imports_only_when_over() -> None:
 def test_format_verdict_names_what_covers_the_overshoot() -> None:
     found = culprits(parse_importtime(LOG), unavoidable={"site"})
     text = format_verdict(Verdict(Timing((150.0, 140.0, 160.0)), 100, found))
-    assert text.splitlines()[0] == "advisor budget: median 150 ms (fastest 140 ms, 3 runs) is over the budget of 100 ms by 50 ms"
+    assert text.splitlines()[0] == ("advisor budget: median 150 ms (fastest 140 ms, 3 runs, MAD 10.0 ms) "
+                                    "is over the budget of 100 ms by 50 ms")
     assert " *    61.5 ms  asyncio\n       60.5 ms    via asyncio.base_events\n" in text
     assert "      30.1 ms  yaml" in text  # asyncio alone covers 50 ms: yaml is not starred
     assert "deferring these would cover the overshoot" in text
@@ -135,3 +137,47 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
     assert run_advisor("budget", "--max-ms", "100").returncode == 2
     missing = run_advisor("budget", "--max-ms", "100", "--", str(tmp_path / "no-such-command"))
     assert missing.returncode == 2 and "command not found" in missing.stderr
+
+
+def test_an_overshoot_within_the_scatter_says_so() -> None:
+    text = format_verdict(Verdict(Timing((99.0, 104.0, 140.0, 60.0, 101.0)), 100))
+    assert "over the budget of 100 ms by 1 ms" in text and "within the runs' scatter" in text
+    assert "scatter" not in format_verdict(Verdict(Timing((150.0, 151.0, 149.0)), 100))
+
+
+def test_against_an_old_tree_alternates_the_two_directories(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    cwds: list[Path] = []
+
+    def runner(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        cwd = Path(kwargs["cwd"])
+        if (kwargs.get("env") or {}).get("PYTHONPROFILEIMPORTTIME") == "1":
+            heavy = "import time:  9000 | 9000 | pandas\n" if cwd == old else ""
+            return subprocess.CompletedProcess(argv, 0, "", "import time:  100 | 100 | app\n" + heavy)
+        cwds.append(cwd)
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    # warm-up old, new; then ABBA: old new, new old, old new
+    clock = FakeClock([500, 500, 130, 100, 101, 131, 129, 99])
+    comparison, delta = compare_trees(["python3", "-c", "import app"], old, new, 3, run=runner, clock=clock)
+    assert cwds == [old, new, old, new, new, old, old, new]
+    assert comparison.before.times_ms == pytest.approx((130, 131, 129))
+    assert comparison.after.times_ms == pytest.approx((100, 101, 99))
+    assert comparison.measurable and comparison.change_ms == pytest.approx(-30)
+    assert delta.removed == {"pandas": 9.0}
+
+
+def test_cli_against_reports_the_comparison(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "mod.py").write_text("import json\n", "utf-8")
+    (tmp_path / "mod.py").write_text("", "utf-8")
+    result = run_advisor("budget", "--max-ms", "10000000", "--runs", "3", "--against", str(old), "--",
+                         sys.executable, "-c", "import mod", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "against the old tree, 3 runs each, interleaved" in result.stdout
+    removed = result.stdout.split("modules no longer loaded:", 1)[1]
+    assert "json" in removed.splitlines()[1]  # the current tree's mod no longer imports json
+    missing = run_advisor("budget", "--max-ms", "1", "--against", str(tmp_path / "nope"), "--", sys.executable, "-c", "pass")
+    assert missing.returncode == 2 and "not a directory" in missing.stderr

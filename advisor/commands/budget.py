@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from advisor.commands import SUMMARIES
 
@@ -14,12 +15,19 @@ figure that gates (one noisy run cannot flip it), and the fastest run is
 shown too. Over budget, CMD runs once more with Python's import-time log
 switched on (PYTHONPROFILEIMPORTTIME=1, the same as -X importtime) and the
 imports that cost the most are named.
+
+With --against DIR (an old tree, e.g. a checkout of the main branch), CMD
+also runs with DIR as its working directory, alternating with the current
+directory run by run; the change is reported with best and median of each,
+the noise of the paired differences ("no measurable change" within it) and
+the modules one tree loads and the other does not.
 """
 
 EPILOG = """\
 examples:
   advisor budget --max-ms 150 -- python -c "import mypkg"
   advisor budget --max-ms 300 --runs 9 -- mycli --help
+  advisor budget --max-ms 150 --against ../main-checkout -- python -c "import mypkg"
 
 exit codes: 0 within budget, 1 over budget, 2 usage error or CMD failed
 """
@@ -34,6 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--runs", type=int, default=5, metavar="K", help="timed runs after one warm-up (default: 5)")
     parser.add_argument("--python", metavar="PATH",
                         help="interpreter whose bare startup imports are not blamed (default: CMD's, if CMD is python, else this one)")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="an old tree: run CMD there too, alternating run by run, and report the change")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ...", help="the command to time")
     parser.set_defaults(run=run_budget)
 
@@ -51,8 +61,10 @@ def run_budget(args: argparse.Namespace) -> int:
         raise UsageError("--runs must be at least 1")
     if args.max_ms < 0:
         raise UsageError("--max-ms must not be negative")
+    if args.against is not None and not args.against.is_dir():
+        raise UsageError(f"--against {args.against}: not a directory")
     try:
-        verdict = check_budget(cmd, args.max_ms, args.runs, args.python)
+        verdict = check_budget(cmd, args.max_ms, args.runs, args.python, against=args.against)
     except FileNotFoundError:
         raise UsageError(f"command not found: {cmd[0]}") from None
     except CommandFailed as exc:

@@ -9,6 +9,7 @@ import sys
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~5 ms at startup
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Callable, TextIO
 
     from advisor.config import Config
 
@@ -64,6 +65,25 @@ def load_config_for(paths: list[Path], args: argparse.Namespace) -> "Config":
     return checked_config(config, paths or [Path.cwd()], python_given=getattr(args, "python", None) is not None)
 
 
+def with_measuring_interpreter(config: "Config", paths: "list[Path]", args: argparse.Namespace) -> "Config":
+    """``config`` measuring in the project's own interpreter when --python was
+    not given (advisor.interpreter: the active virtualenv, or an environment
+    outside the tree the trust rules accept); the choice is said on stderr."""
+    if not config.measure_imports:
+        return config
+    from dataclasses import replace
+    from pathlib import Path
+
+    from advisor.interpreter import choose_interpreter
+
+    choice = choose_interpreter(config, paths or [Path.cwd()], python_given=getattr(args, "python", None) is not None,
+                                isolated=bool(getattr(args, "isolated", False)))
+    if not getattr(args, "quiet", False):
+        for notice in choice.notices:
+            print(f"advisor: {notice}", file=sys.stderr)
+    return replace(config, python=choice.python, python_source=choice.source)
+
+
 def _read_config(root: "Path", args: argparse.Namespace) -> "Config":
     """The project's configuration, or none at all with --isolated (as Ruff's)."""
     from pathlib import Path
@@ -88,27 +108,44 @@ def use_color(choice: str, stream: object) -> bool:
 
 
 class Progress:
-    """A one-line progress indication on stderr, shown only on a terminal and
-    only once the work has taken more than a moment."""
+    """Progress on stderr once the work has taken more than a moment.
 
-    def __init__(self, enabled: bool, delay: float = 0.7) -> None:
+    On a terminal: one line, rewritten in place. Elsewhere (a CI log, stderr
+    redirected to a file): a plain line after a few seconds and then every
+    ``every`` seconds at most, so a long scan is visibly alive without
+    filling the log. stdout is never written, so it works whatever the
+    output format and destination.
+    """
+
+    def __init__(self, enabled: bool, delay: float = 0.7, plain_delay: float = 3.0, every: float = 10.0,
+                 stream: "TextIO | None" = None, clock: "Callable[[], float] | None" = None) -> None:
         import time
 
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = time.monotonic()
-        self.delay = delay
+        self.stream: TextIO = stream if stream is not None else sys.stderr
+        self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
+        self.enabled = enabled
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = self.clock()
+        self.delay = delay if self.terminal else plain_delay
+        self.every = every
+        self.last = float("-inf")
         self.shown = False
 
     def __call__(self, message: str) -> None:
-        import time
-
-        if not self.enabled or time.monotonic() - self.started < self.delay:
+        now = self.clock()
+        if not self.enabled or now - self.started < self.delay:
             return
-        sys.stderr.write(f"\r\033[K{message}")
-        sys.stderr.flush()
+        if self.terminal:
+            self.stream.write(f"\r\033[K{message}")
+        elif now - self.last >= self.every:
+            self.stream.write(f"advisor: {message}\n")
+            self.last = now
+        else:
+            return
+        self.stream.flush()
         self.shown = True
 
     def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        if self.shown and self.terminal:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.commands import SUMMARIES
-from advisor.commands.common import Progress, add_config_options, load_config_for
+from advisor.commands.common import Progress, add_config_options, load_config_for, with_measuring_interpreter
 
 if TYPE_CHECKING:
     from advisor.config import Config
@@ -58,10 +58,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--strategy", choices=("inline", "type-checking", "lazy", "lazy-modules", "getattr"),
                         help="force one lazy-imports strategy (findings it cannot serve are left alone)")
     parser.add_argument("--verify", metavar="CMD", help="run CMD after fixing; roll back the fixes that make it fail")
-    parser.add_argument("--measure", metavar="CMD", help="time CMD before and after fixing (median of --runs runs)")
-    parser.add_argument("--runs", type=int, default=7, metavar="N", help="runs per side for --measure (default 7)")
+    parser.add_argument("--measure", metavar="CMD", help="time CMD on the tree before and after fixing, run by run, with a noise estimate")
+    parser.add_argument("--runs", type=int, default=7, metavar="N", help="timed runs per side for --measure, after one warm-up (default 7)")
     parser.add_argument("--timeout", type=float, default=1800.0, metavar="S", help="time limit of one --verify/--measure run (default 1800)")
-    parser.add_argument("--profile", metavar="FILE", help="a pyinstrument session: never defer into the functions it shows are hot")
+    parser.add_argument("--profile", metavar="FILE", help="a profile: never defer into the functions it shows are hot "
+                        "(default: .advisor/profile.pyisession if present, as scan uses it)")
+    parser.add_argument("--no-profile", action="store_true", help="ignore .advisor/profile.pyisession")
     add_config_options(parser)
     run = parser.add_argument_group("execution")
     run.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
@@ -84,20 +86,28 @@ def run_fix_command(args: argparse.Namespace) -> int:
     config = load_config_for(paths, args)
     if args.no_measure:
         config = with_overrides(config, measure_imports=False)
-    hot = _hot_functions(args.profile, config) if args.profile else {}
+    config = with_measuring_interpreter(config, paths, args)
+    if args.profile and args.no_profile:
+        raise UsageError("--profile and --no-profile contradict each other")
+    profile, profile_note = _profile_for(args, config.root)
+    hot = _hot_functions(profile, config, saved=bool(profile_note)) if profile else {}
+    if hot is None:  # the saved profile was unusable (said on stderr)
+        hot, profile_note = {}, ""
     cwd = Path.cwd()
-    before = None
-    if args.measure:
-        from advisor.fix.measure import time_command
-
-        before = time_command(args.measure, args.runs, cwd, args.timeout)
     progress = Progress(enabled=not args.quiet)
     request = FixRequest(paths=paths, rule=args.rule, strategy=args.strategy, unsafe=args.unsafe,
                          write=not args.diff, jobs=args.jobs, use_cache=not args.no_cache, hot=hot)
     try:
-        report = run_fix(request, config, progress)
+        if args.diff:
+            from advisor.fix.preview import preview_fix
+
+            report = preview_fix(request, config, progress)
+        else:
+            report = run_fix(request, config, progress)
     finally:
         progress.clear()
+    if profile_note:
+        report.notices.append(profile_note)
     out = sys.stdout
     if args.diff:
         from advisor.fix.summary import unified_diff
@@ -112,18 +122,50 @@ def run_fix_command(args: argparse.Namespace) -> int:
         from advisor.fix.summary import render_summary
 
         (sys.stderr if args.diff else out).write(render_summary(report, verified))
-    if before is not None:
-        from advisor.fix.measure import render_measure, time_command
-
-        after = time_command(args.measure, args.runs, cwd, args.timeout)
-        out.write(render_measure(args.measure, before, after))
+    if args.measure:
+        out.write(_measure(args.measure, report, args.runs, cwd, args.timeout))
     return _exit_code(report, verified, args.diff)
 
 
-def _hot_functions(profile: str, config: Config) -> dict[str, frozenset[str]]:
-    from advisor.evidence.hot import hot_functions
+def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: float) -> str:
+    """Interleaved runs of ``command`` on the tree as it was and as it is now
+    (after fixing and any --verify rollback)."""
+    from advisor.fix.measure import Version, current_versions, measure_fix
 
-    return hot_functions(Path(profile), config)
+    now = current_versions([entry.path for entry in report.changed])
+    was = [Version(v.path, entry.original, v.mtime_ns - 2_000_000_000) for v, entry in zip(now, report.changed)]
+    changed = [(w, n) for w, n in zip(was, now) if w.data != n.data]
+    if not changed:
+        return f"measure: `{command}`: no file changed, nothing to measure\n"
+    return measure_fix(command, [w for w, _ in changed], [n for _, n in changed], runs, cwd, timeout).render()
+
+
+def _profile_for(args: argparse.Namespace, root: Path) -> tuple[str | None, str]:
+    """The profile whose hot functions stay free of imports: --profile, else the
+    one `advisor profile` saved (said in a note), unless --no-profile or --isolated."""
+    if args.profile or args.no_profile or args.isolated:
+        return args.profile, ""
+    from advisor.evidence.profile import DEFAULT_PROFILE
+
+    saved = root / DEFAULT_PROFILE
+    if not saved.is_file():
+        return None, ""
+    return str(saved), f"hot functions from {DEFAULT_PROFILE} recorded by `advisor profile` (--no-profile to ignore)"
+
+
+def _hot_functions(profile: str, config: Config, saved: bool) -> dict[str, frozenset[str]] | None:
+    """``saved``: the tree's own file, not one the user named: read as text or
+    JSON only, and ignored with a notice when unusable, as scan does (None)."""
+    from advisor.evidence.hot import hot_functions
+    from advisor.evidence.profile import ProfileError
+
+    if not saved:
+        return hot_functions(Path(profile), config)
+    try:
+        return hot_functions(Path(profile), config, allow_marshal=False)
+    except ProfileError as exc:
+        print(f"advisor: ignored the saved profile: {exc}", file=sys.stderr)
+        return None
 
 
 def _exit_code(report: "FixReport", verified: object, diff: bool) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.commands import SUMMARIES
-from advisor.commands.common import Progress, add_config_options, load_config_for, use_color
+from advisor.commands.common import Progress, add_config_options, load_config_for, use_color, with_measuring_interpreter
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -72,6 +72,7 @@ def run_scan(args: argparse.Namespace) -> int:
     config = load_config_for(paths, args)
     if args.no_measure:
         config = with_overrides(config, measure_imports=False)
+    config = with_measuring_interpreter(config, paths, args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     accepted = _load_baseline(args)
@@ -80,7 +81,7 @@ def run_scan(args: argparse.Namespace) -> int:
     evidence = find_evidence(args.profile or [], config.root, use_default=not (args.no_profile or args.isolated))
     fmt = args.format or guess_format(args.output) or "text"
     renderer = get_renderer(fmt)
-    progress = Progress(enabled=not args.quiet and fmt == "text" and not args.output)
+    progress = Progress(enabled=not args.quiet)  # stderr only: any format, any destination
     scan_paths = _whole_project(paths, config.root) if args.whole_project else paths
     try:
         report = scan(scan_paths, config, jobs=args.jobs, use_cache=not args.no_cache, progress=progress, evidence=evidence)

@@ -15,6 +15,8 @@ from advisor.config import DEFAULT_EXCLUDES
 if TYPE_CHECKING:
     import pathspec
 
+    from advisor.config import Config
+
 
 def _gitignore_spec(directory: Path) -> "pathspec.PathSpec[pathspec.Pattern] | None":
     ignore = directory / ".gitignore"
@@ -33,8 +35,10 @@ class Excluder:
     """Decides whether a path is excluded, by name patterns and .gitignore files."""
 
     def __init__(self, root: Path, patterns: tuple[str, ...], use_gitignore: bool = True,
-                 gitignore_top: Path | None = None) -> None:
+                 gitignore_top: Path | None = None, skip_migrations: bool = False) -> None:
         self.root = root
+        #: Leave out Django migrations packages (advisor.engine.skipped).
+        self.skip_migrations = skip_migrations
         #: .gitignore files above this directory do not count (a directory named on the command line).
         self.gitignore_top = gitignore_top
         self.name_patterns = [p for p in (*DEFAULT_EXCLUDES, *patterns) if "/" not in p.strip("/")]
@@ -51,6 +55,11 @@ class Excluder:
     def excluded(self, path: Path, is_dir: bool) -> bool:
         if self._names.match(os.path.normcase(path.name)):
             return True
+        if is_dir and self.skip_migrations and path.name == "migrations":
+            from advisor.engine.skipped import is_django_migrations
+
+            if is_django_migrations(path):
+                return True
         if self.path_patterns:
             try:
                 relative = path.resolve().relative_to(self.root).as_posix()
@@ -89,13 +98,14 @@ class Excluder:
         return self._specs[directory]
 
 
-def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], force_exclude: bool = False) -> Iterator[Path]:
+def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], force_exclude: bool = False,
+             *, skip_migrations: bool = False) -> Iterator[Path]:
     """Yield Python files under ``paths``.
 
     Files named explicitly are kept even when excluded, unless
     ``force_exclude`` (for pre-commit, which names every staged file).
     """
-    excluder = Excluder(root.resolve(), exclude)
+    excluder = Excluder(root.resolve(), exclude, skip_migrations=skip_migrations)
     seen: set[Path] = set()
     for given in paths:
         if given.is_file() or (given.suffix in (".py", ".pyi") and not given.is_dir()):
@@ -112,8 +122,22 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], force_excl
         if not force_exclude and _excluded_anywhere(given, excluder):
             # Named on the command line inside an ignored or excluded directory (a vendored
             # tree, a download area): scan it, with only the ignore rules found inside it.
-            walker = Excluder(excluder.root, exclude, gitignore_top=given)
+            walker = Excluder(excluder.root, exclude, gitignore_top=given, skip_migrations=skip_migrations)
         yield from _walk(given, walker, seen)
+
+
+def discover_for(paths: list[Path], config: "Config", force_exclude: bool | None = None) -> Iterator[Path]:
+    """``discover`` with the project's settings: its excludes, plus vendored
+    trees and Django migrations unless configured in (advisor.engine.skipped)."""
+    force = config.force_exclude if force_exclude is None else force_exclude
+    return discover(paths, config.root, scan_excludes(config), force, skip_migrations=not config.include_migrations)
+
+
+def scan_excludes(config: "Config") -> tuple[str, ...]:
+    """The configured exclude patterns, plus vendored directories unless included."""
+    from advisor.engine.skipped import VENDORED_DIRS
+
+    return config.exclude if config.include_vendored else (*config.exclude, *VENDORED_DIRS)
 
 
 def _walk(top: Path, excluder: Excluder, seen: set[Path]) -> Iterator[Path]:

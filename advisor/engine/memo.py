@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.findings import FileError, Finding
 
-#: 2: JSON instead of pickle (issue 16); 3: the findings refine dropped.
-MEMO_FORMAT = 3
+#: 2: JSON instead of pickle (issue 16); 3: the findings refine dropped;
+#: 4: the seconds the memoised scan took.
+MEMO_FORMAT = 4
 _KIND = "scan-memo"
-#: (ranked findings, errors, notices, findings the rules' refine dropped)
-Memo = tuple[list["Finding"], list["FileError"], list[str], list["Finding"]]
+#: (ranked findings, errors, notices, findings the rules' refine dropped,
+#: seconds the scan that computed them took)
+Memo = tuple[list["Finding"], list["FileError"], list[str], list["Finding"], float]
 
 
 def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "Config",
@@ -44,7 +46,7 @@ def memo_key(cache_key: str, files: list[str], stamps: dict[str, str], config: "
 
 
 def load(config: "Config", key: str) -> Memo | None:
-    """The memo stored under ``key`` (findings, errors, notices, dropped), or None."""
+    """The memo stored under ``key`` (findings, errors, notices, dropped, seconds), or None."""
     from advisor.engine.cache_codec import BadCache, error_from_data, finding_from_data
     from advisor.cache_files import damaged, read_document
 
@@ -59,10 +61,13 @@ def load(config: "Config", key: str) -> Memo | None:
         dropped = [finding_from_data(f) for f in _items(document, "dropped")]
         if not all(isinstance(n, str) for n in notices):
             raise BadCache("a notice is not a string")
+        seconds = document.get("seconds")
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < 1e9:
+            raise BadCache("seconds is not a duration")
     except BadCache as exc:
         damaged(path, str(exc))
         return None
-    return findings, errors, notices, dropped
+    return findings, errors, notices, dropped, float(seconds)
 
 
 def store(config: "Config", key: str, payload: Memo) -> None:
@@ -71,10 +76,10 @@ def store(config: "Config", key: str, payload: Memo) -> None:
     from advisor.engine.cache_codec import error_to_data, finding_to_data, round_trips
     from advisor.cache_files import write_document
 
-    findings, errors, notices, dropped = payload
+    findings, errors, notices, dropped, seconds = payload
     body = {"key": key, "findings": [finding_to_data(f) for f in findings],
             "errors": [error_to_data(e) for e in errors], "notices": list(notices),
-            "dropped": [finding_to_data(f) for f in dropped]}
+            "dropped": [finding_to_data(f) for f in dropped], "seconds": seconds}
     if round_trips(body):
         write_document(_memo_file(config), _KIND, MEMO_FORMAT, body)
 

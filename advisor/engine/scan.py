@@ -65,16 +65,20 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
           progress: Callable[[str], None] | None, evidence: "Evidence | None") -> ScanReport:
     from advisor.engine import memo as scan_memo
     from advisor.engine.cache import ResultCache
-    from advisor.engine.discover import discover
+    from advisor.engine.discover import discover_for
 
     started = time.perf_counter()
     # 1. what to run on what
     rules = select_rules(config)
     report = ScanReport(rules=[r.id for r in rules], evidence=evidence)
+    if config.measure_imports:
+        from advisor.interpreter import source_of
+
+        report.interpreter = {"python": config.python, "source": source_of(config)}
     if evidence is not None:
         report.notices.extend(evidence.notices)
     cache_key = repr(([r.id for r in rules], _code_stamp(rules), config.fingerprint()))
-    files = list(discover(paths, config.root, config.exclude, config.force_exclude))
+    files = list(discover_for(paths, config))
     report.files = len(files)
     # 2. nothing changed since the last scan: its answer, without loading the result cache
     if use_cache and _answer_from_memo(report, files, cache_key, config, evidence):
@@ -102,18 +106,21 @@ def _scan(paths: list[Path], config: Config, *, jobs: int | None, use_cache: boo
         report.project_loader = lambda: project
         _refine_and_rank(report, gathered.results, rules, config, files, project, gathered.entries)
         if use_cache:
-            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped))
+            seconds = time.perf_counter() - started
+            scan_memo.store(config, key, (report.findings, report.errors, report.notices[first_notice:], report.dropped, seconds))
     _add_time_table(report, evidence)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _add_time_table(report: ScanReport, evidence: "Evidence | None") -> None:
-    """Where the time goes, from the evidence, for the renderers (which never rank)."""
+    """Where the time goes, and the run-time findings' saving together, from
+    the evidence, for the renderers (which never rank)."""
     if evidence is not None:
-        from advisor.rank.score import time_table
+        from advisor.rank.score import runtime_total_ms, time_table
 
         report.time_table = time_table(evidence)
+        report.runtime_total_ms = runtime_total_ms(report.findings, evidence)
 
 
 @dataclass
@@ -201,7 +208,7 @@ def _answer_from_memo(report: ScanReport, files: list[Path], cache_key: str, con
 
 
 def _take_remembered(report: ScanReport, remembered: Any) -> None:
-    report.findings, report.errors, notices, report.dropped = remembered
+    report.findings, report.errors, notices, report.dropped, report.computed_seconds = remembered
     report.notices.extend(notices)
 
 
@@ -243,6 +250,7 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
     if os.name == "posix":
         import libcst  # noqa: F401  (loaded once here, inherited by forked workers)
     done = 0
+    total = len(tasks)  # _handed_over empties the list as the pool takes tasks
 
     def on_result(task: Task, result: FileResult) -> None:
         nonlocal done
@@ -253,7 +261,7 @@ def _analyse(tasks: list[Task], rules: list[type[Rule]], config: Config, jobs: i
             if stat is not None:
                 cache.store(task.path, stat.st_size, stat.st_mtime_ns, task.data, result)
         if progress:
-            progress(f"analysed {done}/{len(tasks)} files")
+            progress(f"analysed {done}/{total} files")
 
     run_tasks(_handed_over(tasks), (paths, extra, config), jobs or default_jobs(), config.timeout, on_result)
 

@@ -14,6 +14,13 @@ makes every Python process the command starts log each import with its
 self and cumulative time, whatever the command is (a console script, ``python
 -m``, a shell wrapper). Modules that a bare ``python -c pass`` also imports
 are left out: the command cannot avoid them.
+
+Why ``--against DIR``: "did this change make startup slower?" is a
+comparison, and timing the two trees in separate blocks turns machine drift
+into a fake difference. The old tree (DIR) and the current one run
+alternately (``advisor.evidence.interleave``), and the verdict says "no
+measurable change" when the difference is within the paired runs' noise;
+the modules one tree loads and the other does not stand beside it.
 """
 
 from __future__ import annotations
@@ -24,9 +31,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Collection, Sequence
 
 from advisor.evidence.importtime import ImportRecord, parse_importtime
+
+if TYPE_CHECKING:
+    from advisor.evidence.import_delta import ImportDelta
+    from advisor.evidence.interleave import Comparison
 
 #: Runs that are timed by default (after one warm-up run).
 DEFAULT_RUNS = 5
@@ -58,6 +70,14 @@ class Timing:
     def fastest_ms(self) -> float:
         return min(self.runs_ms)
 
+    @property
+    def mad_ms(self) -> float:
+        """Median absolute deviation of the runs: their scatter, robust to one outlier."""
+        import statistics
+
+        median = self.median_ms
+        return float(statistics.median(abs(t - median) for t in self.runs_ms))
+
 
 @dataclass(frozen=True)
 class Culprit:
@@ -79,6 +99,9 @@ class Verdict:
     culprits: list[Culprit] = field(default_factory=list)
     #: Why there are no culprits, when there are none.
     diagnosis_note: str = ""
+    #: With ``--against DIR``: the old tree against this one, and its module delta.
+    comparison: "Comparison | None" = None
+    delta: "ImportDelta | None" = None
 
     @property
     def over(self) -> bool:
@@ -116,11 +139,13 @@ def is_python(argv: Sequence[str]) -> bool:
     return bool(argv) and bool(_PYTHON.match(os.path.basename(argv[0])))
 
 
-def importtime_log(argv: Sequence[str], *, run: Runner = subprocess.run, timeout: float = 300.0) -> str:
+def importtime_log(argv: Sequence[str], *, run: Runner = subprocess.run, timeout: float = 300.0,
+                   cwd: Path | None = None) -> str:
     """The command's stderr with import-time logging switched on."""
     env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    extra = {"cwd": cwd} if cwd is not None else {}
     result = run(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                 text=True, errors="replace", env=env, timeout=timeout)
+                 text=True, errors="replace", env=env, timeout=timeout, **extra)
     return result.stderr or ""
 
 
@@ -158,10 +183,37 @@ def culprits(records: Sequence[ImportRecord], unavoidable: Collection[str] = (),
     return found[:limit]
 
 
+def compare_trees(argv: Sequence[str], old: Path, new: Path, runs: int, *, run: Runner = subprocess.run,
+                  clock: Callable[[], float] = time.perf_counter) -> "tuple[Comparison, ImportDelta]":
+    """Run ``argv`` in ``old`` and ``new`` alternately; then one import-time log each."""
+    from advisor.evidence.import_delta import import_delta
+    from advisor.evidence.interleave import interleave
+
+    def side(cwd: Path) -> Callable[[], float]:
+        def once() -> float:
+            started = clock()
+            result = run(list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, errors="replace", timeout=300.0)
+            elapsed = (clock() - started) * 1000
+            if result.returncode != 0:
+                raise CommandFailed(result.returncode, result.stderr or "")
+            return elapsed
+        return once
+
+    comparison = interleave(side(old), side(new), runs)
+    return comparison, import_delta(importtime_log(argv, run=run, cwd=old), importtime_log(argv, run=run, cwd=new))
+
+
 def check_budget(argv: Sequence[str], max_ms: float, runs: int = DEFAULT_RUNS, python: str | None = None,
-                 *, run: Runner = subprocess.run, clock: Callable[[], float] = time.perf_counter) -> Verdict:
-    """Time ``argv``; when over ``max_ms``, find the imports to blame."""
-    verdict = Verdict(time_command(argv, runs, run=run, clock=clock), max_ms)
+                 *, run: Runner = subprocess.run, clock: Callable[[], float] = time.perf_counter,
+                 against: Path | None = None) -> Verdict:
+    """Time ``argv`` (alternating with the old tree ``against`` when given);
+    when over ``max_ms``, find the imports to blame."""
+    if against is not None:
+        comparison, delta = compare_trees(argv, against, Path.cwd(), runs, run=run, clock=clock)
+        verdict = Verdict(Timing(comparison.after.times_ms), max_ms, comparison=comparison, delta=delta)
+    else:
+        verdict = Verdict(time_command(argv, runs, run=run, clock=clock), max_ms)
     if not verdict.over:
         return verdict
     records = parse_importtime(importtime_log(argv, run=run))
@@ -179,10 +231,12 @@ def check_budget(argv: Sequence[str], max_ms: float, runs: int = DEFAULT_RUNS, p
 def format_verdict(verdict: Verdict) -> str:
     """The verdict in words, for the terminal and the CI log."""
     t = verdict.timing
-    figures = f"median {t.median_ms:.0f} ms (fastest {t.fastest_ms:.0f} ms, {len(t.runs_ms)} runs)"
+    figures = f"median {t.median_ms:.0f} ms (fastest {t.fastest_ms:.0f} ms, {len(t.runs_ms)} runs, MAD {t.mad_ms:.1f} ms)"
     if not verdict.over:
-        return f"advisor budget: {figures} is within the budget of {verdict.max_ms:g} ms\n"
+        return f"advisor budget: {figures} is within the budget of {verdict.max_ms:g} ms\n" + _comparison_text(verdict)
     lines = [f"advisor budget: {figures} is over the budget of {verdict.max_ms:g} ms by {verdict.overshoot_ms:.0f} ms"]
+    if verdict.overshoot_ms <= 1.4826 * t.mad_ms:
+        lines.append("(the overshoot is within the runs' scatter: more --runs would tell whether it is real)")
     if verdict.culprits:
         lines.append("imports that pushed it over (cumulative, from one run with -X importtime):")
         total = sum(c.cumulative_ms for c in verdict.culprits)
@@ -201,4 +255,13 @@ def format_verdict(verdict: Verdict) -> str:
                          "interpreter's own startup and the command's work, not its imports")
     elif verdict.diagnosis_note:
         lines.append(f"({verdict.diagnosis_note})")
+    return "\n".join(lines) + "\n" + _comparison_text(verdict)
+
+
+def _comparison_text(verdict: Verdict) -> str:
+    if verdict.comparison is None or verdict.delta is None:
+        return ""
+    lines = [f"against the old tree, {len(verdict.comparison.diffs_ms)} runs each, interleaved "
+             "(before = the old tree, after = this one):"]
+    lines += verdict.comparison.lines() + verdict.delta.lines()
     return "\n".join(lines) + "\n"

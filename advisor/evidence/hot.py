@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 HOT_SHARE = 0.05
 #: A function a counting profiler saw called at least this many times is hot.
 HOT_CALLS = 1000
-#: With a profile, an import only never-sampled functions use is worth deferring from this saving on.
-COLD_IMPORT_MS = 1.0
 
 
 def is_hot(self_s: float, profile_s: float, calls: int | None = None) -> bool:
@@ -38,11 +36,12 @@ def is_hot(self_s: float, profile_s: float, calls: int | None = None) -> bool:
     return profile_s > 0 and self_s / profile_s >= HOT_SHARE
 
 
-def hot_functions(profile: Path, config: Config | None = None) -> dict[str, frozenset[str]]:
-    """Real file path -> names of its hot functions (qualified and leaf)."""
+def hot_functions(profile: Path, config: Config | None = None, allow_marshal: bool = True) -> dict[str, frozenset[str]]:
+    """Real file path -> names of its hot functions (qualified and leaf);
+    ``allow_marshal=False`` for a file found in the scanned tree."""
     from advisor.evidence.profile import load_evidence
 
-    evidence = load_evidence([profile])
+    evidence = load_evidence([profile], allow_marshal)
     found: dict[str, set[str]] = {}
     for loaded in evidence.profiles:
         total = loaded.total_s or 0.0
@@ -71,11 +70,10 @@ def import_temperature(finding: Finding, evidence: "Evidence | None") -> str | N
 
 def deferral_threshold(finding: Finding, evidence: "Evidence | None", threshold_ms: float) -> float:
     """The saving (ms) a lazy-imports finding needs to be reported, given the profile:
-    lower (COLD_IMPORT_MS) when its users were never sampled, infinite when one is hot."""
-    temperature = import_temperature(finding, evidence)
-    if temperature == "hot":
-        return float("inf")
-    return min(threshold_ms, COLD_IMPORT_MS) if temperature == "cold" else threshold_ms
+    infinite when one of its users is hot, else the configured ``threshold-ms``.
+    A profile never lowers the threshold: a finding under it stays unreported
+    whatever the profile says (cold users only change the reason)."""
+    return float("inf") if import_temperature(finding, evidence) == "hot" else threshold_ms
 
 
 def _users_temperature(finding: Finding, heat: "Heat") -> tuple[str | None, str]:

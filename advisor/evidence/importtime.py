@@ -123,6 +123,8 @@ class ImportTimer:
         self._versions: dict[str, str | None] = {}
         self.available = True
         self.problem = ""
+        #: Why the last runs of a statement failed (stored with its cache entry).
+        self._failed: dict[str, str] = {}
 
     # -- public ------------------------------------------------------------------
 
@@ -164,6 +166,8 @@ class ImportTimer:
                 runs = [modules, self._measure_once(statement, own) or modules, self._measure_once(statement, own) or modules]
                 modules = {m: min(r.get(m, modules[m]) for r in runs) for m in modules}
             self._cache[statement] = {"version": version, "modules": modules, "ok": modules is not None}
+            if modules is None:
+                self._cache[statement]["error"] = self._failed.pop(statement, "failed")
             if progress:
                 progress(index + 1, len(todo))
         if todo:
@@ -176,6 +180,14 @@ class ImportTimer:
             return None
         modules = entry.get("modules")
         return dict(modules) if isinstance(modules, dict) else None
+
+    def failure(self, statement: str, version: str) -> str | None:
+        """Why measuring the statement failed (the exception's class name, "timeout",
+        ...: advisor.evidence.unmeasured), or None when it did not fail or never ran."""
+        entry = self._cached(statement, version)
+        if entry is None or entry.get("ok"):
+            return None
+        return str(entry.get("error") or "failed")
 
     # -- internals ---------------------------------------------------------------
 
@@ -217,9 +229,16 @@ class ImportTimer:
         code = f"import sys; {path}sys.stderr.write('\\n{_MARK}\\n'); sys.stderr.flush()\n{statement}\n"
         try:
             result = self._run([self.python, "-X", "importtime", "-c", code])
-        except (OSError, subprocess.SubprocessError):
+        except subprocess.TimeoutExpired:
+            self._failed[statement] = "timeout"
+            return None
+        except (OSError, subprocess.SubprocessError) as exc:
+            self._failed[statement] = type(exc).__name__
             return None
         if result.returncode != 0:
+            from advisor.evidence.unmeasured import failure_reason
+
+            self._failed[statement] = failure_reason(result.stderr, result.returncode)
             return None
         modules: dict[str, int] = {}
         for record in records_after_mark(result.stderr):
@@ -273,7 +292,7 @@ def _valid_entry(key: str, entry: object) -> bool:
     modules = entry.get("modules")
     return (isinstance(entry.get("version"), str) and type(entry.get("ok")) is bool
             and (modules is None or (isinstance(modules, dict) and all(type(v) is int for v in modules.values())))
-            and (modules is not None or not entry["ok"]))
+            and (modules is not None or not entry["ok"]) and isinstance(entry.get("error", ""), str))
 
 
 def run_isolated(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:

@@ -66,6 +66,18 @@ class Profile:
     functions: list[FunctionTime] = field(default_factory=list)
     #: Sampled (or measured) seconds in all, the denominator of every share.
     total_s: float = 0.0
+    #: (real path, line) -> seconds sampled while that line was executing in
+    #: some frame (callees included, each sample counted once per line);
+    #: empty when the format has no executing lines (pstats, JSON renders).
+    line_s: dict[tuple[str, int], float] = field(default_factory=dict)
+    #: True when ``line_s`` places a function's own bytecode too (py-spy samples
+    #: the executing line). pyinstrument notes a frame's line only at call and
+    #: return events, so its bytecode time lands on the next call's line: only
+    #: the time of calls made from a line is kept there.
+    lines_exact: bool = False
+    #: Sampled seconds whose innermost frame is a blocking wait (a lock, sleep,
+    #: select): the profiled thread waited, maybe for threads it did not sample.
+    waiting_s: float = 0.0
 
 
 @dataclass
@@ -90,6 +102,29 @@ class Evidence:
     @property
     def has_samples(self) -> bool:
         return self.total_s > 0
+
+    @property
+    def waiting_s(self) -> float:
+        return sum(p.waiting_s for p in self.profiles)
+
+    @property
+    def lines_exact(self) -> bool:
+        """Whether every profile with line times places bytecode time too."""
+        with_lines = [p for p in self.profiles if p.line_s]
+        return bool(with_lines) and all(p.lines_exact for p in with_lines)
+
+    def line_s(self, path: str) -> dict[int, float] | None:
+        """line -> seconds for one real path, merged over the profiles that
+        carry executing lines; None when none does (no line attribution)."""
+        with_lines = [p for p in self.profiles if p.line_s]
+        if not with_lines:
+            return None
+        merged: dict[int, float] = {}
+        for profile in with_lines:
+            for (file, line), seconds in profile.line_s.items():
+                if file == path:
+                    merged[line] = merged.get(line, 0.0) + seconds
+        return merged
 
     def top_functions(self, limit: int = 5, *, include_library: bool = False) -> list[FunctionTime]:
         """Functions by total time, merged over all profiles."""
@@ -239,15 +274,20 @@ def _load_session(path: Path) -> Profile:
     builder = _StackBuilder(str(path), "pyinstrument-session", bases, tuple(session.sys_prefixes))
     for frame_infos, seconds in session.frame_records:
         stack = []
+        executing = []
         for info in frame_infos:
             identifier, _, attributes = info.partition("\x01")
             function, _, rest = identifier.partition("\x00")
             file, _, line = rest.partition("\x00")
             if file == "<thread>":
                 continue
-            cls = next((a[1:] for a in attributes.split("\x01") if a.startswith("c")), "")
+            marks = attributes.split("\x01")
+            cls = next((a[1:] for a in marks if a.startswith("c")), "")
             stack.append(builder.frame(file, function, _int(line), cls))
-        builder.add(tuple(stack), float(seconds))
+            executing.append([(builder.refs[stack[-1]].path, _int(a[1:])) for a in marks if a.startswith("l")])
+        # The innermost frame's line is where its bytecode stood at the last event, not
+        # where the time went: only lines that were calling something are kept.
+        builder.add(tuple(stack), float(seconds), [key for keys in executing[:-1] for key in keys])
     return builder.build()
 
 
@@ -285,8 +325,12 @@ def _from_speedscope(source: str, document: dict[str, Any], base: Path) -> Profi
         scale = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}.get(profile.get("unit", "seconds"), 1.0)
         if profile.get("type") == "sampled":
             weights = profile.get("weights") or [1.0] * len(profile.get("samples", []))
+            py_spy = str(document.get("exporter", "")).startswith("py-spy")  # its lines are the executing ones
             for sample, weight in zip(profile.get("samples", []), weights):
-                builder.add(tuple(indexes[i] for i in sample), float(weight) * scale)
+                stack = tuple(indexes[i] for i in sample)
+                lines = [(builder.refs[i].path, builder.refs[i].line) for i in stack] if py_spy else None
+                builder.add(stack, float(weight) * scale, lines)
+            builder.profile.lines_exact = py_spy
         elif profile.get("type") == "evented":
             _replay_events(builder, indexes, profile.get("events", []), scale)
     return builder.build()
@@ -333,6 +377,11 @@ def _load_pstats(path: Path) -> Profile | None:
 
 # -- shared -----------------------------------------------------------------------------
 
+#: Built-in functions that block the calling thread (pyinstrument names them
+#: ``lock.acquire``, ``sleep``, ...): a sample ending there is waiting time.
+WAITS = frozenset({"acquire", "sleep", "select", "poll", "wait", "waitpid", "join", "accept", "recv", "recv_into",
+                   "control", "epoll"})
+
 
 class _StackBuilder:
     """Interns frames, collects weighted stacks, aggregates per function."""
@@ -354,9 +403,17 @@ class _StackBuilder:
             self.refs.append(FrameRef(path, name, line, self.is_library(path)))
         return self._index[key]
 
-    def add(self, stack: tuple[int, ...], seconds: float) -> None:
-        if stack and seconds > 0:
-            self.profile.stacks.append((stack, seconds))
+    def add(self, stack: tuple[int, ...], seconds: float, lines: list[tuple[str, int]] | None = None) -> None:
+        """One weighted stack; ``lines``: the (path, line) each frame was executing."""
+        if not stack or seconds <= 0:
+            return
+        self.profile.stacks.append((stack, seconds))
+        for key in set(lines or ()):
+            if key[1] > 0 and not self.is_library(key[0]):
+                self.profile.line_s[key] = self.profile.line_s.get(key, 0.0) + seconds
+        leaf = self.refs[stack[-1]]
+        if leaf.path in ("<built-in>", "") and leaf.function.rsplit(".", 1)[-1] in WAITS:
+            self.profile.waiting_s += seconds
 
     def is_library(self, path: str) -> bool:
         if not path or path == "~" or path.startswith("<") or "site-packages" in path or "dist-packages" in path:

@@ -151,7 +151,7 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
 
 def _left_alone(request: FixRequest, config: "Config", roots: list[Path], scanned: ScanReport,
                 failed: set[str]) -> list[LeftAlone]:
-    from advisor.engine.discover import discover
+    from advisor.engine.discover import discover_for
     from advisor.registry import all_rules
     from advisor.rule import build_options
     from advisor.rules.lazy_imports.explain import explain_left_alone
@@ -164,7 +164,7 @@ def _left_alone(request: FixRequest, config: "Config", roots: list[Path], scanne
                if f.rule == request.rule and _inside(_absolute(f.path), roots)] if graph is not None else []
     # Files the scan could not analyse are not parsed again here, in this process: a
     # nesting bomb that crashed a worker would crash the whole command (SIGSEGV).
-    files = [(p, _display(p), module_name(p)) for p in discover(request.paths, config.root, config.exclude)
+    files = [(p, _display(p), module_name(p)) for p in discover_for(request.paths, config, force_exclude=False)
              if p.suffix == ".py" and not is_test_path(p) and _inside(_absolute(p), roots) and _display(p) not in failed]
     rule_class = all_rules(config, include_entry_points=False)[request.rule]
     threshold = build_options(rule_class, config.rule_options.get(request.rule, {})).threshold_ms
@@ -187,10 +187,10 @@ def _real_root(path: Path) -> Path:
 
 def _snapshot(paths: list[Path], config: "Config") -> dict[Path, str]:
     """Content hashes of the files to fix, taken before analysis."""
-    from advisor.engine.discover import discover
+    from advisor.engine.discover import discover_for
 
     hashes = {}
-    for path in discover(paths, config.root, config.exclude):
+    for path in discover_for(paths, config, force_exclude=False):
         try:
             hashes[path.resolve()] = _digest(path.read_bytes())
         except OSError:
@@ -219,11 +219,11 @@ def _scan(request: FixRequest, config: "Config", roots: list[Path], report: FixR
 
 def _reached(path: Path, project: Path, config: "Config") -> bool:
     """Whether scanning the project root reaches ``path`` (inside it, not excluded)."""
-    from advisor.engine.discover import Excluder
+    from advisor.engine.discover import Excluder, scan_excludes
 
     if not _inside(path, [project]):
         return False
-    excluder = Excluder(project, config.exclude)
+    excluder = Excluder(project, scan_excludes(config), skip_migrations=not config.include_migrations)
     current = path
     while current != project:
         if excluder.excluded(current, current.is_dir()):
@@ -294,6 +294,7 @@ def _fix_file(path: Path, findings: list["Finding"], codemod: Codemod, request: 
     options = FixOptions(
         strategy=request.strategy, target_version=config.target_version, module=module_name(path),
         is_package=path.name == "__init__.py", hot_functions=request.hot.get(str(path), frozenset()),
+        extra={"line_length": _line_length(config.root)},
     )
     entry.encoding, entry.options = source.encoding, options
     try:
@@ -318,6 +319,13 @@ def _fix_file(path: Path, findings: list["Finding"], codemod: Codemod, request: 
     entry.fixed = new_data
     entry.applied.extend(applied)
     return len(applied)
+
+
+def _line_length(root: Path) -> int:
+    """The project's formatter line length: moved imports are wrapped past it."""
+    from advisor.fix.line_length import project_line_length
+
+    return project_line_length(root)
 
 
 def _by_tier(findings: list["Finding"], unsafe: bool) -> tuple[list["Finding"], list[Outcome]]:

@@ -1,8 +1,9 @@
 """Score findings: estimated saving x confidence, and say why.
 
-With sampled evidence (a profile), a run-time finding weighs the time
-sampled in its enclosing function, more inside loops; a function never
-sampled is cold. Without one, static signals stand in: reachability from
+With sampled evidence (a profile), a run-time finding's estimate is the
+time sampled on its own lines (never its enclosing function's); when the
+profile cannot place time on lines, the function's share orders it and no
+milliseconds are claimed; a function never sampled is cold. Without one, static signals stand in: reachability from
 the entry points in the call graph, loop depth and radon complexity.
 Start-up findings keep the saving their rule measured. See docs/ranking.md.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from advisor.evidence.hot import COLD_IMPORT_MS, HOT_SHARE, _users_temperature, import_temperature
+from advisor.evidence.hot import HOT_SHARE, _users_temperature, import_temperature
 from advisor.findings import Finding, Impact
 
 if TYPE_CHECKING:
@@ -31,6 +32,11 @@ LOOP_SHARE = (0.25, 0.5, 0.75)
 UNREACHED_WEIGHT = 0.25
 #: Cold findings keep their static order, scaled below any sampled finding.
 COLD_SCALE = 1e-4
+#: A finding whose function was sampled but whose own lines were not ranks below every
+#: finding with sampled lines and above every never-sampled one.
+UNSAMPLED_LINES_SCALE = 1e-3
+#: The profiled thread waited (locks, sleep, select) at least this share of the time: say so.
+WAITING_SHARE = 0.5
 
 NodeKey = tuple[str, str]  # (real path, qualname or "<module>")
 
@@ -76,6 +82,10 @@ def rank_findings(findings: list[Finding], evidence: "Evidence | None", files: I
         scanned = {os.path.realpath(p) for p in files}
         if not any(path in scanned for path, _ in heat.total):
             notices.append("the profile samples none of the scanned files: was it recorded from this checkout?")
+        if evidence.waiting_s >= WAITING_SHARE * evidence.total_s:
+            notices.append(f"the profiled thread waited {_percent(evidence.waiting_s / evidence.total_s)} of the sampled "
+                           "time (locks, sleep, select): work done in other threads or processes is not in this "
+                           "profile, and shows as never sampled")
         return ranked, notices
     if not runtime:
         return findings, []
@@ -102,14 +112,62 @@ def _rank_sampled(finding: Finding, heat: "Heat") -> Finding:
     if total <= 0:
         static = min(_static_weight(site, None)[0], 100.0)
         return finding.with_(score=round(static * COLD_SCALE, 6), reason=f"cold: never sampled ({site.label})")
-    share = LOOP_SHARE[min(site.loop_depth, len(LOOP_SHARE) - 1)]
-    estimate = total * 1000 * share
     loop = f", in a loop (depth {site.loop_depth})" if site.loop_depth else ""
-    return finding.with_(
-        impact=Impact(kind="runtime", estimate_ms=round(estimate, 1), source="profile"),
-        score=round(estimate * PROFILE_CONFIDENCE, 3),
-        reason=f"hot: {_percent(total / heat.total_s)} of sampled time in {site.label}{loop}",
-    )
+    share = LOOP_SHARE[min(site.loop_depth, len(LOOP_SHARE) - 1)]
+    holding = f"in a function holding {_percent(total / heat.total_s)} of sampled time ({site.label}{loop})"
+    own = _own_time(finding, site, heat, total)
+    if own is not None and own > 0:
+        return finding.with_(
+            impact=Impact(kind="runtime", estimate_ms=round(own * 1000, 1), source="profile"),
+            score=round(own * 1000 * PROFILE_CONFIDENCE, 3),
+            reason=f"hot: {_percent(own / heat.total_s)} of sampled time on its own lines, {holding}",
+        )
+    if own is not None and heat.lines_exact:  # every line is sampled as it runs: these never were
+        return finding.with_(impact=Impact(kind="runtime", estimate_ms=None, source="profile"),
+                             score=round(total * 1000 * UNSAMPLED_LINES_SCALE, 6),
+                             reason=f"warm: its own lines were never sampled, {holding}")
+    # The profile cannot place the time on lines (or not bytecode time, as with
+    # pyinstrument): the function's share orders it, and no ms are claimed for it.
+    why = "this profile has no line-level times" if own is None else "its lines made no sampled call; the profiler cannot place bytecode time on lines"
+    return finding.with_(impact=Impact(kind="runtime", estimate_ms=None, source="profile"),
+                         score=round(total * 1000 * share * STATIC_CONFIDENCE, 3),
+                         reason=f"hot: {holding}; {why}")
+
+
+def _own_time(finding: Finding, site: Site, heat: "Heat", function_total: float) -> float | None:
+    """Seconds sampled on the finding's own lines (the call or loop it names,
+    callees included); a finding on a ``def`` line owns its whole function.
+    None when no profile carries executing lines for this file."""
+    if site.function is not None and finding.span.line in (site.function.first_line, site.function.def_line):
+        return function_total
+    lines = heat.lines(finding.path)
+    if lines is None:
+        return None
+    own = sum(lines.get(n, 0.0) for n in range(finding.span.line, max(finding.span.end_line, finding.span.line) + 1))
+    return min(own, function_total, heat.total_s)  # one sample seen on two lines of a span counts once at most
+
+
+def runtime_total_ms(findings: Iterable[Finding], evidence: "Evidence | None") -> float:
+    """What fixing every run-time finding could save at most, in ms: the sampled
+    time of the union of their lines (overlapping findings count once), never
+    more than the profile's duration. Findings without an estimate add nothing."""
+    measured = [f for f in findings if f.impact.kind == "runtime" and f.impact.estimate_ms is not None]
+    if evidence is None or not evidence.has_samples:
+        return sum(f.impact.estimate_ms or 0.0 for f in measured)
+    heat = heat_of(evidence)
+    seen: set[tuple[str, int]] = set()
+    total = 0.0
+    for finding in measured:
+        lines = heat.lines(finding.path)
+        if lines is None or finding.impact.source != "profile":
+            total += finding.impact.estimate_ms or 0.0
+            continue
+        real = os.path.realpath(finding.path)
+        for n in range(finding.span.line, max(finding.span.end_line, finding.span.line) + 1):
+            if (real, n) not in seen:
+                seen.add((real, n))
+                total += lines.get(n, 0.0) * 1000
+    return min(total, evidence.total_s * 1000)
 
 
 def _annotate_import(finding: Finding, heat: "Heat") -> Finding:
@@ -129,11 +187,24 @@ class Heat:
         self.total: dict[NodeKey, float] = {}
         self.own: dict[NodeKey, float] = {}
         self._files: dict[str, "FileIndex | None"] = {}
+        self._evidence = evidence
+        self._lines: dict[str, dict[int, float] | None] = {}
         for profile in evidence.profiles:
             if profile.stacks:
                 self._add_stacks(profile)
             else:
                 self._add_functions(profile)
+
+    @property
+    def lines_exact(self) -> bool:
+        return self._evidence.lines_exact
+
+    def lines(self, path: str) -> dict[int, float] | None:
+        """line -> sampled seconds for one file; None without line attribution."""
+        real = os.path.realpath(path)
+        if real not in self._lines:
+            self._lines[real] = self._evidence.line_s(real)
+        return self._lines[real]
 
     def file(self, path: str) -> "FileIndex | None":
         real = os.path.realpath(path)
@@ -265,4 +336,5 @@ def _percent(share: float) -> str:
     return f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
 
 
-__all__ = ["Heat", "deferral_threshold", "heat_of", "hot_functions", "import_temperature", "rank_findings"]
+__all__ = ["Heat", "deferral_threshold", "heat_of", "hot_functions", "import_temperature", "rank_findings",
+           "runtime_total_ms"]

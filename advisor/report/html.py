@@ -65,6 +65,9 @@ def context(report: "ScanReport") -> dict[str, Any]:
     totals: dict[str, float] = defaultdict(float)
     for finding in report.findings:
         totals[finding.impact.kind] += finding.impact.estimate_ms or 0.0
+    together = getattr(report, "runtime_total_ms", None)
+    if together is not None and "runtime" in totals:
+        totals["runtime"] = together  # overlaps counted once (ranking)
     by_file = stacked_bars(report.findings, lambda f: f.path, colours)
     charted = {seg["rule"] for bar in by_file for seg in bar["segments"]}
     return {

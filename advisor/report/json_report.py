@@ -59,6 +59,7 @@ def render(report: "ScanReport", options: "RenderOptions") -> str:
             "seconds": round(report.seconds, 3),
             "rules": report.rules,
             "notices": report.notices,
+            "interpreter": report.interpreter,
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -65,6 +65,8 @@ def context(report: "ScanReport", top: int) -> dict[str, Any]:
     for finding in findings:
         if finding.impact.estimate_ms:
             totals[finding.impact.kind] = totals.get(finding.impact.kind, 0.0) + finding.impact.estimate_ms
+    if report.runtime_total_ms is not None and "runtime" in totals:
+        totals["runtime"] = report.runtime_total_ms  # overlaps counted once (ranking)
     rows = [
         {"n": i + 1, "saving": saving(f), "kind": f.impact.kind, "rule": f.rule,
          "where": f"{f.path}:{f.span.line}", "message": f.message, "fix": f.fix.safety, "observed": describe(f.evidence)}

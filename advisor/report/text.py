@@ -72,7 +72,7 @@ def _restates(finding: "Finding") -> bool:
 
 def _summary(report: "ScanReport", paint: object) -> str:
     startup = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "startup")
-    runtime = sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "runtime")
+    runtime = _runtime_total(report)
     parts = [f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"]
     if startup:
         parts.append(f"~{startup:.0f} ms of startup to save")
@@ -80,5 +80,22 @@ def _summary(report: "ScanReport", paint: object) -> str:
         parts.append(f"~{runtime:.0f} ms of run time to save")
     if report.errors:
         parts.append(f"{len(report.errors)} file{'s' if len(report.errors) != 1 else ''} not analysed")
+    return f"{', '.join(parts)} in {report.files} file{'s' if report.files != 1 else ''}{cache_note(report)}"
+
+
+def _runtime_total(report: "ScanReport") -> float:
+    """Run-time saving of all findings together: with a profile, overlaps
+    counted once and never more than its duration (ranking computes it)."""
+    if report.runtime_total_ms is not None:
+        return report.runtime_total_ms
+    return sum(f.impact.estimate_ms or 0 for f in report.findings if f.impact.kind == "runtime")
+
+
+def cache_note(report: "ScanReport") -> str:
+    """How much came from the cache, and what the real scan cost when all did."""
+    computed = report.computed_seconds
+    if report.cached and computed is not None:
+        return (f", results from the cache ({report.seconds:.2f} s; "
+                f"the scan that computed them took {computed:.2f} s)")
     cached = f", {report.cached} from cache" if report.cached else ""
-    return f"{', '.join(parts)} in {report.files} file{'s' if report.files != 1 else ''}{cached} ({report.seconds:.2f} s)"
+    return f"{cached} ({report.seconds:.2f} s)"

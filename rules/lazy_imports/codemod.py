@@ -36,7 +36,7 @@ from advisor.rules.lazy_imports.cstutil import code_of, insert_at_top, is_future
 from advisor.evidence.hot import named_hot
 from advisor.rules.lazy_imports.module_getattr import add_getattr, load_line
 from advisor.rules.lazy_imports.module_getattr import refusal as getattr_refusal
-from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, rewrite_import_lines, set_lazy_modules, statement_code, with_comments
+from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, moved_line, rewrite_import_lines, set_lazy_modules, with_comments
 from advisor.rules.support.imports import targets_of
 
 if TYPE_CHECKING:
@@ -64,6 +64,8 @@ class Plan:
     inline: dict[str, list[str]] = field(default_factory=dict)
     #: bound names read by annotations outside function bodies.
     annotation_names: list[str] = field(default_factory=list)
+    #: The codemod's options (line length for the moved imports' shape).
+    options: FixOptions | None = None
 
 
 def fix_source(text: str, findings: Sequence["Finding"], options: FixOptions) -> tuple[str, list[Outcome]]:
@@ -139,7 +141,7 @@ def _plan(module: Any, finding: "Finding", options: FixOptions, annotations: lis
     location = _locate(module, finding, options)
     if location is None:
         return strategy, "the import is no longer at module level (already fixed?)"
-    plan = Plan(finding, strategy, *location, source_line=module.body[location[0]])
+    plan = Plan(finding, strategy, *location, source_line=module.body[location[0]], options=options)
     names = set(finding.data.get("names", []))
     if strategy == "getattr" and getattr_refusal(module):
         return strategy, getattr_refusal(module)
@@ -182,11 +184,16 @@ def _names_per_function(module: Any, functions: list[str], names: set[str],
     functions not found at the top level of the module or its classes."""
     wanted = set(functions)
     seen: set[str] = set()
+    reads = dict(reads)
 
     def walk(statements: Sequence[Any], prefix: str) -> None:
         for statement in statements:
             if isinstance(statement, cst.FunctionDef):
-                seen.add(prefix + statement.name.value)
+                qualname = prefix + statement.name.value
+                seen.add(qualname)
+                if qualname in wanted and qualname not in reads and len(names) > 1:
+                    # a finding made without "reads" (given by hand, or by an older advisor): read the body
+                    reads[qualname] = sorted(names & names_read(statement.body))
             elif isinstance(statement, cst.ClassDef):
                 walk(_block(statement.body), prefix + statement.name.value + ".")
             else:
@@ -262,7 +269,7 @@ def _body_transformer() -> type:
                     if plan.strategy == "getattr":
                         self.inserts.setdefault(function, []).extend(load_line(name) for name in names)
                     else:
-                        self.inserts.setdefault(function, []).append(_inline_line(plan, names))
+                        self.inserts.setdefault(function, []).append(_inline_line(plan, function, names))
             self.scopes: list[str] = []
             self.body_depth = 0
 
@@ -297,9 +304,10 @@ def _body_transformer() -> type:
     return BodyTransformer
 
 
-def _inline_line(plan: Plan, names: Sequence[str]) -> Any:
+def _inline_line(plan: Plan, function: str, names: Sequence[str]) -> Any:
     small = plan.source_line.body[plan.small]
-    return with_comments(cst.parse_statement(statement_code(small, plan.alias, names)), plan)
+    depth = function.count(".") + 1  # a method sits two blocks deep
+    return with_comments(moved_line(small, plan.alias, names, depth, plan.options), plan)
 
 
 def _rewrite_module_body(module: Any, plans: list[Plan]) -> Any:

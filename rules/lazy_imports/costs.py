@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from advisor.rules.lazy_imports.graph import StartupGraph
 
 Request = tuple[str, str]  # (statement, top-level module)
+#: ``from __future__ import ...`` is a compiler directive: legal only first in a
+#: module, so never measured (run after other code it is a SyntaxError, and it
+#: made every measurement that included it fail); it loads nothing worth a figure.
+_FUTURE = "__future__"
 
 
 def load_table() -> dict[str, float]:
@@ -63,6 +67,8 @@ class ImportCosts:
                 cache_file=config.cache_path() / "importtime.json",
             )
         self._versions: dict[str, str | None] = {}
+        #: Statement -> why it was not measured (advisor.evidence.unmeasured).
+        self.unmeasured: dict[str, str] = {}
         #: Project statement -> the external statements its import closure runs (a derived cost).
         self._derived: dict[Request, list[Request]] = {}
 
@@ -82,7 +88,7 @@ class ImportCosts:
         if not self.timer.available:
             self.notice = f"import costs from the bundled table: {self.timer.problem}"
             return
-        todo = [(s, self._versions[t]) for s, t in requests if self._versions.get(t)]
+        todo = [(s, self._versions[t]) for s, t in requests if self._versions.get(t) and t != _FUTURE]
         todo += [pair for pair in map(self._combined, self._derived) if pair is not None]
         reporter = self.project.progress
 
@@ -92,6 +98,33 @@ class ImportCosts:
 
         project_tops = set(tops) - set(external)
         self.timer.measure(todo, progress, project=lambda s: s.split()[1].split(".")[0] in project_tops)  # type: ignore[arg-type]
+        self._count_unmeasured(requests, reached)
+
+    def _count_unmeasured(self, requests: set[Request], reached: set[Request]) -> None:
+        """Each external statement not installed here or whose measurement failed."""
+        from advisor.evidence.unmeasured import NOT_INSTALLED
+
+        assert self.timer is not None
+        for statement, top in requests | reached:
+            if self.project.is_project_package(top) or top == _FUTURE:
+                continue
+            version = self._versions.get(top)
+            reason = NOT_INSTALLED if not version else self.timer.failure(statement, version)
+            if reason:
+                self.unmeasured[statement] = reason
+        for request in self._derived:
+            combined = self._combined(request)
+            reason = self.timer.failure(*combined) if combined is not None else None
+            if reason:
+                self.unmeasured[request[0]] = reason
+
+    def unmeasured_notice(self) -> str:
+        """The one notice for the statements that were not measured ("" when none)."""
+        from advisor.evidence.unmeasured import unmeasured_notice
+        from advisor.interpreter import source_of
+
+        config = self.project.config
+        return unmeasured_notice(self.unmeasured, config.python, source_of(config))
 
     def _derive(self, requests: set[Request]) -> set[Request]:
         """Set each project statement aside with the external ones it reaches;
@@ -108,7 +141,7 @@ class ImportCosts:
         """(code, version) measuring at once what a project statement reaches:
         one subprocess per project statement (as importing it would take),
         each reached import guarded, so one that fails costs nothing."""
-        usable = [(s, self._versions[t]) for s, t in self._derived[request] if self._versions.get(t)]
+        usable = [(s, self._versions[t]) for s, t in self._derived[request] if self._versions.get(t) and t != _FUTURE]
         if not usable:
             return None
         code = "\n".join(f"try:\n    {statement}\nexcept Exception:\n    pass" for statement, _ in usable)

@@ -32,6 +32,18 @@ def statement_code(small: Any, alias: int | None, names: Sequence[str] | None = 
     return f"{prefix}from {source} import " + ", ".join(alias_code(a) for a in aliases)
 
 
+def moved_line(small: Any, alias: int | None, names: Sequence[str] | None, depth: int, options: Any) -> Any:
+    """The statement line for (part of) an import moved ``depth`` blocks deep,
+    keeping a wrapped import wrapped (``import_shape``); the line length is
+    the project formatter's, which the fix runner passes in ``options.extra``."""
+    from advisor.fix.line_length import DEFAULT_LINE_LENGTH
+    from advisor.rules.lazy_imports.import_shape import moved_import
+
+    line_length = int(options.extra.get("line_length", DEFAULT_LINE_LENGTH)) if options is not None else DEFAULT_LINE_LENGTH
+    shaped = moved_import(small, names, depth, line_length) if alias is None else None
+    return shaped if shaped is not None else cst.parse_statement(statement_code(small, alias, names))
+
+
 def alias_code(alias: Any) -> str:
     name = dotted_name(alias.name)
     return f"{name} as {alias.asname.name.value}" if alias.asname else name
@@ -165,9 +177,9 @@ def to_lazy(small: Any) -> Any:
 def _typing_line(plan: "Plan") -> list[Any]:
     small = plan.source_line.body[plan.small]
     if plan.strategy in ("type-checking", "getattr"):  # getattr: so type checkers still see the names
-        return [with_comments(cst.parse_statement(statement_code(small, plan.alias)), plan).with_changes(leading_lines=())]
+        return [with_comments(moved_line(small, plan.alias, None, 1, plan.options), plan).with_changes(leading_lines=())]
     if plan.strategy == "inline" and plan.annotation_names:
-        return [cst.parse_statement(statement_code(small, plan.alias, plan.annotation_names))]
+        return [moved_line(small, plan.alias, plan.annotation_names, 1, plan.options)]
     return []
 
 

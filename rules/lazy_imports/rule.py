@@ -661,11 +661,13 @@ class LazyImports(Rule):
         costs.prepare(requests)
         if costs.notice:
             project.notices.append(costs.notice)
+        if costs.unmeasured:
+            project.notices.append(costs.unmeasured_notice())
         for finding, _ in kept:
             ms, source = costs.incremental_ms(_request(finding), _from_names(finding), startups[id(finding)])
             if finding.data.get("costly") and (ms is None or ms < options.threshold_ms):
                 ms, source = max(ms or 0.0, options.threshold_ms), "config"
-            # Profile hook (advisor.rank.score): users never sampled lower the bar, a hot user keeps it eager.
+            # Profile hook (advisor.evidence.hot): a hot user keeps it eager; the threshold never drops.
             threshold = deferral_threshold(finding, evidence, options.threshold_ms)
             if ms is None or ms < threshold:
                 continue
