@@ -44,7 +44,7 @@ def render_rule_page(rule: type["Rule"]) -> str:
         lines += ["", f"## {title}", "", "```python", textwrap.dedent(example.code).rstrip(), "```"]
         fixed = getattr(example, "fixed", None)
         if fixed:
-            lines += ["", "After `advisor fix`:", "", "```python", fixed.rstrip(), "```"]
+            lines += ["", "After `advisor fix`:", "", "```python", textwrap.dedent(fixed).rstrip(), "```"]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -240,7 +240,15 @@ class ConcatInLoop(Rule):
                     s = x.name + s
                 return s
         """, why="string-prepended", line=4, message="`s = ... + s`"),
-        Invalid("def f(rows):\n    text = b''\n    for row in rows:\n        for cell in row:\n            text += cell\n        text += b'\\n'\n    return text\n", why="nested-loops", line=5),
+        Invalid("""\
+            def f(rows):
+                text = b''
+                for row in rows:
+                    for cell in row:
+                        text += cell
+                    text += b'\\n'
+                return text
+        """, why="nested-loops", line=5),
         Invalid("""\
             out = ''
             for i in range(1000):

@@ -182,7 +182,14 @@ class LoopInvariant(LoopWalkMixin, Rule):
                 return [re.compile(p).match(s) for p in patterns]
         """,
               why="argument-is-the-loop-variable"),
-        Valid("import re\n\ndef build(words):\n    for w in words:\n        pattern = r'\\b' + w\n        yield re.compile(pattern)\n",
+        Valid("""\
+            import re
+
+            def build(words):
+                for w in words:
+                    pattern = r'\\b' + w
+                    yield re.compile(pattern)
+        """,
               why="argument-assigned-in-the-loop"),
         Valid("""\
             import json, time
@@ -248,7 +255,17 @@ class LoopInvariant(LoopWalkMixin, Rule):
                     pattern.match(line)
         """,
               why="lazy-initialisation-runs-once"),
-        Valid("import re\n\ndef items(block, tag):\n    items = []\n    for line in block.split('\\n'):\n        if not items and tag == 'ol':\n            start = re.compile(r'(\\d+)').match(line)\n        items.append(line)\n    return items\n",
+        Valid("""\
+            import re
+
+            def items(block, tag):
+                items = []
+                for line in block.split('\\n'):
+                    if not items and tag == 'ol':
+                        start = re.compile(r'(\\d+)').match(line)
+                    items.append(line)
+                return items
+        """,
               why="first-iteration-only-branch-guarded-by-loop-state"),
         Valid("""\
             import re
@@ -438,7 +455,14 @@ class LoopInvariant(LoopWalkMixin, Rule):
                         print(row, name)
         """,
                 why="sorted-of-an-unchanged-name-in-an-inner-loop", line=3, message="`sorted(allowed)` builds the same sorted list"),
-        Invalid("import re\n\ndef words(rows):\n    for row in rows:\n        if row.kind == 'text':\n            yield re.compile(r'\\w+').findall(row.body)\n",
+        Invalid("""\
+            import re
+
+            def words(rows):
+                for row in rows:
+                    if row.kind == 'text':
+                        yield re.compile(r'\\w+').findall(row.body)
+        """,
                 why="branch-on-the-loop-item-still-repeats", line=6, message="`re.compile()`"),
         Invalid("""\
             import pandas as pd

@@ -232,7 +232,15 @@ class MissingCache(Rule):
             def f(xs):
                 return [patterns(x)[0].match(x) for x in xs]
         """, why="argument-of-unknown-type"),
-        Valid("import re\n\ndef word_re():\n    return re.compile(r'\\w+')\n\ndef f(xs):\n    return [word_re().findall(x) for x in xs]\n", why="one-regex-compile-is-cached-by-re"),
+        Valid("""\
+            import re
+
+            def word_re():
+                return re.compile(r'\\w+')
+
+            def f(xs):
+                return [word_re().findall(x) for x in xs]
+        """, why="one-regex-compile-is-cached-by-re"),
         Valid("""\
             import json
             from app.util import check
@@ -256,7 +264,19 @@ class MissingCache(Rule):
             def price(items):
                 return [i * load_settings()['vat'] for i in items]
         """, why="reads-and-parses-a-file-in-a-loop", line=3, message="reads and parses a file"),
-        Invalid("import re\n\ndef tokenizers(lang: str):\n    words = r'\\w+' if lang == 'en' else r'\\S+'\n    return re.compile(words), re.compile(r'\\d+'), re.compile(r'\\s+')\n\ndef count(texts):\n    n = 0\n    for t in texts:\n        n += len(tokenizers('en')[0].findall(t))\n    return n\n", why="compiles-regexes-with-a-str-argument", line=3, message="compiles regular expressions"),
+        Invalid("""\
+            import re
+
+            def tokenizers(lang: str):
+                words = r'\\w+' if lang == 'en' else r'\\S+'
+                return re.compile(words), re.compile(r'\\d+'), re.compile(r'\\s+')
+
+            def count(texts):
+                n = 0
+                for t in texts:
+                    n += len(tokenizers('en')[0].findall(t))
+                return n
+        """, why="compiles-regexes-with-a-str-argument", line=3, message="compiles regular expressions"),
         Invalid("""\
             import os
 

@@ -46,8 +46,8 @@ def allowed_regions(text: str, findings: list[dict[str, Any]], strategy: str | N
             else:
                 docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(function.body) > 1
                 insert.update(range(function.lineno, function.body[1 if docstring else 0].lineno))
-        if data["usage"] == "functions" and strategy != "lazy-modules":
-            continue
+        if data["usage"] == "functions" and strategy != "lazy-modules" and not data.get("unsafe"):
+            continue  # (the unsafe tier's __getattr__ and TYPE_CHECKING import go after the leading imports)
         insert.update(range(0, leading_block_end(tree) + 1))  # `if TYPE_CHECKING:` or `__lazy_modules__`
         replace.update(i for s in tree.body if is_typing_import(s) or is_lazy_modules(s) or is_type_checking_block(s)
                        for i in range(s.lineno - 1, s.end_lineno or s.lineno))
@@ -151,6 +151,10 @@ def outside_regions(before: str, after: str, findings: list[dict[str, Any]], str
                     problems.append(f"blank lines changed above old line {old_at[k] + 1}: {old[old_at[k]]!r}")
             continue
         touched = {old_at[k] for k in range(i1, i2)}
+        while tag == "delete" and not touched <= replace and i2 < len(old_at) and old[old_at[i1]] == old[old_at[i2]]:
+            # the same deletion one line lower (difflib pairs the first of two equal lines, say two `)`)
+            i1, i2 = i1 + 1, i2 + 1
+            touched = {old_at[k] for k in range(i1, i2)}
         if not touched <= replace:
             problems.append(f"{tag} old lines {sorted(i + 1 for i in touched - replace)}: "
                             f"{[old[i] for i in sorted(touched)]!r} -> {[new[j] for j in new_at[j1:j2]]!r}")

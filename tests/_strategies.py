@@ -55,6 +55,8 @@ TRAP_USES = (
     "main_block", "dunder_all", "global_rebind", "global_read", "del_module", "shadow_local",
     "shadow_param", "hot_loop", "reexport", "patched", "dynamic",
 )
+#: Uses that make a finding need the unsafe tier (the name must stay a module attribute).
+UNSAFE_USES = ("dunder_all", "reexport", "patched")
 IMPORT_WRAPPERS = ("plain", "comment_after", "comment_above", "with_cheap", "semicolon", "plain",
                    "plain", "try_except", "conditional")
 
@@ -162,9 +164,10 @@ PRELUDE = "def _keep(function):\n    return function\n\n\ndef _tag(*_args):\n   
 
 
 @st.composite
-def projects(draw: st.DrawFn, max_modules: int = 4) -> Project:
+def projects(draw: st.DrawFn, max_modules: int = 4, traps: tuple[str, ...] = TRAP_USES) -> Project:
     """A project: pyproject.toml, pkg/mod.py (the subject), maybe pkg/user.py
-    (re-exports) and tests/test_mod.py (``mock.patch`` strings)."""
+    (re-exports) and tests/test_mod.py (``mock.patch`` strings). ``traps``:
+    the trap uses to draw from (UNSAFE_USES: the unsafe tier's cases)."""
     modules = draw(st.lists(st.sampled_from(sorted(MODULES)), min_size=1, max_size=max_modules, unique=True))
     project = Project()
     head: list[str] = []
@@ -186,7 +189,7 @@ def projects(draw: st.DrawFn, max_modules: int = 4) -> Project:
         imports.append(wrap_import(target, wrapper))
         project.recipe.append(f"{target.statement!r} [{wrapper}]")
         # Two deferrable uses to one trap: most programs have something to fix.
-        use = st.one_of(st.sampled_from(DEFERRABLE_USES), st.sampled_from(DEFERRABLE_USES), st.sampled_from(TRAP_USES))
+        use = st.one_of(st.sampled_from(DEFERRABLE_USES), st.sampled_from(DEFERRABLE_USES), st.sampled_from(traps))
         uses = draw(st.lists(use, min_size=1, max_size=3))
         for use in uses:
             k += 1

@@ -41,19 +41,27 @@ def run_fixture_tests(project: Path, *select: str) -> subprocess.CompletedProces
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
 
+#: Modules whose names must stay module attributes: only `fix --unsafe` defers them (PEP 562).
+UNSAFE = ("u_patched.py", "u_reexport.py", "u_shared.py")
+
+
 @pytest.fixture(scope="module")
 def fixed(tmp_path_factory):
+    """The traps after `advisor fix` (the safe tier), then `advisor fix --unsafe`."""
     project = copy_traps(tmp_path_factory.mktemp("traps") / "traps")
     before = import_log(project)
     # --measure-project: the traps' costly project module costs its own top-level
     # code (a sleep), which only importing it shows (by default it is never run)
     result = run_advisor("fix", "traps", "--rule", "lazy-imports", "--measure-project", cwd=project)
-    return project, before, result
+    after_safe = {name: (project / "traps" / name).read_bytes() for name in UNSAFE}
+    unsafe = run_advisor("fix", "traps", "--rule", "lazy-imports", "--measure-project", "--unsafe", cwd=project)
+    return project, before, result, after_safe, unsafe
 
 
 def test_fix_succeeds_and_reports_what_moved_and_what_stayed(fixed):
-    project, _, result = fixed
-    assert result.returncode == 0, result.stdout + result.stderr
+    project, _, result, _, _ = fixed
+    # 1: the unsafe findings were left as they were (exit 0 once --unsafe fixed them, below)
+    assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     assert "traps/app.py:5: fixed: moved `import asyncio` into _gather(), gather()" in out
     assert "traps/hints_only.py:3: fixed: moved `import http.client` under `if TYPE_CHECKING:`" in out
@@ -61,14 +69,45 @@ def test_fix_succeeds_and_reports_what_moved_and_what_stayed(fixed):
     expected = out[out.index("expected startup saving, per entry point"):].splitlines()
     entries = {line.split(": ~")[0].strip() for line in expected[1:] if line.startswith("  ")}
     assert entries == {"console script `traps`", "`import traps.hints_only`", "`import traps.legacy`"}
-    for reason in ("re-exported through __all__", "patched by tests/test_traps.py", "side effects",
-                   "imported from this module by traps/consumer.py", "optional-dependency probe",
-                   "runs in a loop", "loaded at startup anyway", "reads annotations at run time"):
+    for reason in ("side effects", "optional-dependency probe", "runs in a loop", "loaded at startup anyway",
+                   "reads annotations at run time", "used while the module is imported"):
         assert reason in out, reason
 
 
+def test_the_safe_tier_leaves_the_unsafe_findings_alone_and_says_why(fixed):
+    project, _, result, after_safe, _ = fixed
+    out = result.stdout
+    for name, why in (("u_patched.py", "`traps.u_patched.urlopen` is patched by tests/test_traps.py"),
+                      ("u_reexport.py", "`ServerProxy` is re-exported through __all__"),
+                      ("u_shared.py", "`SMTP` is imported from this module by traps/u_mailer.py")):
+        assert f"traps/{name}" in out and f"an unsafe fix ({why}" in out and "applied only with --unsafe" in out, name
+        assert after_safe[name] == (TRAPS / "traps" / name).read_bytes(), f"{name} changed without --unsafe"
+
+
+def test_the_unsafe_tier_defers_them_with_a_module_getattr(fixed):
+    _, _, _, _, unsafe = fixed
+    assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
+    for name, statement, function in (("u_patched.py", "from urllib.request import urlopen", "fetch_text"),
+                                      ("u_reexport.py", "from xmlrpc.client import ServerProxy", "connect"),
+                                      ("u_shared.py", "from smtplib import SMTP", "smtp_client")):
+        line = f"traps/{name}:"
+        assert f"fixed: moved `{statement}` into the module's __getattr__ (PEP 562), called first in {function}()" in unsafe.stdout
+        assert line in unsafe.stdout
+
+
+def test_fixed_files_pass_the_formatters_checks(fixed):
+    project, _, _, _, _ = fixed
+    changed = [str(p) for p in sorted((project / "traps").glob("*.py")) if (TRAPS / "expected" / "traps" / p.name).exists()]
+    assert len(changed) == 6
+    utf8 = [p for p in changed if not p.endswith("legacy.py")]  # ruff reads UTF-8 only; legacy.py is Latin-1
+    for command, files in ((["black", "--check", "--quiet"], changed), (["ruff", "format", "--check", "--quiet"], utf8)):
+        done = subprocess.run([sys.executable, "-m", *command, *files], cwd=project,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
 def test_every_file_compiles_and_equals_the_expected_files(fixed):
-    project, _, _ = fixed
+    project, _, _, _, _ = fixed
     expected_dir = TRAPS / "expected"
     for path in sorted((project / "traps").glob("*.py")):
         data = path.read_bytes()
@@ -80,13 +119,13 @@ def test_every_file_compiles_and_equals_the_expected_files(fixed):
 
 
 def test_fixture_tests_pass_after_the_fix(fixed):
-    project, _, _ = fixed
+    project, _, _, _, _ = fixed
     done = run_fixture_tests(project)
     assert done.returncode == 0, done.stdout[-3000:]
 
 
 def test_deferred_modules_leave_the_startup_import_log(fixed):
-    project, before, _ = fixed
+    project, before, _, _, _ = fixed
     after = import_log(project)
     loaded_before = {r.module for r in parse_importtime(before)}
     loaded_after = {r.module for r in parse_importtime(after)}
@@ -102,9 +141,9 @@ def test_deferred_modules_leave_the_startup_import_log(fixed):
 
 
 def test_second_run_changes_nothing(fixed):
-    project, _, _ = fixed
+    project, _, _, _, _ = fixed
     snapshot = {p: p.read_bytes() for p in (project / "traps").glob("*.py")}
-    again = run_advisor("fix", "traps", cwd=project)
+    again = run_advisor("fix", "traps", "--unsafe", cwd=project)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "nothing to fix" in again.stdout
     assert snapshot == {p: p.read_bytes() for p in (project / "traps").glob("*.py")}
@@ -138,6 +177,10 @@ SPRUNG = [
     ("t_base.py", "from traps import heavy", ["heavy"], ["Special.run"], "functions", "test_base_class"),
     ("t_default.py", "from traps import heavy", ["heavy"], ["scale"], "functions", "test_base_class"),
     ("t_class_body.py", "from traps import heavy", ["heavy"], ["Job.run"], "functions", "test_base_class"),
+    # the unsafe tier's modules: moving their imports into the function (the safe strategy) breaks them
+    ("u_patched.py", "from urllib.request import urlopen", ["urlopen"], ["fetch_text"], "functions", "test_patched_by"),
+    ("u_reexport.py", "from xmlrpc.client import ServerProxy", ["ServerProxy"], ["connect"], "mixed", "test_reexported_through"),
+    ("u_shared.py", "from smtplib import SMTP", ["SMTP"], ["smtp_client"], "functions", "test_imported_from_another"),
 ]
 
 

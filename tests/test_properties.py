@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from _fixcheck import behaviour, outside_regions, same, source_lines
-from _strategies import projects
+from _strategies import UNSAFE_USES, projects
 from advisor.engine.analyse import analyse_file, analyse_text
 from advisor.config import config_from_table, load_config
 from advisor.engine.scan import scan, select_rules
@@ -238,6 +238,25 @@ def test_fix_of_generated_projects_is_correct_stable_and_local(project, strategy
         event(f"files rewritten: {sum(before.get(n) != t for n, t in after.items())}")
         event(f"findings before the fix: {min(3, sum(map(len, findings.values())))}+")
         check_fixed_tree(root, before, after, findings, strategy)
+        again = run_fix(request, load_config(root))
+        assert not again.changed and read_tree(root) == after, "a second fix changed the files again"
+
+
+@given(projects(traps=UNSAFE_USES))
+def test_unsafe_fix_of_generated_projects_is_correct_stable_and_local(project) -> None:
+    """With --unsafe, re-exported, imported and patched names are deferred too
+    (a PEP 562 __getattr__): the same properties hold."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_project(root, project.files)
+        before = read_tree(root)
+        findings = findings_by_file(scan_json(root), root, Path.cwd())
+        event(f"unsafe findings: {min(2, sum(1 for fs in findings.values() for f in fs if f['fix']['safety'] == 'unsafe'))}+")
+        request = FixRequest(paths=[root / "pkg"], unsafe=True, jobs=1, use_cache=False)
+        report = run_fix(request, load_config(root))
+        assert not bad_outcomes(report), (bad_outcomes(report), project.recipe)
+        after = read_tree(root)
+        check_fixed_tree(root, before, after, findings, None)
         again = run_fix(request, load_config(root))
         assert not again.changed and read_tree(root) == after, "a second fix changed the files again"
 

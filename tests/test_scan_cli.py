@@ -48,7 +48,9 @@ def test_fixture_reports_exactly_the_expected_imports(tmp_path, measure_project)
     # `import json` (~3 ms) is; on a busy machine they may cross it, so they
     # are the extras this test tolerates. Every must-not-fire file (traps,
     # report, net, hotloop, plugins) stays silent.
-    required = {("slowcli/cli.py", 4, "import asyncio")} | (
+    # slowcli/report.py:4: its tests patch `slowcli.report.urllib.request.urlopen`,
+    # so it is reported in the unsafe tier (only a PEP 562 fix keeps that working).
+    required = {("slowcli/cli.py", 4, "import asyncio"), ("slowcli/report.py", 4, "import urllib.request")} | (
         {("slowcli/cli.py", 10, "from slowcli import heavy")} if measure_project else set())
     near_threshold = {("slowcli/cli.py", 5, "import json"), ("slowcli/cli.py", 7, "from http import client"),
                       ("slowcli/cli.py", 6, "from email.mime.multipart import MIMEMultipart")}
@@ -58,7 +60,13 @@ def test_fixture_reports_exactly_the_expected_imports(tmp_path, measure_project)
         assert finding["impact"]["kind"] == "startup"
         assert finding["impact"]["source"] == "importtime"
         assert finding["impact"]["estimate_ms"] > 0
-        assert finding["fix"] == {"available": True, "safety": "safe"}
+        unsafe = finding["path"] == "slowcli/report.py"
+        if unsafe:  # its fix would be unsafe, and no entry point loads slowcli.report at startup: fix leaves it
+            assert "is patched by tests/test_cli.py" in finding["data"]["unsafe"]
+            assert finding["data"]["startup"] == "unreached" and finding["fix"] == {"available": False, "safety": "none"}
+        else:
+            assert finding["fix"] == {"available": True, "safety": "safe"}
+        assert ("patched by tests/test_cli.py" in finding["message"]) == unsafe
     scores = [f["score"] for f in report["findings"]]
     assert scores == sorted(scores, reverse=True)
     assert report["errors"] == []
@@ -309,18 +317,30 @@ def test_eager_imports_in_tests_do_not_count_as_loaded_anyway(project):
     assert _lazy_paths(project) == ["pkg/a.py"]
 
 
-def test_name_imported_from_the_module_elsewhere_stays(project):
+def _safety(project: Path) -> dict[str, tuple[str, str]]:
+    report = scan_json("--no-cache", "--select", "lazy-imports", "--entry", "import pkg.a", cwd=project)[1]
+    return {f["path"]: (f["fix"]["safety"], f["data"].get("unsafe", "")) for f in report["findings"]}
+
+
+def test_name_imported_from_the_module_elsewhere_is_an_unsafe_fix(project):
     (project / "pkg" / "a.py").write_text(COSTLY)
-    (project / "pkg" / "b.py").write_text("from pkg.a import asyncio\n")
-    assert _lazy_paths(project) == []
+    (project / "pkg" / "b.py").write_text("def loop():\n    from pkg.a import asyncio\n\n    return asyncio\n")
+    assert _safety(project) == {"pkg/a.py": ("unsafe", "`asyncio` is imported from this module by pkg/b.py")}
 
 
-def test_name_reached_through_by_mock_patch_stays(project):
+def test_name_imported_from_the_module_at_import_time_elsewhere_stays(project):
+    (project / "pkg" / "a.py").write_text(COSTLY)
+    (project / "pkg" / "b.py").write_text("from pkg.a import asyncio\n")  # b loads it whenever b is imported
+    assert _safety(project) == {}
+
+
+def test_name_reached_through_by_mock_patch_is_an_unsafe_fix(project):
     (project / "pkg" / "a.py").write_text(COSTLY)
     (project / "tests").mkdir()
     (project / "tests" / "test_a.py").write_text(
         "from unittest import mock\n\n\ndef test_run():\n    with mock.patch('pkg.a.asyncio.run'):\n        pass\n")
-    assert _lazy_paths(project) == []
+    assert _safety(project) == {
+        "pkg/a.py": ("unsafe", "`pkg.a.asyncio` is patched by tests/test_a.py (mock.patch / monkeypatch)")}
 
 
 def test_project_module_imported_eagerly_elsewhere_stays(project):

@@ -27,6 +27,8 @@ lazy-imports strategies (chosen per finding unless --strategy forces one):
   type-checking   names used only in annotations go under `if TYPE_CHECKING:`
   lazy            `lazy import x` (PEP 810; default when target-version >= 3.15)
   lazy-modules    list the module in `__lazy_modules__` (only on request)
+  getattr         a module __getattr__ imports it on first access (PEP 562): keeps the
+                  module attribute; the default of unsafe-tier findings below 3.15
 """
 
 EPILOG = """\
@@ -53,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--rule", default="lazy-imports", metavar="ID", help="the rule whose findings to fix (default: lazy-imports)")
     parser.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
     parser.add_argument("--unsafe", action="store_true", help="also apply fixes the rule marks unsafe")
-    parser.add_argument("--strategy", choices=("inline", "type-checking", "lazy", "lazy-modules"),
+    parser.add_argument("--strategy", choices=("inline", "type-checking", "lazy", "lazy-modules", "getattr"),
                         help="force one lazy-imports strategy (findings it cannot serve are left alone)")
     parser.add_argument("--verify", metavar="CMD", help="run CMD after fixing; roll back the fixes that make it fail")
     parser.add_argument("--measure", metavar="CMD", help="time CMD on the tree before and after fixing, run by run, with a noise estimate")

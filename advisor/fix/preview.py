@@ -108,14 +108,16 @@ def _as_preview(report: "FixReport", root: Path, shadow: Path) -> "FixReport":
         return display_path(real(absolute)) if _inside(absolute, shadow) else display
 
     def text(message: str) -> str:
+        shown_root = display_path(root)
         for prefix in (str(shadow), os.path.relpath(shadow)):
-            message = message.replace(prefix, display_path(root))
+            message = message.replace(prefix + os.sep, "" if shown_root == "." else shown_root + os.sep)
+            message = message.replace(prefix, shown_root)
         return message
 
     files = {}
     for path, entry in report.files.items():
-        outcomes = [replace(o, finding=_moved(o.finding, shown)) for o in entry.outcomes]
-        applied = [_moved(f, shown) for f in entry.applied]
+        outcomes = [replace(o, finding=_moved(o.finding, shown, text), detail=text(o.detail)) for o in entry.outcomes]
+        applied = [_moved(f, shown, text) for f in entry.applied]
         files[real(path)] = replace(entry, path=real(path), display=shown(entry.display), outcomes=outcomes,
                                     applied=applied, skipped=text(entry.skipped))
     report.files = files
@@ -126,8 +128,8 @@ def _as_preview(report: "FixReport", root: Path, shadow: Path) -> "FixReport":
     return report
 
 
-def _moved(finding: Any, shown: Callable[[str], str]) -> Any:
-    return finding.with_(path=shown(finding.path))
+def _moved(finding: Any, shown: Callable[[str], str], text: Callable[[str], str] = lambda t: t) -> Any:
+    return finding.with_(path=shown(finding.path), message=text(finding.message))
 
 
 def _real(path: Path | str) -> Path:

@@ -352,7 +352,8 @@ def _by_tier(findings: list["Finding"], unsafe: bool) -> tuple[list["Finding"], 
         if safety == "safe" or (safety == "unsafe" and unsafe):
             allowed.append(finding)
         elif safety == "unsafe":
-            refused.append(Outcome(finding, False, "", "an unsafe fix: applied only with --unsafe"))
+            why = finding.data.get("unsafe")  # a rule may say why in words
+            refused.append(Outcome(finding, False, "", f"an unsafe fix{f' ({why})' if why else ''}: applied only with --unsafe"))
         elif finding.data.get("no_fix"):  # the rule says why this one is not fixed
             refused.append(Outcome(finding, False, "", str(finding.data["no_fix"])))
         else:

@@ -9,6 +9,11 @@ of four strategies.
 - lazy: ``lazy import x`` / ``lazy from x import y`` (PEP 810, Python 3.15+).
 - lazy-modules: the module is listed in ``__lazy_modules__`` (lazy on 3.15+,
   eager and harmless before), on request only.
+- getattr: a module-level ``__getattr__`` imports the names on first access
+  (PEP 562, ``module_getattr.py``), so they stay attributes of the module:
+  the strategy of unsafe findings (a name other modules import from here,
+  ``__all__`` re-exports or tests patch) below Python 3.15; from 3.15 they
+  get ``lazy``, which keeps the attribute too.
 
 Annotations that name a moved import are quoted when the file has no
 ``from __future__ import annotations``: quoting changes only those
@@ -29,6 +34,8 @@ from advisor.config import version_tuple
 from advisor.fix import FixOptions, Outcome
 from advisor.rules.lazy_imports.cstutil import code_of, insert_at_top, is_future_import, names_read, quoted
 from advisor.evidence.hot import named_hot
+from advisor.rules.lazy_imports.module_getattr import add_getattr, load_line
+from advisor.rules.lazy_imports.module_getattr import refusal as getattr_refusal
 from advisor.rules.lazy_imports.module_edits import add_type_checking_imports, moved_line, rewrite_import_lines, set_lazy_modules, with_comments
 from advisor.rules.support.imports import targets_of
 
@@ -39,7 +46,7 @@ if TYPE_CHECKING:
 else:
     cst = lazy_module("libcst")
 
-STRATEGIES = ("inline", "type-checking", "lazy", "lazy-modules")
+STRATEGIES = ("inline", "type-checking", "lazy", "lazy-modules", "getattr")
 
 
 @dataclass
@@ -107,10 +114,15 @@ def choose_strategy(finding: "Finding", options: FixOptions) -> tuple[str, str]:
     usage = finding.data.get("usage", "functions")
     target = version_tuple(options.target_version)
     forced = options.strategy
+    unsafe = finding.data.get("unsafe", "")
     if forced is None:
+        if unsafe:  # the names must stay module attributes
+            return ("lazy", "") if target >= (3, 15) else ("getattr", "")
         if usage == "annotations":
             return "type-checking", ""
         return ("lazy", "") if target >= (3, 15) else ("inline", "")
+    if unsafe and forced in ("inline", "type-checking"):
+        return forced, f"{unsafe}: moving it would remove the module attribute (use --strategy getattr)"
     if forced == "type-checking" and usage != "annotations":
         where = ", ".join(f"{f}()" for f in finding.data.get("functions", []))
         return forced, f"its names are used at run time (in {where}), not only in annotations"
@@ -131,11 +143,14 @@ def _plan(module: Any, finding: "Finding", options: FixOptions, annotations: lis
         return strategy, "the import is no longer at module level (already fixed?)"
     plan = Plan(finding, strategy, *location, source_line=module.body[location[0]], options=options)
     names = set(finding.data.get("names", []))
-    if strategy == "inline":
+    if strategy == "getattr" and getattr_refusal(module):
+        return strategy, getattr_refusal(module)
+    if strategy in ("inline", "getattr"):
         hot = [f for f in finding.data.get("functions", []) if named_hot(f, options.hot_functions)]
         if hot:
             return strategy, f"{', '.join(hot)}() is hot in the profile: deferring there costs more than it saves"
-        plan.inline, missing = _names_per_function(module, finding.data.get("functions", []), names)
+        plan.inline, missing = _names_per_function(module, finding.data.get("functions", []), names,
+                                                   finding.data.get("reads", {}))
         if missing:
             return strategy, f"cannot find {', '.join(sorted(missing))}() at the top level of the module or its classes"
     for annotation in annotations:
@@ -162,19 +177,23 @@ def _locate(module: Any, finding: "Finding", options: FixOptions) -> tuple[int, 
     return None
 
 
-def _names_per_function(module: Any, functions: list[str], names: set[str]) -> tuple[dict[str, list[str]], set[str]]:
-    """Function qualname -> the bound names its body reads; and the functions not found."""
+def _names_per_function(module: Any, functions: list[str], names: set[str],
+                        reads: dict[str, list[str]]) -> tuple[dict[str, list[str]], set[str]]:
+    """Function qualname -> the bound names it reads (the rule's analysis says,
+    in ``reads``, when the import binds several; else all of them); and the
+    functions not found at the top level of the module or its classes."""
     wanted = set(functions)
-    found: dict[str, set[str]] = {f: set() for f in functions}
     seen: set[str] = set()
+    reads = dict(reads)
 
     def walk(statements: Sequence[Any], prefix: str) -> None:
         for statement in statements:
             if isinstance(statement, cst.FunctionDef):
                 qualname = prefix + statement.name.value
-                if qualname in wanted:
-                    seen.add(qualname)
-                    found[qualname] |= names & names_read(statement.body)
+                seen.add(qualname)
+                if qualname in wanted and qualname not in reads and len(names) > 1:
+                    # a finding made without "reads" (given by hand, or by an older advisor): read the body
+                    reads[qualname] = sorted(names & names_read(statement.body))
             elif isinstance(statement, cst.ClassDef):
                 walk(_block(statement.body), prefix + statement.name.value + ".")
             else:
@@ -182,9 +201,7 @@ def _names_per_function(module: Any, functions: list[str], names: set[str]) -> t
                     walk(child, prefix)
 
     walk(module.body, "")
-    # A function the rule names but where no name is found (over-approximation
-    # differences): import everything there rather than too little.
-    return {f: sorted(found[f]) if found[f] else sorted(names) for f in functions}, wanted - seen
+    return {f: sorted(names & set(reads.get(f, names))) or sorted(names) for f in functions}, wanted - seen
 
 
 def _block(body: Any) -> Sequence[Any]:
@@ -249,7 +266,10 @@ def _body_transformer() -> type:
             self.inserts: dict[str, list[Any]] = {}
             for plan in plans:
                 for function, names in plan.inline.items():
-                    self.inserts.setdefault(function, []).append(_inline_line(plan, function, names))
+                    if plan.strategy == "getattr":
+                        self.inserts.setdefault(function, []).extend(load_line(name) for name in names)
+                    else:
+                        self.inserts.setdefault(function, []).append(_inline_line(plan, function, names))
             self.scopes: list[str] = []
             self.body_depth = 0
 
@@ -300,6 +320,9 @@ def _rewrite_module_body(module: Any, plans: list[Plan]) -> Any:
     lazy_modules = [p.finding.data["module"] for p in plans if p.strategy == "lazy-modules"]
     if lazy_modules:
         module = set_lazy_modules(module, lazy_modules)
+    served = [p for p in plans if p.strategy == "getattr"]
+    if served:
+        module = add_getattr(module, served)
     return module
 
 
@@ -314,6 +337,9 @@ def _describe(plan: Plan, quoted_any: bool) -> str:
         return f"moved `{statement}` under `if TYPE_CHECKING:`" + (" and quoted its annotations" if quoted_any else "")
     if plan.strategy == "lazy":
         return f"made `{statement}` a PEP 810 `lazy` import"
+    if plan.strategy == "getattr":
+        where = ", ".join(f"{f}()" for f in plan.inline)
+        return f"moved `{statement}` into the module's __getattr__ (PEP 562)" + (f", called first in {where}" if where else "")
     return f"listed `{data.get('module')}` in `__lazy_modules__` (lazy on Python 3.15+)"
 
 

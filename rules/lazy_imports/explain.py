@@ -2,12 +2,11 @@
 ``advisor fix`` summary.
 
 Two sources. Findings the rule reported but its project-wide step dropped
-are explained from the same Project facts the step used (another module
-imports the name, a test patches it, the startup path loads it anyway).
-Imports the rule never reported are explained by walking the file with the
-rule and reading its usage facts, mirroring the checks of
-``LazyImports._consider``. Only imports that cost at least the rule's
-threshold are listed: a cheap import left alone needs no explanation.
+are explained from the same Project facts the step used (the startup path
+loads it anyway). Imports the rule never reported are explained by the
+rule's own analysis and decision (reports.py, ``decide``), run on the file
+again. Only imports that cost at least the rule's threshold are listed: a
+cheap import left alone needs no explanation.
 """
 
 from __future__ import annotations
@@ -90,68 +89,49 @@ def loaded_anyway_by(model: "StartupModel", statement: str) -> list[str]:
 
 def local_reasons(path: Path, display: str, module: str, config: "Config") -> list[tuple[int, Any, str]]:
     """(line, ImportTarget, reason) for top-level imports the rule declines in this file."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    import ast
 
-    from advisor.engine.analyse import run_walk
     from advisor.registry import all_rules
-    from advisor.rule import FileContext, build_options
-    from advisor.source import decode_source, is_test_path, source_lines
+    from advisor.rule import build_options
+    from advisor.rules.lazy_imports.reports import decisions, walk
+    from advisor.source import decode_source, is_test_path
 
-    rule_class = all_rules(config, include_entry_points=False)["lazy-imports"]
-    source = decode_source(path.read_bytes())
-    tree = cst.parse_module(source.text)
-    context = FileContext(display, module, config, tuple(source_lines(source.text)), is_test_path(Path(display)))
-    if context.is_test:
+    if is_test_path(Path(display)):
         return []
-    rule: Any = rule_class(context, build_options(rule_class, config.rule_options.get("lazy-imports", {})))
-    run_walk(tree, [rule], [], display)
-    positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    reported = {id(r.node) for r in rule.reports}
+    rule_class = all_rules(config, include_entry_points=False)["lazy-imports"]
+    options = build_options(rule_class, config.rule_options.get("lazy-imports", {}))
+    text = decode_source(path.read_bytes()).text
+    tree = ast.parse(text)
+    is_package = path.name == "__init__.py"
+    walker = walk(tree, module, is_package, text)
     found = []
-    for entry in rule.usage.top_level_imports:
-        for target in entry.targets:
-            node = entry.node if len(entry.targets) == 1 else _alias(entry.node, target)
-            if id(node) in reported or id(entry.node) in reported:
-                continue
-            reason = _why_declined(rule, entry, target)
-            if reason:
-                found.append((positions[entry.statement].start.line, target, reason))
-    found.extend(_probes(tree, positions, module))
+    for node, _, target, decision in decisions(walker, options, is_package):
+        if walker.dynamic:
+            reason = _DYNAMIC  # nothing in the file is reported
+        elif decision.data is not None:
+            continue  # reported: the fix, or the summary's other half, says what became of it
+        else:
+            reason = decision.reason
+        if reason:
+            found.append((node.lineno, target, reason))
+    found.extend(_probes(tree, walker))
     return found
 
 
-def _alias(node: Any, target: Any) -> Any:
-    from advisor.rules.support.imports import dotted_name
-
-    return next((a for a in node.names if dotted_name(a.name) == target.module), node)
+_DYNAMIC = "the module reads its own namespace dynamically (globals(), eval, module __getattr__ or a computed __all__)"
 
 
-def _why_declined(rule: Any, entry: Any, target: Any) -> str:
-    """Why the file keeps this import eager: the rule's own ``decide``."""
-    from advisor.rules.lazy_imports.rule import decide
-
-    if rule.usage.dynamic:
-        return "the module reads its own namespace dynamically (globals(), eval, module __getattr__ or a computed __all__)"
-    relative = rule.is_package and bool(entry.node.relative)
-    return decide(target, rule.usage, rule.parameters, rule.options, relative).reason
-
-
-def _probes(tree: Any, positions: Any, module: str) -> list[tuple[int, Any, str]]:
+def _probes(tree: Any, walker: Any) -> list[tuple[int, Any, str]]:
     """Imports inside a module-level try/except ImportError (optional dependencies)."""
-    import libcst as cst
+    import ast
 
-    from advisor.rules.support.imports import targets_of
-
-    found = []
+    found: list[tuple[int, Any, str]] = []
     for statement in tree.body:
-        if not isinstance(statement, cst.Try) or not isinstance(statement.body, cst.IndentedBlock):
-            continue
-        for line in statement.body.body:
-            if isinstance(line, cst.SimpleStatementLine):
-                for small in line.body:
-                    for target in targets_of(small, module):
-                        found.append((positions[line].start.line, target, "an optional-dependency probe (try/except ImportError)"))
+        if type(statement) is ast.Try:
+            for line in statement.body:
+                if type(line) in (ast.Import, ast.ImportFrom):
+                    found.extend((line.lineno, target, "an optional-dependency probe (try/except ImportError)")
+                                 for target in walker.targets(line))
     return found
 
 

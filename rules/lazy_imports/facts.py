@@ -1,14 +1,14 @@
-"""lazy-imports' per-file project facts, and whether the rule can report at
-all, from CPython's ``ast`` instead of the libcst walk.
+"""lazy-imports' per-file project facts from CPython's ``ast``: the first half
+of the rule's one name-usage analysis (``reports.py`` extends this walker
+with where each name is read and the rule's decisions).
 
-Why: the worker already has the ``ast`` tree (``analysis._python_parse``);
-a file where no enabled rule can report skips the libcst parse and walk,
-but every file still owes ``facts["imports"]`` to the project step
-(advisor/project.py). This module rebuilds those facts exactly as
-``advisor.rules.lazy_imports.usage.NameUsageMixin`` + ``LazyImports.finish`` do, including
-their quirks (a use is recorded in walk order, so an attribute read before
-the import that binds its name does not count; ``import a.b`` reads ``b``
-on an already bound ``a``), and answers ``may_defer`` conservatively.
+Why ``ast``: the worker already has the tree (``analysis._python_parse``),
+so a scan never parses a file with libcst for lazy-imports; the rule's
+libcst walk and ``explain`` run this same analysis too. The facts:
+what importing the module loads (``eager``), which names it takes from
+which module (``imported_names``, ``"*"`` for a star import), which
+attributes it reads on imported modules (``attribute_reads``), and the
+dotted targets its tests patch (``patch_targets``).
 
 Stdlib only, one recursive pass, no libcst.
 """
@@ -20,53 +20,19 @@ import io
 import tokenize
 from typing import Any, Callable, Sequence
 
+from advisor.rules.lazy_imports.usage import GETATTR_MARKER
 from advisor.rules.support.imports import resolve_relative
 
-#: Calls that make names readable by string when made at import time (usage.py).
+#: Calls that make names readable by string when made at import time.
 _DYNAMIC_AT_MODULE = frozenset({"globals", "vars", "locals", "__import__"})
 #: Fields that never hold a node worth visiting (expression contexts, operators).
 #: Also fields of identifiers and numbers: ``names`` and ``kwd_attrs`` are lists of str.
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "names", "kwd_attrs", "arg",
                              "attr", "id", "conversion", "level", "module", "rest", "is_async"})
-#: Fields holding identifiers that libcst stores as Name nodes (so usage.py sees a use).
+#: Fields holding identifiers that are reads of a name too (a match capture, ``except ... as``).
 _NAME_STRINGS = {ast.MatchAs: ("name",), ast.MatchStar: ("name",), ast.MatchMapping: ("rest",),
                  ast.MatchClass: ("kwd_attrs",), ast.ExceptHandler: ("name",), ast.Nonlocal: ("names",)}
 _FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def import_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None) -> dict[str, Any]:
-    """``facts["imports"]`` as ``LazyImports.finish`` builds it, without ``deferrable``.
-
-    ``text`` (the source) tells ``"a" "b"`` from ``"ab"`` in patch calls, as
-    libcst does (only a single literal counts); without it every string
-    constant counts as a single literal."""
-    return analyse(tree, module, is_package, text)[0]
-
-
-def may_defer(tree: ast.Module, module: str | None = None, is_package: bool = False) -> bool:
-    """False only when lazy-imports cannot report in this file, whatever the config.
-
-    The rule reports a top-level import target only if every name it binds
-    is read somewhere, is bound once at module level, and is never read at
-    module level; and only if nothing reads the namespace dynamically. This
-    pass under-approximates the module-level reads (lambda bodies, ``except
-    ... as``, match captures and string annotations are left out) and the
-    binding counts, and over-approximates "read somewhere" (every Name and
-    every identifier libcst keeps as a Name node, anywhere; any string in an
-    annotation turns that check off), so a file where the rule can report
-    always answers True. With ``module`` None, relative imports count as
-    candidates and as no bindings, whatever they resolve to."""
-    return analyse(tree, module, is_package)[1]
-
-
-def analyse(tree: ast.Module, module: str | None, is_package: bool, text: str | None = None) -> tuple[dict[str, Any], bool]:
-    """(import_facts, may_defer) from one walk: the worker needs both.
-
-    Raises RecursionError on a tree too deep to walk (the libcst walk fails
-    on those too): take the libcst path then."""
-    walker = _Walker(module, is_package, text)
-    walker.run(tree)
-    return walker.facts(), walker.may_defer()
 
 
 class _Walker:
@@ -79,22 +45,19 @@ class _Walker:
         self.module, self.known, self.is_package = module or "", module is not None, is_package
         self.text = text
         self.text_lines: list[str] | None = None  # split on first need: patch calls are rare
-        self.body_depth = 0  # inside a function body (usage.py's _body_depth)
+        self.body_depth = 0  # inside a function body
         self.lambda_depth = 0  # inside a lambda body: kept out of the module reads
-        self.scopes = 0  # open def/class outside function bodies (usage.py's _scopes)
+        self.scopes = 0  # open def/class outside function bodies
         self.annotation = False
         self.future = False
         self.dynamic = False
-        self.string_annotation = False
+        self.own_getattr = False  # inside the PEP 562 __getattr__ lazy-imports' fix wrote
         self.eager: list[dict[str, Any]] = []
         self.imported: dict[str, set[str]] = {}
         self.reads: dict[str, set[str]] = {}
         self.patches: set[str] = set()
         self.aliases: dict[str, str] = {}
         self.bindings: dict[str, int] = {}
-        self.module_reads: set[str] = set()
-        self.names: set[str] = set()
-        self.candidates: list[tuple[str, ...]] = []
 
     # -- driving -------------------------------------------------------------------
 
@@ -102,8 +65,6 @@ class _Walker:
         for statement in tree.body:
             if type(statement) is ast.ImportFrom and statement.module == "__future__":
                 self.future |= any(alias.name == "annotations" for alias in statement.names)
-            elif type(statement) in (ast.Import, ast.ImportFrom):
-                self.candidates.extend(self._candidate_bound(statement))
         self.visit_all(tree.body)
 
     def visit(self, node: Any) -> None:
@@ -153,27 +114,7 @@ class _Walker:
             "patch_targets": sorted(self.patches),
         }
 
-    def may_defer(self) -> bool:
-        if self.dynamic:
-            return False
-        for bound in self.candidates:
-            if any(name in self.module_reads or self.bindings.get(name, 0) > 1 for name in bound):
-                continue
-            if self.string_annotation or all(name in self.names for name in bound):
-                return True
-        return False
-
     # -- imports -------------------------------------------------------------------------
-
-    def _candidate_bound(self, node: Any) -> list[tuple[str, ...]]:
-        """Bound names of each target a top-level import gives the rule to consider."""
-        if type(node) is ast.Import:
-            return [(alias.asname or alias.name.split(".")[0],) for alias in node.names]
-        if node.names[0].name == "*" or (node.level and self.is_package):
-            return []  # star: no target; relative in __init__.py: a re-export, never reported
-        if node.level and self.known and not self._absolute(node):
-            return []
-        return [tuple(alias.asname or alias.name for alias in node.names)]
 
     def _absolute(self, node: ast.ImportFrom) -> str:
         """targets_of's module for a from-import ("" when it gives no target)."""
@@ -194,11 +135,16 @@ class _Walker:
             names = tuple(alias.name for alias in node.names)
             self.imported.setdefault(module, set()).update(names)
             self._bind([(module, names, None)], [alias.asname or alias.name for alias in node.names])
+        elif node.names[0].name == "*" and not (node.level and not self.module):
+            # `from m import *` takes every public name m binds: "*" stands for them all
+            star = resolve_relative(node.module or "", node.level, self.module, self.is_package)
+            if star:
+                self.imported.setdefault(star, set()).add("*")
         if node.module:
             self._dotted_read(node.module)
 
     def _bind(self, targets: Sequence[tuple[str, tuple[str, ...], Any]], from_bound: list[str] | None = None) -> None:
-        """What usage._enter_import does outside function bodies."""
+        """Record an import made while the module is imported (not inside a function body)."""
         if self.body_depth:
             return
         for module, names, bound in targets:
@@ -229,8 +175,10 @@ class _Walker:
                 self.visit(node.returns)
             self._body(node.body)
             return
+        own = False
         if not self.scopes and node.name == "__getattr__":
-            self.dynamic = True  # PEP 562: names may be served by string
+            own = ast.get_docstring(node) == GETATTR_MARKER  # the one lazy-imports' fix writes: it serves
+            self.dynamic |= not own  # only the names it imports; any other may serve names by string (PEP 562)
         self.scopes += 1
         if self.scopes == 1:
             self.bindings[node.name] = self.bindings.get(node.name, 0) + 1
@@ -239,7 +187,9 @@ class _Walker:
         self.arguments(node.args)
         if node.returns is not None:
             self._annotation(node.returns)
+        self.own_getattr = own  # its globals() reads and writes only the names it serves
         self._body(node.body)
+        self.own_getattr = False
         self.scopes -= 1
 
     def _body(self, body: list[Any]) -> None:
@@ -281,9 +231,6 @@ class _Walker:
         outer, self.annotation = self.annotation, True
         self.visit(node)
         self.annotation = outer
-        if not self.body_depth and not self.string_annotation:
-            # usage.py reads names out of string annotations: "used somewhere" is unknowable
-            self.string_annotation = any(type(n) is ast.Constant and type(n.value) in (str, bytes) for n in ast.walk(node))
 
     def ann_assign(self, node: ast.AnnAssign) -> None:
         self.visit(node.target)
@@ -294,9 +241,7 @@ class _Walker:
     # -- names and reads ---------------------------------------------------------------------
 
     def name(self, node: ast.Name) -> None:
-        self.names.add(node.id)
-        if not (self.body_depth or self.lambda_depth or (self.annotation and (self.scopes or self.future))):
-            self.module_reads.add(node.id)
+        """A read: ``reports.py`` records where it happens."""
 
     def attribute(self, node: ast.Attribute) -> None:
         value = node.value
@@ -305,19 +250,11 @@ class _Walker:
         self.visit(value)
 
     def global_(self, node: ast.Global) -> None:
-        self.names.update(node.names)
-        self.module_reads.update(node.names)  # usage.visit_Global: a module use, at any depth
+        """``global x`` in a function: ``reports.py`` counts it as a module-level use."""
 
     def identifiers(self, node: Any) -> None:
-        """Identifiers ast keeps as strings but libcst as Name nodes: uses to usage.py."""
-        for field in _NAME_STRINGS[type(node)]:
-            value = getattr(node, field)
-            if isinstance(value, str):
-                self.names.add(value)
-            elif value:
-                self.names.update(value)
+        """Identifiers ast keeps as strings (``except E as x``, match captures)."""
         self.children(node)
-
 
     def assign(self, node: Any) -> None:
         """A computed ``__all__`` outside functions: anything may be exported."""
@@ -339,7 +276,7 @@ class _Walker:
         if type(func) is ast.Name:
             called = func.id
             if called in ("eval", "exec", "globals") or (called in _DYNAMIC_AT_MODULE and not self.body_depth):
-                self.dynamic = True
+                self.dynamic |= not (self.own_getattr and called == "globals")
         else:
             called = _dotted(func) if type(func) is ast.Attribute else ""
         last = called.rpartition(".")[2]

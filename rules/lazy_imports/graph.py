@@ -25,7 +25,7 @@ RULE_ID = "lazy-imports"
 
 @dataclass
 class ModuleFacts:
-    """What one file contributed (see usage.UsageState)."""
+    """What one file contributed (see facts.py)."""
 
     path: str
     module: str

@@ -94,7 +94,7 @@ def rewrite_import_lines(module: Any, plans: list["Plan"]) -> tuple[list[Any], l
                 typing_lines.extend(_typing_line(plan))
             if kept is None:
                 pending.extend(e for e in statement.leading_lines if not any(
-                    moves_whole_line(p) and p.strategy in ("inline", "type-checking") and travels(e, p) for p in by_line[index]))
+                    moves_whole_line(p) and p.strategy in ("inline", "type-checking", "getattr") and travels(e, p) for p in by_line[index]))
                 if not extra:
                     continue
                 kept, extra = extra[0], extra[1:]
@@ -176,7 +176,7 @@ def to_lazy(small: Any) -> Any:
 
 def _typing_line(plan: "Plan") -> list[Any]:
     small = plan.source_line.body[plan.small]
-    if plan.strategy == "type-checking":
+    if plan.strategy in ("type-checking", "getattr"):  # getattr: so type checkers still see the names
         return [with_comments(moved_line(small, plan.alias, None, 1, plan.options), plan).with_changes(leading_lines=())]
     if plan.strategy == "inline" and plan.annotation_names:
         return [moved_line(small, plan.alias, plan.annotation_names, 1, plan.options)]

@@ -1,14 +1,17 @@
-"""lazy-imports' reports (before ``refine``) from CPython's ``ast``.
+"""lazy-imports' name-usage analysis and its reports, from CPython's ``ast``:
+where each module-level name is read (at import time, inside a function,
+only in annotations, and whether something reads those annotations at run
+time), and for each top-level import the rule's decision (``rule.decide``).
 
-Why: with the facts (advisor/import_facts.py) and the reports both from the
-``ast`` tree, a scan never parses a file with libcst for lazy-imports (its
-codemod still does). The walk extends import_facts' walker, so facts,
-``may_defer`` and reports come from one pass; the decision itself is the
-rule's own (``rules/lazy_imports.report_data``), fed with the same usage
-facts ``advisor.rules.lazy_imports.usage.NameUsageMixin`` records, and spans equal to what
-``advisor.engine.positions.node_spans`` gives for the libcst node.
+This is the rule's one analysis. A scan runs it on the tree the worker
+already has (``LazyImports.without_tree``); the rule's libcst walk (code
+the first pass skips) runs it on the same text (``LazyImports.finish``);
+the fix summary's reasons (``explain.py``) read the same decisions. Spans
+are those ``advisor.engine.positions.node_spans`` gives for the libcst
+import node, so a finding is at the same place whichever path made it.
 
-Stdlib only (plus advisor modules that import no libcst).
+No scope analysis: a local that shadows an import counts as a use, which
+can only make the rule quieter, never wrong. Stdlib only.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from advisor.findings import Span
 from advisor.rules.lazy_imports.facts import _HANDLERS, _NAME_STRINGS, _Walker, _dotted
@@ -32,42 +35,57 @@ class Report:
     span: Span
     message: str
     data: dict[str, Any]
+    #: The top-level import statement and the node reported (it, or one alias of it).
+    statement: Any = None
+    node: Any = None
 
 
 def lazy_reports(tree: ast.Module, module: str, is_package: bool, text: str, is_test: bool,
                  options: Any, config: Any) -> tuple[dict[str, Any], list[Report]]:
-    """(``facts["imports"]`` as ``LazyImports.finish`` leaves it, the reports).
+    """(``facts["imports"]`` for the project step, the reports before ``refine``).
 
     ``module``/``is_package``/``is_test`` as in the rule's FileContext,
     ``options`` its LazyImportsOptions, ``config`` the Config. The facts
-    carry ``deferrable`` exactly when ``finish`` sets it (not on dynamic
-    files nor on skipped test files). Raises RecursionError on a tree too
-    deep to walk: take the libcst path then."""
-    from advisor.rules.lazy_imports.rule import LazyImports, report_data
+    carry ``deferrable`` (the statements reported) except on dynamic files
+    and skipped test files. Raises RecursionError on a tree too deep to walk."""
+    from advisor.rules.lazy_imports.rule import LazyImports
 
-    walker = _ReportWalker(module, is_package, text)
-    walker.run(tree)
-    walker.finish_uses()
+    walker = walk(tree, module, is_package, text)
     facts = walker.facts()
     reports: list[Report] = []
     if walker.dynamic or (is_test and not options.include_tests):
         return facts, reports
     deferrable: list[str] = []
-    for node, targets in walker.top_level:
-        for target in targets:
-            data = report_data(target, walker, walker.parameters, options, is_package and bool(getattr(node, "level", 0)))
-            if data is None:
-                continue
-            at = node if len(targets) == 1 else _alias_node(node, target)
-            reports.append(Report(walker.span(at, node), LazyImports.message.format(**data), data))
+    for node, at, target, decision in decisions(walker, options, is_package):
+        if decision.data is not None:
+            reports.append(Report(walker.span(at, node), LazyImports.message.format(**decision.data), decision.data, node, at))
             deferrable.append(target.statement)
     facts["deferrable"] = deferrable
     return facts, reports
 
 
+def walk(tree: ast.Module, module: str | None, is_package: bool, text: str) -> "_ReportWalker":
+    """The analysis of one module: run it once, then read ``decisions`` (and ``facts()``)."""
+    walker = _ReportWalker(module, is_package, text)
+    walker.run(tree)
+    walker.finish_uses()
+    return walker
+
+
+def decisions(walker: "_ReportWalker", options: Any, is_package: bool) -> Iterator[tuple[Any, Any, ImportTarget, Any]]:
+    """(top-level import node, the node a report points at, target, ``rule.Decision``)
+    for every target of every top-level import, in source order."""
+    from advisor.rules.lazy_imports.rule import decide
+
+    for node, targets in walker.top_level:
+        for target in targets:
+            decision = decide(target, walker, walker.parameters, options, is_package and bool(getattr(node, "level", 0)))
+            yield node, (node if len(targets) == 1 else _alias_node(node, target)), target, decision
+
+
 class _ReportWalker(_Walker):
-    """import_facts' walker, also recording what NameUsageMixin and the rule's
-    own visitors (``visit_Param``, ``visit_Call``) record."""
+    """The facts walker, also recording where each name is read, the
+    parameters of each function, ``__all__``, annotation readers and calls in loops."""
 
     def __init__(self, module: str | None, is_package: bool, text: str) -> None:
         super().__init__(module, is_package, text)
@@ -81,7 +99,7 @@ class _ReportWalker(_Walker):
         self.called_in_loop: set[str] = set()
         self.parameters: dict[str, set[str]] = {}
         self.top_level: list[tuple[Any, list[ImportTarget]]] = []
-        self.stack: list[tuple[str, str, bool]] = []  # usage.py's _scopes
+        self.stack: list[tuple[str, str, bool]] = []  # (kind, qualname, its annotations are read at run time) of open defs/classes
         self.outer_function = ""
         self.loop_depth = 0
         self._refresh()
@@ -91,13 +109,13 @@ class _ReportWalker(_Walker):
             if type(statement) is ast.ImportFrom and statement.module == "__future__":
                 continue
             if type(statement) in (ast.Import, ast.ImportFrom):
-                targets = self._targets(statement)
+                targets = self.targets(statement)
                 if targets:
                     self.top_level.append((statement, targets))
         super().run(tree)
 
-    def _targets(self, node: Any) -> list[ImportTarget]:
-        """advisor.rules.support.imports.targets_of for an ast node."""
+    def targets(self, node: Any) -> list[ImportTarget]:
+        """What an ``ast`` import statement loads and binds (``support.imports.targets_of``'s answer)."""
         if type(node) is ast.Import:
             return [ImportTarget(module=a.name, bound=(a.asname or a.name.split(".")[0],)) for a in node.names]
         module = self._absolute(node)
@@ -108,10 +126,10 @@ class _ReportWalker(_Walker):
 
     # -- uses ------------------------------------------------------------------------
     # Names are collected per Use (``self.current``: the names read under the
-    # Use that holds here), and inverted to usage.py's name -> uses once, after.
+    # Use that holds here), and inverted to name -> uses once, after.
 
     def _refresh(self) -> None:
-        """Point ``self.current`` at the names of usage.py's ``_record`` key here."""
+        """Point ``self.current`` at the names read under the Use that holds here."""
         if self.body_depth:
             key: tuple[Any, ...] = ("function", self.outer_function, False)
         elif self.annotation and self.stack:
@@ -129,15 +147,12 @@ class _ReportWalker(_Walker):
         return found
 
     def finish_uses(self) -> None:
-        """``self.uses``: UsageState.uses, for the few names the rule asks about."""
+        """``self.uses``: name -> its Uses, for the few names the rule asks about."""
         wanted = {name for _, targets in self.top_level for target in targets for name in target.bound}
         self.uses = _Uses(self._by_use, wanted)
 
     def name(self, node: ast.Name) -> None:
         name = node.id
-        self.names.add(name)
-        if not (self.body_depth or self.lambda_depth or (self.annotation and (self.scopes or self.future))):
-            self.module_reads.add(name)
         self.current.add(name)
         self.value_refs.add(name)
 
@@ -150,7 +165,7 @@ class _ReportWalker(_Walker):
         _Walker.identifiers(self, node)
 
     def global_(self, node: ast.Global) -> None:
-        self._names_of(("module", "", False)).update(node.names)  # usage.visit_Global
+        self._names_of(("module", "", False)).update(node.names)  # ``global x``: x is rebound from a function, a module use
         self.current.update(node.names)
         self.value_refs.update(node.names)
         _Walker.global_(self, node)
@@ -164,8 +179,7 @@ class _ReportWalker(_Walker):
         self.strings = False
         self.visit(node)
         if self.strings:
-            self.string_annotation = True  # import_facts' may_defer
-            for token in self._strings(node):  # usage.visit_SimpleString (an f-string holds a Constant too)
+            for token in self._strings(node):  # names in a string annotation are annotation uses (an f-string holds a Constant too)
                 self.current.update(_IDENTIFIER.findall(token[1:]))
         self.annotation = outer
         self._refresh()
@@ -247,12 +261,8 @@ class _ReportWalker(_Walker):
             self.called_in_loop.add(last)
         # (LazyImports.visit_Call's ``globals()`` in a function: call_facts marks it dynamic)
         func = node.func
-        if type(func) is ast.Name:  # usage.visit_Name: a called name is no value reference
-            name = func.id
-            self.names.add(name)
-            if not (self.body_depth or self.lambda_depth or (self.annotation and (self.scopes or self.future))):
-                self.module_reads.add(name)
-            self.current.add(name)
+        if type(func) is ast.Name:  # a called name is a use, but no value reference
+            self.current.add(func.id)
         else:
             self.visit(func)
         self.visit_all(node.args)
@@ -320,7 +330,7 @@ def _by_newlines(text: str, lines: list[str], *position: int) -> Span:
 
 
 class _Uses(dict[str, list[Use]]):
-    """UsageState.uses (name -> its Uses), for the names the top-level imports
+    """Name -> its Uses, for the names the top-level imports
     bind only: the rule asks about nothing else."""
 
     def __init__(self, by_use: dict[tuple[Any, ...], set[str]], wanted: set[str]) -> None:
@@ -346,7 +356,7 @@ def _alias_node(node: Any, target: ImportTarget) -> Any:
 
 
 def _function_runtime(node: Any) -> bool:
-    """NameUsageMixin._function_reads_annotations."""
+    """Whether something may read this function's annotations at run time (a decorator, FastAPI/typer defaults)."""
     for decorator in node.decorator_list:
         name = _dotted(decorator)
         if name not in PASSIVE_DECORATORS and not name.endswith((".setter", ".getter", ".deleter")):
@@ -359,7 +369,7 @@ def _function_runtime(node: Any) -> bool:
 
 
 def _class_runtime(node: ast.ClassDef) -> bool:
-    """NameUsageMixin._class_reads_annotations."""
+    """Whether something may read this class's annotations at run time (decorators, keywords, a base class)."""
     if node.decorator_list or node.keywords:
         return True
     for base in node.bases:

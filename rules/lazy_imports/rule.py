@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from advisor.findings import Finding, Impact
+from advisor.findings import Finding, FixInfo, Impact
 from advisor.rule import FileContext, Invalid, Rule, TreeFreeReport, Valid, WithoutTree
-from advisor.rules.lazy_imports.usage import NameUsageMixin, TopLevelImport, Use
+from advisor.rules.lazy_imports.usage import Use
 
 if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from advisor.rules.support.imports import ImportTarget
 
     class ImportUsage(Protocol):
-        """What ``report_data`` reads about how a module uses its names:
-        UsageState (the libcst walk) and reports.py's ``ast`` walker."""
+        """What ``decide`` reads about how a module uses its names (reports.py's walker)."""
 
         @property
         def uses(self) -> Mapping[str, list[Use]]: ...
@@ -63,7 +62,7 @@ class LazyImportsOptions:
     cheap_modules: tuple[str, ...] = ()
 
 
-class LazyImports(NameUsageMixin, Rule):
+class LazyImports(Rule):
     """Defer imports of costly modules that only functions (or annotations) use.
 
     ## What it does
@@ -111,9 +110,18 @@ class LazyImports(NameUsageMixin, Rule):
     `mock.patch` targets in its tests, or by a framework that evaluates
     annotations (pydantic, FastAPI, dataclasses, attrs, typer,
     singledispatch, cattrs, beartype).
+    Unsafe (reported with the reason, applied only with `--unsafe`): a name
+    that must stay an attribute of the module because another module
+    takes it from there inside a function, `__all__` re-exports it, or a
+    test patches it by its dotted name (a module that imports it from there
+    at import time loads it anyway: the import stays). The fix then keeps the attribute: a module-level
+    `__getattr__` (PEP 562) imports it on first access, or `lazy import`
+    from Python 3.15. A name used at import time is never reported.
 
     ## Known limits
-    Usage is tracked by name, without scope analysis: a local variable that
+    Files are analysed with this interpreter's `ast`: a file whose syntax it
+    rejects (code for a newer Python than the one running advisor) gets no
+    lazy-imports analysis. Usage is tracked by name, without scope analysis: a local variable that
     shadows an import counts as a use (the rule stays silent rather than
     wrong). Imports inside `try`/`if` blocks are never reported (they are
     usually optional-dependency probes). Code outside the scanned paths
@@ -204,9 +212,11 @@ class LazyImports(NameUsageMixin, Rule):
 
             __all__ = ['np', 'f']
 
+            ZEROS = np.zeros(3)
+
             def f():
                 return np.zeros(1)
-        """, why="re-exported-in-dunder-all"),
+        """, why="re-exported-and-used-at-module-level"),
         Valid("""\
             import myapp.plugins
 
@@ -419,7 +429,12 @@ class LazyImports(NameUsageMixin, Rule):
             def mean(xs):
                 return np.mean(xs)
         """,
-                fixed="def mean(xs):\n    import numpy as np\n\n    return np.mean(xs)\n", why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
+                fixed="""\
+            def mean(xs):
+                import numpy as np
+
+                return np.mean(xs)
+        """, why="used-only-in-a-function", line=1, message="`numpy` costs ~"),
         Invalid("""\
             import os
             from pandas import DataFrame
@@ -427,7 +442,14 @@ class LazyImports(NameUsageMixin, Rule):
             def load(path):
                 return DataFrame({'p': [os.sep]})
         """,
-                fixed="import os\n\ndef load(path):\n    from pandas import DataFrame\n\n    return DataFrame({'p': [os.sep]})\n", why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
+                fixed="""\
+            import os
+
+            def load(path):
+                from pandas import DataFrame
+
+                return DataFrame({'p': [os.sep]})
+        """, why="from-import-used-only-in-a-function", line=2, message="only load() uses it"),
         Invalid("""\
             import requests
 
@@ -435,7 +457,13 @@ class LazyImports(NameUsageMixin, Rule):
                 def fetch(self, url):
                     return requests.get(url)
         """,
-                fixed="class Client:\n    def fetch(self, url):\n        import requests\n\n        return requests.get(url)\n", why="used-only-in-a-method", line=1, message="Client.fetch()"),
+                fixed="""\
+            class Client:
+                def fetch(self, url):
+                    import requests
+
+                    return requests.get(url)
+        """, why="used-only-in-a-method", line=1, message="Client.fetch()"),
         Invalid("""\
             from __future__ import annotations
 
@@ -444,7 +472,17 @@ class LazyImports(NameUsageMixin, Rule):
             def size(df: pd.DataFrame) -> int:
                 return len(df)
         """,
-                fixed="from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\ndef size(df: pd.DataFrame) -> int:\n    return len(df)\n", why="used-only-in-annotations", line=3, message="only annotations use it"),
+                fixed="""\
+            from __future__ import annotations
+
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import pandas as pd
+
+            def size(df: pd.DataFrame) -> int:
+                return len(df)
+        """, why="used-only-in-annotations", line=3, message="only annotations use it"),
         Invalid("""\
             import numpy as np
 
@@ -454,14 +492,31 @@ class LazyImports(NameUsageMixin, Rule):
             def b():
                 return np.ones(1)
         """,
-                fixed="def a():\n    import numpy as np\n\n    return np.zeros(1)\n\ndef b():\n    import numpy as np\n\n    return np.ones(1)\n", why="used-in-two-functions", line=1, message="a(), b()"),
+                fixed="""\
+            def a():
+                import numpy as np
+
+                return np.zeros(1)
+
+            def b():
+                import numpy as np
+
+                return np.ones(1)
+        """, why="used-in-two-functions", line=1, message="a(), b()"),
         Invalid("""\
             import os, numpy
 
             def f():
                 return numpy.zeros(len(os.sep))
         """,
-                fixed="import os\n\ndef f():\n    import numpy\n\n    return numpy.zeros(len(os.sep))\n", why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
+                fixed="""\
+            import os
+
+            def f():
+                import numpy
+
+                return numpy.zeros(len(os.sep))
+        """, why="one-alias-of-a-multi-import", line=1, message="`numpy`"),
         Invalid("""\
             import numpy as np
 
@@ -469,7 +524,16 @@ class LazyImports(NameUsageMixin, Rule):
                 def mean(self, xs: np.ndarray) -> float:
                     return 0.0
         """,
-                fixed='from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import numpy as np\n\nclass Stats:\n    def mean(self, xs: "np.ndarray") -> float:\n        return 0.0\n',
+                fixed="""\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import numpy as np
+
+            class Stats:
+                def mean(self, xs: "np.ndarray") -> float:
+                    return 0.0
+        """,
                 why="annotation-only-without-future-import-is-quoted", line=1, message="only annotations use it"),
         Invalid("""\
             import numpy as np
@@ -477,7 +541,12 @@ class LazyImports(NameUsageMixin, Rule):
             def mean(xs):
                 return np.mean(xs)
         """, config={"target-version": "3.15"},
-                fixed="lazy import numpy as np\n\ndef mean(xs):\n    return np.mean(xs)\n",
+                fixed="""\
+            lazy import numpy as np
+
+            def mean(xs):
+                return np.mean(xs)
+        """,
                 why="target-3-15-uses-pep-810-lazy-import", line=1),
         Invalid("""\
             import pandas as pd
@@ -487,20 +556,65 @@ class LazyImports(NameUsageMixin, Rule):
             def f(df: 'pd.DataFrame'):
                 return pd.concat([df])
         """,
-                fixed="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import pandas as pd\n\nhandler = None\n\ndef f(df: 'pd.DataFrame'):\n    import pandas as pd\n\n    return pd.concat([df])\n", why="string-annotation-and-body-use", line=1),
+                fixed="""\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import pandas as pd
+
+            handler = None
+
+            def f(df: 'pd.DataFrame'):
+                import pandas as pd
+
+                return pd.concat([df])
+        """, why="string-annotation-and-body-use", line=1),
+        Invalid("""\
+            import numpy as np
+
+            __all__ = ['np', 'f']
+
+            def f():
+                return np.zeros(1)
+        """,
+                fixed='''\
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import numpy as np
+
+
+            def __getattr__(name: str) -> object:
+                """Load a deferred import on first access, then keep it (PEP 562)."""
+                if name in globals():  # already loaded (or patched)
+                    return globals()[name]
+                if name == "np":
+                    import numpy as value
+                else:
+                    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+                globals()[name] = value
+                return value
+
+
+            __all__ = ['np', 'f']
+
+            def f():
+                __getattr__("np")  # load the deferred import (PEP 562)
+
+                return np.zeros(1)
+        ''', why="re-exported-in-dunder-all-is-an-unsafe-fix-by-pep-562-getattr", line=1,
+                message="unsafe fix: `np` is re-exported through __all__"),
     ]
 
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> bool:
         """Never walked when the ``ast`` tree is there: ``without_tree`` makes
-        the same reports and facts from it (advisor/import_reports.py, proved
-        equal on the corpus by benchmarks/import_facts_parity.py). The walk
-        remains for code only libcst parses, and for the codemod."""
+        the reports and facts from it (reports.py, the rule's one analysis)."""
         return False
 
     @classmethod
     def without_tree(cls, first_pass: "FirstPass", context: FileContext, options: LazyImportsOptions) -> WithoutTree:
-        """The reports and project facts of the walk, from the ``ast`` tree."""
+        """The reports and project facts, from the ``ast`` tree."""
         from advisor.rules.lazy_imports.reports import lazy_reports
 
         is_package = context.path.endswith("__init__.py")
@@ -511,63 +625,42 @@ class LazyImports(NameUsageMixin, Rule):
                                       context.is_test, options, context.config)
         startup = startup_facts(first_pass.tree, context.module, is_package, first_pass.text)
         return WithoutTree(facts={"imports": facts, "startup": startup},
-                           reports=[TreeFreeReport(r.span, r.message, r.data) for r in reports])
+                           reports=[TreeFreeReport(r.span, r.message, r.data, fix="unsafe" if r.data.get("unsafe") else None)
+                                    for r in reports])
 
-    def __init__(self, context: FileContext, options: LazyImportsOptions) -> None:
-        super().__init__(context, options)
-        is_package = context.path.endswith("__init__.py")
-        self.init_usage(context.module, is_package)
-        self.is_package = is_package
-        #: Outermost function qualname -> parameter names in it (nested defs and lambdas too).
-        self.parameters: dict[str, set[str]] = {}
-
-    def visit_Param(self, node: Any) -> None:
-        """A parameter named like an import shadows it: the reads are the
-        parameter's, and an import moved into that function would overwrite it."""
-        scopes = self._scopes
-        function = self._outer_function if self._body_depth else (
-            scopes[-1][1] if scopes and scopes[-1][0] == "function" else "")
-        if function:
-            self.parameters.setdefault(function, set()).add(node.name.value)
-
-    def visit_Call(self, node: Any) -> None:
-        """``globals()`` in a function reads module names by string (``globals()["np"]``)
-        just as at module level: no import of this module can move."""
-        super().visit_Call(node)
-        if self._body_depth and getattr(node.func, "value", None) == "globals":
-            self.usage.dynamic = True
+    def visit_Module(self, node: Any) -> None:
+        """Walked only without a first pass (``ADVISOR_FIRST_PASS=0``, or code
+        this interpreter's parser rejects): keep the module for ``finish``."""
+        self._module = node
 
     def finish(self) -> None:
-        """After the walk: record project facts, then report the candidates."""
-        usage = self.usage
-        self.facts["imports"] = {
-            "module": self.context.module,
-            "is_package": self.is_package,
-            "eager": [{"statement": t.statement, "module": t.module, "names": list(t.names)} for t in usage.eager_imports],
-            "imported_names": {m: sorted(n) for m, n in usage.imported_names.items()},
-            "attribute_reads": {m: sorted(n) for m, n in usage.module_attribute_reads.items()},
-            "patch_targets": sorted(usage.patch_targets),
-        }
-        self.facts["startup"] = _startup_facts(self.context, self.is_package)
-        if usage.dynamic or (self.context.is_test and not self.options.include_tests):
-            return
-        deferrable: list[str] = []
-        for entry in usage.top_level_imports:
-            for target in entry.targets:
-                if self._consider(entry, target):
-                    deferrable.append(target.statement)
-        # Imports that could move do not make a module "loaded anyway" for others.
-        self.facts["imports"]["deferrable"] = deferrable
+        """The same analysis as ``without_tree``, on this file's text, its reports
+        put on the libcst import nodes (both trees list the module's statements
+        in the same order). Code CPython cannot parse gets no analysis."""
+        import ast
 
-    def _consider(self, entry: TopLevelImport, target: ImportTarget) -> bool:
-        """Report ``target`` if only functions or annotations use it; True if reported."""
-        relative = self.is_package and bool(getattr(entry.node, "relative", None))
-        data = report_data(target, self.usage, self.parameters, self.options, relative)
-        if data is None:
-            return False
-        node = entry.node if len(entry.targets) == 1 else _alias_node(entry.node, target)
-        self.report(node, **data)
-        return True
+        from advisor.rules.lazy_imports.reports import lazy_reports
+
+        try:
+            tree = ast.parse("\n".join(self.context.lines))
+        except (SyntaxError, ValueError, RecursionError):
+            return
+        is_package = self.context.path.endswith("__init__.py")
+        facts, reports = lazy_reports(tree, self.context.module, is_package, "\n".join(self.context.lines),
+                                      self.context.is_test, self.options, self.context.config)
+        self.facts["imports"] = facts
+        from advisor.rules.lazy_imports.startup_facts import startup_facts
+
+        self.facts["startup"] = startup_facts(tree, self.context.module, is_package, "\n".join(self.context.lines))
+        statements = _flat_statements(self._module)
+        if len(statements) != len(tree.body):
+            return  # the trees disagree about the statements: no node to report on
+        index = {id(statement): i for i, statement in enumerate(tree.body)}
+        for report in reports:
+            node = statements[index[id(report.statement)]]
+            if report.node is not report.statement:
+                node = node.names[report.statement.names.index(report.node)]
+            self.report(node, report.message, fix="unsafe" if report.data.get("unsafe") else None, **report.data)
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: "LazyImportsOptions",
@@ -579,31 +672,34 @@ class LazyImports(NameUsageMixin, Rule):
         return refine_findings(findings, project, options, evidence)
 
 
-def _startup_facts(context: FileContext, is_package: bool) -> dict[str, Any]:
-    """The startup model's facts on the libcst path (code ``ast`` may not parse: then none)."""
-    import ast
-
-    from advisor.rules.lazy_imports.startup_facts import startup_facts
-
-    text = "\n".join(context.lines)
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {"statements": []}
-    return startup_facts(tree, context.module, is_package, text)
+def unsafe_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
+    """Why the name must stay an attribute of the module ("" when nothing
+    reads it there): another module imports it from here, or a test patches
+    it by its dotted name. Only the unsafe tier's PEP 562 / PEP 810 strategy
+    keeps that working, so the finding is reported with that tier."""
+    if not module:
+        return ""
+    for name in finding.data["names"]:
+        users = graph.external_importers(module, name)
+        if users:
+            return f"`{name}` is imported from this module by {_few(users)}"
+        patchers = graph.patchers(module, name)
+        if patchers:
+            return f"`{module}.{name}` is patched by {_few(patchers)} (mock.patch / monkeypatch)"
+    return ""
 
 
 def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
-    """Why the project needs this import to stay eager, in words ("" when
-    nothing does): the one decision ``refine`` and the fix summary share."""
-    names = finding.data["names"]
-    for name in names:
-        users = graph.external_importers(module, name)
-        if module and users:
-            return f"`{name}` is imported from this module by {_few(users)}"
-        patchers = graph.patchers(module, name)
-        if module and patchers:
-            return f"`{module}.{name}` is patched by {_few(patchers)} (mock.patch / monkeypatch)"
+    """Why deferring this import buys nothing, in words ("" when it may
+    move): the one decision ``refine`` and the fix summary share."""
+    for name in finding.data["names"]:
+        users = _eager_name_importers(graph).get((module, name), []) if module else []
+        if users:
+            return f"`{name}` is imported from this module at import time by {_few(users)}: it is loaded anyway"
+    starred = graph.external_importers(module, "*") if module else []
+    if starred and not finding.data.get("has_all"):
+        return (f"{_few(starred)} star-import{'s' if len(starred) == 1 else ''} this module, which has no __all__: "
+                f"`from {module} import *` takes `{finding.data['names'][0]}` as it is at import")
     statement = finding.data["statement"]
     imported = statement.split()[1]
     own = graph.deepest_project_modules(imported, _from_names(finding))
@@ -616,6 +712,30 @@ def eager_reason(finding: Finding, graph: "StartupGraph", module: str) -> str:
     if len(users) >= COMMON_IMPORTERS:
         return f"{imported} is imported eagerly by {_few(users)}: it is loaded anyway"
     return ""
+
+
+def _eager_name_importers(graph: "StartupGraph") -> dict[tuple[str, str], list[str]]:
+    """(module, name) -> non-test project files that import the name from that
+    module at import time and keep doing so: built once per project."""
+
+    def build(project: "Project") -> dict[tuple[str, str], list[str]]:
+        from pathlib import Path
+
+        from advisor.source import is_test_path
+
+        index: dict[tuple[str, str], set[str]] = {}
+        for facts in graph.files:
+            if is_test_path(Path(facts.path)):
+                continue
+            for target in facts.eager:
+                if target["statement"] not in facts.deferrable:
+                    for name in target["names"]:
+                        if target["module"] != facts.module:
+                            index.setdefault((target["module"], name), set()).add(facts.path)
+        return {key: sorted(paths) for key, paths in index.items()}
+
+    found: dict[tuple[str, str], list[str]] = graph.project.derived("lazy-imports/eager-name-importers", build)
+    return found
 
 
 def _few(paths: list[str]) -> str:
@@ -636,25 +756,22 @@ class Decision:
     reason: str = ""
 
 
-def report_data(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, set[str]], options: LazyImportsOptions,
-                package_relative: bool) -> dict[str, Any] | None:
-    """The report's data if only functions or annotations use ``target``, else None."""
-    return decide(target, usage, parameters, options, package_relative).data
-
-
 def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, set[str]], options: LazyImportsOptions,
            package_relative: bool) -> Decision:
-    """The one per-file decision, shared by the libcst walk (``_consider``),
-    ``reports.py`` (the ``ast`` path) and the fix summary (``explain.py``):
-    ``usage`` is anything with UsageState's ``uses``, ``bindings``,
-    ``dunder_all``, ``reads_annotations``, ``value_refs``, ``called_in_loop``;
-    ``package_relative``: a relative import in ``__init__.py``."""
+    """The one per-file decision, shared by the reports (``reports.lazy_reports``)
+    and the fix summary (``explain.py``): ``usage`` is reports.py's walker
+    (``uses``, ``bindings``, ``dunder_all``, ``reads_annotations``,
+    ``value_refs``, ``called_in_loop``); ``package_relative``: a relative
+    import in ``__init__.py``. A name re-exported through ``__all__`` is
+    reported with ``data["unsafe"]``: only the unsafe tier may move it."""
     module = target.module
     if _listed(module, target.names, options.side_effect_modules) or _listed(module, target.names, BUILTIN_SIDE_EFFECT_MODULES):
         return Decision(reason="importing it has side effects (side-effect-modules)")
     if package_relative or _listed(module, target.names, options.cheap_modules):
         return Decision()  # `from .x import y` in __init__.py is a re-export by convention
     uses: list[Use] = []
+    reads: dict[str, list[str]] = {}  # function -> the bound names it reads (the codemod splits `from x import a, b`)
+    unsafe = ""  # a reason the module attribute must stay: then only the unsafe tier may fix it
     for bound in target.bound:
         found = usage.uses.get(bound, [])
         if not found:
@@ -662,8 +779,10 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         if usage.bindings.get(bound, 0) > 1:
             return Decision(reason=f"`{bound}` is bound more than once at module level")
         if bound in usage.dunder_all:
-            return Decision(reason=f"`{bound}` is re-exported through __all__")
+            unsafe = unsafe or f"`{bound}` is re-exported through __all__"
         uses.extend(found)
+        for function in sorted({u.function for u in found if u.where == "function"}):
+            reads.setdefault(function, []).append(bound)
     if any(u.where == "module" for u in uses):
         return Decision(reason="used while the module is imported (module-level code, a decorator, "
                                "base class, default value or class body)")
@@ -690,6 +809,9 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
         "usage": usage_kind,
         "key": target.statement,
         "costly": _listed(module, target.names, options.costly_modules),
+        **({"reads": reads} if len(target.bound) > 1 else {}),
+        **({"has_all": True} if usage.dunder_all else {}),
+        **({"unsafe": unsafe} if unsafe else {}),
     })
 
 
@@ -710,10 +832,11 @@ def _leaf(qualname: str) -> str:
     return qualname.rsplit(".", 1)[-1]
 
 
-def _alias_node(node: Any, target: Any) -> Any:
-    from advisor.rules.support.imports import dotted_name
+def _flat_statements(module: Any) -> list[Any]:
+    """The module's statements as ``ast`` lists them: one per small statement of a line."""
+    import libcst as cst
 
-    for alias in node.names:
-        if dotted_name(alias.name) == target.module:
-            return alias
-    return node
+    flat: list[Any] = []
+    for statement in module.body:
+        flat.extend(statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement])
+    return flat

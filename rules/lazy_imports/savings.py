@@ -40,7 +40,7 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
     ``project.summary["startup"]``."""
     from advisor.evidence.hot import deferral_threshold
     from advisor.rules.lazy_imports.graph import startup_graph
-    from advisor.rules.lazy_imports.rule import eager_reason
+    from advisor.rules.lazy_imports.rule import eager_reason, unsafe_reason
     from advisor.rules.lazy_imports.startup_model import startup_model
 
     graph = startup_graph(project)
@@ -53,6 +53,9 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
         module = graph.module_of(finding.path)
         if eager_reason(finding, graph, module):
             continue
+        unsafe = finding.data.get("unsafe") or unsafe_reason(finding, graph, module)
+        if unsafe:  # the names must stay module attributes: only the unsafe tier's strategy keeps them
+            finding = finding.with_(fix=FixInfo(available=True, safety="unsafe"), data={**finding.data, "unsafe": unsafe})
         statement = model.statement_id(module, finding.data["statement"], finding.span.line)
         if not statement:
             continue
@@ -137,6 +140,8 @@ def _with_saving(finding: Finding, model: "StartupModel", statement: str, figure
     named = max(per_entry, key=lambda n: (per_entry[n], n)) if per_entry else ""
     text = message(finding, ms, named, len(per_entry) - 1, at_least) if reached else \
         unreached_message(finding, ms, model.graph.owners.get(statement, ""), at_least)
+    if finding.data.get("unsafe"):
+        text += f" (unsafe fix: {finding.data['unsafe']})"
     return finding.with_(
         message=text,
         impact=Impact(kind="startup", estimate_ms=round(ms, 1), source=source),  # type: ignore[arg-type]

@@ -1,21 +1,34 @@
-"""advisor.rules.lazy_imports.facts (CPython ``ast``) gives exactly the facts the libcst
-walk of lazy-imports gives, and ``may_defer`` is True wherever the rule reports."""
+"""lazy-imports' one name-usage analysis (rules/lazy_imports/reports.py on
+CPython's ``ast``): its facts and reports on every rule example and on the
+corners below, against a snapshot (tests/data/lazy_imports_usage.json).
+
+The snapshot was written while the analysis still had a libcst twin and the
+two agreed on every case here (the parity tests this file replaces), so it
+holds the behaviour that was checked twice. Regenerate it deliberately,
+reading the diff: ``python tests/test_lazy_usage.py --write``.
+"""
 
 from __future__ import annotations
 
 import ast
+import json
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from advisor.engine.analyse import analyse_text
 from advisor.config import Config, config_from_table
-from advisor.rules.lazy_imports.facts import analyse, import_facts, may_defer
+from advisor.engine import analyse as analysis
 from advisor.registry import all_rules
+from advisor.rule import build_options
+from advisor.rules.lazy_imports.reports import lazy_reports
 from advisor.rules.lazy_imports.rule import LazyImports
+from advisor.source import is_test_path
+from advisor.testing import example_config
 
+SNAPSHOT = Path(__file__).parent / "data" / "lazy_imports_usage.json"
 CONFIG = config_from_table({"measure-imports": False, "rules": {"lazy-imports": {"include-tests": True}}},
                            root=Path("/nonexistent-advisor-example"))
 
@@ -71,98 +84,6 @@ SNIPPETS = [
      "\ndef f():\n    return np.zeros\n"),
 ]
 
-
-def _libcst(code: str, path: str, module: str) -> tuple[dict[str, Any], bool]:
-    result = analyse_text(code, path, module, [LazyImports], CONFIG)
-    assert not result.errors, result.errors
-    facts = dict(result.facts["lazy-imports"]["imports"])
-    facts.pop("deferrable", None)
-    return facts, any(f.rule == "lazy-imports" for f in result.findings)
-
-
-def _module(path: str) -> str:
-    return Path(path).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
-
-
-def _cases() -> list[Any]:
-    rules = all_rules(Config(root=Path(".")), include_entry_points=False).values()
-    cases = [pytest.param(example.path, textwrap.dedent(example.code), id=f"{rule.id}/{kind}/{example.why}")
-             for rule in rules for kind, examples in (("valid", rule.VALID), ("invalid", rule.INVALID))
-             for example in examples]
-    return cases + [pytest.param(path, code, id=f"own/{name}") for name, path, code in SNIPPETS]
-
-
-CASES = _cases()
-
-
-@pytest.mark.parametrize(("path", "code"), CASES)
-def test_ast_facts_equal_libcst_facts_and_may_defer_is_conservative(path: str, code: str) -> None:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        pytest.skip("syntax this interpreter cannot parse (libcst-only)")
-    module = _module(path)
-    expected, reported = _libcst(code, path, module)
-    facts, defer = analyse(tree, module, path.endswith("__init__.py"), code)
-    assert facts == expected
-    if reported:
-        assert defer, "the rule reports here, so may_defer must be True"
-        assert may_defer(tree), "without the module name too"
-
-
-def test_every_lazy_imports_invalid_example_reports_and_may_defer() -> None:
-    for example in LazyImports.INVALID:
-        code = textwrap.dedent(example.code)
-        assert _libcst(code, example.path, _module(example.path))[1], example.why
-        assert may_defer(ast.parse(code), _module(example.path)), example.why
-
-
-@pytest.mark.parametrize("code", [
-    "import os\nprint(os.sep)\n",
-    "import numpy as np\n",  # never used: nothing to defer
-    "import numpy as np\nX = [np.zeros(1)]\n\ndef f():\n    return np.ones(1)\n",
-    "import numpy as np\n\ndef f():\n    return globals()['np']\n",
-    "import numpy as np\n\ndef f():\n    return exec('np')\n",
-    "import numpy as np\n\ndef f():\n    global np\n    return np\n",
-    "import numpy as np\n\ndef np():\n    return np\n",
-    "def f():\n    import numpy as np\n    return np\n",
-    "try:\n    import numpy as np\nexcept ImportError:\n    np = None\n\ndef f():\n    return np\n",
-])
-def test_may_defer_is_false_where_the_rule_cannot_report(code: str) -> None:
-    assert not may_defer(ast.parse(code))
-    assert not _libcst(code, "m.py", "m")[1]
-
-
-@pytest.mark.parametrize("code", [
-    "import numpy as np\n\ndef f():\n    return np.ones(1)\n",
-    "from __future__ import annotations\nimport numpy as np\n\ndef f(x: np.ndarray):\n    return x\n",
-    "import numpy as np\nF = lambda: np.ones(1)\n",  # lambda bodies are left out of module reads (conservative)
-    "import numpy as np\n\ndef f(x: 'np.ndarray'):\n    return x\n",
-])
-def test_may_defer_is_true_for_candidates(code: str) -> None:
-    assert may_defer(ast.parse(code))
-
-
-def test_relative_imports_in_a_package_init_are_never_candidates() -> None:
-    code = "from .x import y\n\ndef f():\n    return y\n"
-    assert not may_defer(ast.parse(code), "pkg", True)
-    assert may_defer(ast.parse(code), "pkg.mod", False)
-    assert may_defer(ast.parse(code)), "module unknown: a relative import may be a candidate"
-
-
-def test_concatenated_patch_strings_need_the_source_text() -> None:
-    code = "from unittest import mock\nmock.patch('a.' 'b')\nmock.patch('c.d')\n"
-    assert import_facts(ast.parse(code), "m", False, code)["patch_targets"] == ["c.d"]
-    assert import_facts(ast.parse(code), "m", False)["patch_targets"] == ["a.b", "c.d"]
-
-
-# -- reports (advisor/import_reports.py) ----------------------------------------------------
-
-from advisor.engine import analyse as analysis  # noqa: E402
-from advisor.rules.lazy_imports.reports import lazy_reports  # noqa: E402
-from advisor.rule import build_options  # noqa: E402
-from advisor.source import is_test_path  # noqa: E402
-from advisor.testing import example_config  # noqa: E402
 
 _ROOT = Path("/nonexistent-advisor-example")
 #: Config variants every case runs under: the rule's defaults, include-tests, the top-level lists.
@@ -230,38 +151,117 @@ def _report_cases() -> list[Any]:
     return cases
 
 
-def _libcst_reports(code: str, path: str, module: str, config: Config) -> tuple[list[Any], dict[str, Any]]:
-    """lazy-imports' findings before refine, with the libcst walk forced."""
-    saved, analysis.FIRST_PASS = analysis.FIRST_PASS, False
-    try:
-        result = analysis.analyse_text(code, path, module, [LazyImports], config)
-    finally:
-        analysis.FIRST_PASS = saved
-    assert not result.errors, result.errors
-    found = [(f.span.line, f.span.column, f.span.end_line, f.span.end_column, f.message, f.data)
-             for f in result.findings if f.rule == "lazy-imports"]
-    return sorted(found, key=repr), result.facts["lazy-imports"]["imports"]
 
 
-@pytest.mark.parametrize(("path", "code", "config"), _report_cases())
-def test_ast_reports_equal_libcst_reports(path: str, code: str, config: Config) -> None:
+def _module(path: str) -> str:
+    return Path(path).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+
+
+def _fact_cases() -> list[tuple[str, str, str]]:
+    """(id, path, code): every rule's examples and SNIPPETS, for the facts."""
+    rules = all_rules(Config(root=Path(".")), include_entry_points=False).values()
+    cases = [(f"{rule.id}/{kind}/{example.why}", example.path, textwrap.dedent(example.code))
+             for rule in rules for kind, examples in (("valid", rule.VALID), ("invalid", rule.INVALID))
+             for example in examples]
+    return cases + [(f"own/{name}", path, code) for name, path, code in SNIPPETS]
+
+
+def _report_cases() -> list[tuple[str, str, str, Config]]:
+    """(id, path, code, config): lazy-imports' examples and every snippet under each config."""
+    cases = [(f"example/{kind}/{example.why}", example.path, textwrap.dedent(example.code), example_config(LazyImports, example))
+             for kind, examples in (("valid", LazyImports.VALID), ("invalid", LazyImports.INVALID)) for example in examples]
+    for name, path, code in [*SNIPPETS, *REPORT_SNIPPETS]:
+        cases += [(f"own/{name}/{key}", path, code, config) for key, config in REPORT_CONFIGS.items()]
+    return cases
+
+
+def _analysed(path: str, code: str, config: Config) -> dict[str, Any] | None:
+    """What the analysis gives for one case, as the snapshot stores it (None: ast cannot parse it)."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        pytest.skip("syntax this interpreter cannot parse (libcst-only)")
-    module = _module(path)
-    expected, expected_facts = _libcst_reports(code, path, module, config)
+        return None
     options = build_options(LazyImports, config.rule_options.get("lazy-imports", {}))
-    facts, reports = lazy_reports(tree, module, path.endswith("__init__.py"), code, is_test_path(Path(path)), options, config)
-    got = [(r.span.line, r.span.column, r.span.end_line, r.span.end_column, r.message, r.data) for r in reports]
-    assert sorted(got, key=repr) == expected
-    assert facts == expected_facts
+    facts, reports = lazy_reports(tree, _module(path), path.endswith("__init__.py"), code, is_test_path(Path(path)),
+                                  options, config)
+    return {"facts": facts, "reports": [[r.span.line, r.span.column, r.span.end_line, r.span.end_column, r.message, r.data]
+                                        for r in reports]}
+
+
+def _snapshot() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for case_id, path, code in _fact_cases():
+        got = _analysed(path, code, CONFIG)
+        if got is not None:
+            facts = dict(got["facts"])
+            facts.pop("deferrable", None)
+            found[f"facts/{case_id}"] = facts
+    for case_id, path, code, config in _report_cases():
+        got = _analysed(path, code, config)
+        if got is not None:
+            found[f"reports/{case_id}"] = got
+    return json.loads(json.dumps(found))  # tuples -> lists, as stored
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> dict[str, Any]:
+    return json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def current() -> dict[str, Any]:
+    return _snapshot()
+
+
+def test_every_case_is_in_the_snapshot(snapshot: dict[str, Any], current: dict[str, Any]) -> None:
+    assert sorted(current) == sorted(snapshot), "cases added or gone: regenerate the snapshot deliberately"
+    assert len(current) > 300
+
+
+@pytest.mark.parametrize("case_id", [f"reports/{c[0]}" for c in _report_cases()] + [f"facts/{c[0]}" for c in _fact_cases()])
+def test_analysis_equals_the_snapshot(case_id: str, snapshot: dict[str, Any], current: dict[str, Any]) -> None:
+    if case_id not in current:
+        pytest.skip("syntax this interpreter cannot parse")
+    assert current[case_id] == snapshot[case_id]
+
+
+def test_the_walked_rule_gives_the_same_findings_as_the_first_pass() -> None:
+    """The libcst walk (no first pass) runs the same analysis and puts its
+    reports on the libcst nodes: same spans, messages, data and facts."""
+    for case_id, path, code, config in _report_cases():
+        try:
+            ast.parse(code)
+        except SyntaxError:
+            continue
+        results = []
+        for first_pass in (True, False):
+            saved, analysis.FIRST_PASS = analysis.FIRST_PASS, first_pass
+            try:
+                result = analysis.analyse_text(code, path, _module(path), [LazyImports], config)
+            finally:
+                analysis.FIRST_PASS = saved
+            assert not result.errors, (case_id, result.errors)
+            results.append(([(f.span, f.message, f.data, f.fix) for f in result.findings], result.facts))
+        assert results[0] == results[1], case_id
 
 
 def test_reports_cover_spans_of_aliases_and_non_ascii_text() -> None:
-    """Not only equal to libcst: these are the spans a reader expects."""
+    """The spans a reader expects, whatever a snapshot says."""
     code = "s = 'é'; import os, numpy as np\n\ndef f():\n    return np, os\n"
     options = build_options(LazyImports, {})
     _, reports = lazy_reports(ast.parse(code), "m", False, code, False, options, REPORT_CONFIGS["defaults"])
     spans = sorted((r.span.column, r.span.end_column, r.data["module"]) for r in reports)
     assert spans == [(16, 18, "os"), (20, 31, "numpy")]
+
+
+def test_concatenated_patch_strings_are_not_patch_targets() -> None:
+    code = "from unittest import mock\nmock.patch('a.' 'b')\nmock.patch('c.d')\n"
+    options = build_options(LazyImports, {})
+    facts, _ = lazy_reports(ast.parse(code), "m", False, code, False, options, REPORT_CONFIGS["defaults"])
+    assert facts["patch_targets"] == ["c.d"]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    cases = sorted(_snapshot().items())  # one case per line: a change shows as the lines of its cases
+    SNAPSHOT.write_text("{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True, ensure_ascii=False)}"
+                                            for k, v in cases) + "\n}\n", encoding="utf-8")
