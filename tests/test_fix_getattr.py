@@ -200,7 +200,10 @@ def test_a_name_used_at_module_level_is_not_reported_at_all():
 # -- which findings get the unsafe tier, project-wide (refine) ---------------------------------
 
 PROJECT = {
-    "pyproject.toml": "[project]\nname = 'demo'\nversion = '0'\n\n[tool.advisor.rules.lazy-imports]\n"
+    # The modules a caller imports directly are entry points: the fix only writes what saves startup time.
+    "pyproject.toml": "[project]\nname = 'demo'\nversion = '0'\n\n[tool.advisor]\n"
+                      "entry-points = ['import pkg.plain', 'import pkg.patched', 'import pkg.safe']\n\n"
+                      "[tool.advisor.rules.lazy-imports]\n"
                       "costly-modules = ['decimal', 'fractions', 'xml', 'csv', 'statistics']\n",
     "pkg/__init__.py": "from .starred import *\nfrom .listed import *\n",
     # star-imported by pkg/__init__.py without __all__: `from .starred import *` copies `decimal`
