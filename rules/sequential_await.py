@@ -13,7 +13,6 @@ from advisor.rules.support.await_order import formats_only, runs_steps, says_ord
 from advisor.rules.support.coroutines import PERMISSION_CHECK, CoroutineIndex, callee_name, last_name
 from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
 from advisor.rules.support.round_trips import ROUND_TRIPS
-from advisor.rules.support.sql_text import sql_call
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
@@ -497,6 +496,8 @@ class SequentialAwait(LoopWalkMixin, Rule):
         loop = self._candidate_loop()
         if loop is None:
             return
+        from advisor.rules.support.sql_text import sql_call  # deferred: only awaits inside loops get here
+
         call = _unwrap(node.expression)
         if call is None or not self._independent(call, loop) or sql_call(call, self.frame.node):
             return  # SQL text per item: n-plus-one reports it
