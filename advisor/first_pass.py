@@ -99,11 +99,12 @@ class FirstPass:
         called = self.called_in_loop
         return not (called.isdisjoint(self.import_aliases) and called.isdisjoint(self.aliases))
 
-    def cached_work_candidate(self) -> bool:
-        """A plain top-level function, called by name in the module, that calls
-        something that may be costly work or builds a table (missing-cache)."""
+    def cached_work_candidate(self, called_here: bool = True) -> bool:
+        """A plain top-level function (with ``called_here``: one called by name in
+        the module) that calls something that may be costly work or builds a
+        table (missing-cache)."""
         for function in self.plain_functions:
-            if function.name in self.called and _may_do_work(function, self):
+            if (function.name in self.called or not called_here) and _may_do_work(function, self):
                 return True
         return False
 

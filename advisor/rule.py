@@ -198,6 +198,14 @@ class Rule:
         rule makes from the ``ast`` tree alone (``first_pass.tree``)."""
         return WithoutTree()
 
+    @classmethod
+    def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: Any) -> WithoutTree:
+        """For every file, walked or not: facts (merged into the walk's) and
+        reports made from the ``ast`` tree alone. For facts a project-wide step
+        needs from every file (who calls what), computed one way whether or not
+        the file is walked."""
+        return WithoutTree()
+
     # -- project-wide step (main process) -----------------------------------
 
     @classmethod

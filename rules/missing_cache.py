@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor._lazy import lazy_module
-from advisor.rule import PER_FILE_CACHES, FileContext, Invalid, Rule, Valid
+from advisor.findings import Finding
+from advisor.rule import PER_FILE_CACHES, FileContext, Invalid, Rule, Valid, WithoutTree
+from advisor.rules.support.call_index import CallIndex
+from advisor.rules.support.calls import file_calls
+from advisor.rules.support.repeated_calls import called_repeatedly
 from advisor.rules.support.scopes import Scope, ScopeRecorder, call_name, descendants, walk
 from advisor.rules.support.purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
 if TYPE_CHECKING:
     import libcst as cst
 
+    from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
+    from advisor.project import Project
 else:
     cst = lazy_module("libcst")
 
@@ -309,8 +315,17 @@ class MissingCache(Rule):
 
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: MissingCacheOptions) -> bool:
-        """Only a plain top-level function that is called here and may do costly work."""
-        return first_pass.cached_work_candidate()
+        """Only a plain top-level function that may do costly work (called here,
+        or by other modules: their calls are counted project-wide)."""
+        return first_pass.cached_work_candidate(called_here=False)
+
+    @classmethod
+    def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: MissingCacheOptions) -> WithoutTree:
+        """Every file's calls of functions that may be the project's (not test
+        files': a test calling a loader ten times says nothing about the program)."""
+        if context.is_test or first_pass.tree is None:
+            return WithoutTree()
+        return WithoutTree(facts={"calls": file_calls(first_pass.tree, context.module, context.path.endswith("__init__.py"))})
 
     def finish(self) -> None:
         scope = self.shared_state(ScopeRecorder).module
@@ -322,31 +337,83 @@ class MissingCache(Rule):
             node = child.node
             if child.kind != "function" or node.decorators or node.asynchronous is not None:
                 continue
-            if node.name.value not in called:
-                continue  # never called in this module: no call site to count (and no work to inspect)
             if child.generator or child.awaits or len(scope.bindings.get(node.name.value, ())) != 1:
                 continue
-            self._consider(child, scope, purity)
+            self._consider(child, purity, node.name.value in called)
 
-    def _consider(self, function: Scope, module: Scope, purity: Purity) -> None:
+    def _consider(self, function: Scope, purity: Purity, called_here: bool) -> None:
         work = purity.work_done(function)
         if not work or not purity.is_pure(function):
             return
         if "reads and parses a file" in work or "walks a directory" in work:
             if purity.module_writes_files:
                 return
+        if _reads_a_parameter_path(function):
+            return  # a path the caller supplies: the file may differ, or change, between calls
         name = function.node.name.value
-        sites = call_sites(purity, function)
+        sites = call_sites(purity, function) if called_here else []
         if sites is None:
             return  # a call site passes unknown arguments or mutates the result
         in_loop = sum(1 for s in sites if s.in_loop)
+        data = {"function": name, "work": " and ".join(work)}
         if in_loop:
             how = "in a loop" if in_loop == 1 else f"in {in_loop} loops"
         elif len(sites) >= self.options.min_call_sites:
             how = f"from {len(sites)} call sites"
-        else:
+        else:  # maybe called repeatedly from other modules: decided project-wide (refine)
+            self.report(function.node.name, how="(pending)", pending=True, local_sites=len(sites),
+                        immutable=purity.returns_immutable(function), hashable=_hashable_parameters(function), **data)
             return
-        self.report(function.node.name, function=name, work=" and ".join(work), how=how)
+        self.report(function.node.name, how=how, **data)
+
+    @classmethod
+    def refine(cls, findings: list[Finding], project: "Project", options: MissingCacheOptions,
+               evidence: "Evidence | None") -> Iterable[Finding]:
+        """Candidates not called repeatedly in their own module are kept when the
+        project calls them repeatedly: from a loop (a level or more up, in any
+        module) or from enough call sites."""
+        index: CallIndex | None = None
+        for finding in findings:
+            if not finding.data.get("pending"):
+                yield finding
+                continue
+            if index is None:
+                index = project.derived("missing-cache/calls", lambda p: CallIndex.of(p, cls.id))
+            decided = called_repeatedly(finding, index, project.module_of(finding.path), options.min_call_sites)
+            if decided is not None:
+                how, via = decided
+                data = {k: v for k, v in finding.data.items() if k not in _PENDING_KEYS}
+                yield finding.with_(message=cls.message.format(how=how, **data), data={**data, "how": how, "via": via})
+
+
+_PENDING_KEYS = ("pending", "local_sites", "immutable", "hashable", "how")
+
+
+def _hashable_parameters(function: Scope) -> bool:
+    """Every parameter is annotated with a hashable type (so any argument can key a cache)."""
+    params = function.node.params
+    return all(_hashable_annotation(p.annotation) for p in (*params.posonly_params, *params.params, *params.kwonly_params))
+
+
+_FILE_READS = frozenset({"open", "read_text", "read_bytes", "load", "safe_load", "reader", "DictReader", "listdir",
+                         "scandir", "walk", "glob", "iglob", "rglob", "iterdir", "Path"})
+
+
+def _reads_a_parameter_path(function: Scope) -> bool:
+    """A file or directory read whose path comes from a parameter (``open(path)``,
+    ``Path(folder).iterdir()``): a user-supplied path that may change between calls."""
+    params = {n for n, bs in function.bindings.items() if any(b.kind == "param" for b in bs)}
+    if not params:
+        return False
+    for scope in (function, *function.children):
+        for call, _ in scope.calls:
+            if call_name(call).rsplit(".", 1)[-1] not in _FILE_READS and not (
+                    isinstance(call.func, cst.Attribute) and call.func.attr.value in _FILE_READS):
+                continue
+            parts = [a.value for a in call.args] + ([call.func.value] if isinstance(call.func, cst.Attribute) else [])
+            if any(isinstance(n, cst.Name) and n.value in params for part in parts for n in descendants(part)):
+                return True
+    return False
 
 
 def _called_names(module: Scope) -> set[str]:

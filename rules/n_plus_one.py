@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor._lazy import lazy_module
 from advisor.errors import ConfigError
-from advisor.rule import FileContext, Invalid, Rule, Valid
+from advisor.findings import Finding
+from advisor.rule import FileContext, Invalid, Rule, Valid, WithoutTree
 
 from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
 from advisor.rules.support.loop_copies import assigned_values
@@ -16,13 +17,17 @@ from advisor.rules.support.round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
     RoundTrip, last_names, parse_extra, roots,
 )
-from advisor.rules.support.sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
+from advisor.rules.support.sql_text import SQL_METHODS, batched_sql, is_row_sql, sql_argument, sql_text
+from advisor.rules.support.calls import file_calls
+from advisor.rules.support.trips_through_calls import TRIP, candidate_reports, refine_candidates
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
 
+    from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
+    from advisor.project import Project
 else:
     cst = lazy_module("libcst")
 
@@ -481,16 +486,37 @@ class NPlusOne(LoopWalkMixin, Rule):
         ``models`` module, or else an import of a client library (or of a
         configured round trip) and a call in a loop that may be one of its
         calls: the resolver knows a name only through the file's imports."""
-        if not first_pass.for_loop or not cls.runs_on(context, options):
+        if not cls.runs_on(context, options):
             return False
+        # Round trips anywhere, not only in loops: a loop in another module may call
+        # the function that makes one (the walk notes them for refine).
+        called = first_pass.called
+        aliased = not called.isdisjoint(first_pass.import_aliases | first_pass.aliases)
         managers = not first_pass.attributes.isdisjoint(("objects", "_default_manager"))
-        if first_pass.mentions(DJANGO_WORDS) and (managers or first_pass.may_call_in_loop({"save"})):
+        if first_pass.mentions(DJANGO_WORDS) and (managers or aliased or "save" in called):
             return True  # every queryset starts at ``Model.objects``; new objects are saved
-        if not first_pass.called_in_loop.isdisjoint(SQL_METHODS):
-            return True  # SQL text sent in a loop, whatever the receiver
+        if not called.isdisjoint(SQL_METHODS):
+            return True  # SQL text sent, whatever the receiver
         extra = parse_extra(options.extra_round_trips)[0]  # valid: the options were checked on load
-        return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and first_pass.may_call_in_loop(
-            TRIP_NAMES | last_names(extra))
+        return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and (
+            aliased or not called.isdisjoint(TRIP_NAMES | last_names(extra)))
+
+    @classmethod
+    def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: NPlusOneOptions) -> WithoutTree:
+        """Every file's calls of functions that may be the project's, and a
+        candidate report for each one made once per loop item (refine keeps
+        those whose callee makes a round trip a level or two down)."""
+        if not cls.runs_on(context, options) or first_pass.tree is None:
+            return WithoutTree()
+        facts = file_calls(first_pass.tree, context.module, context.path.endswith("__init__.py"))
+        return WithoutTree(facts={"calls": facts}, reports=candidate_reports(facts, first_pass.tree, context.lines))
+
+    @classmethod
+    def refine(cls, findings: list[Finding], project: "Project", options: NPlusOneOptions,
+               evidence: "Evidence | None") -> Iterable[Finding]:
+        """Loops that call a project function making a round trip (see
+        ``support/trips_through_calls.py``); the noted round trips themselves are never shown."""
+        return refine_candidates(findings, project, cls.id)
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
         super().__init__(context, options)
@@ -503,6 +529,8 @@ class NPlusOne(LoopWalkMixin, Rule):
         #: Django model -> fields declared as ForeignKey/OneToOneField here.
         self.relations: dict[str, set[str]] = {}
         self.reported: set[tuple[int, str]] = set()
+        #: Functions whose round trip is noted (one each).
+        self.noted_trips: set[str] = set()
 
     # -- facts gathered on the way -------------------------------------------------
 
@@ -530,6 +558,9 @@ class NPlusOne(LoopWalkMixin, Rule):
         self._report(node.iter, short_code(node.iter), "query", batch, _ORM)
 
     def visit_Call(self, node: "cst.Call") -> None:
+        if not self.frame.loops:
+            self._record_trip(node)
+            return
         if self._per_item_loop() is None:
             return
         found = self._round_trip(node)
@@ -575,6 +606,29 @@ class NPlusOne(LoopWalkMixin, Rule):
             "build one statement for all items (`IN (...)` when only a value changes, `UNION ALL` across tables)")
         self._report(node, f"{short_code(node.func)}()", trip.what, batch, trip.family)
 
+    def _record_trip(self, node: "cst.Call") -> None:
+        """A round trip a function makes on every call (outside its loops), noted
+        for refine (never shown): a loop elsewhere that calls the function per
+        item makes one per item. A report, so that it carries its position."""
+        frame = self.frame
+        if not self.enabled or frame.kind != "function" or frame.is_async:
+            return
+        qualname = ".".join(f.node.name.value for f in self.frames if f.kind in ("class", "function"))
+        if qualname in self.noted_trips:
+            return
+        found = self._round_trip(node)
+        if found is not None and found[1].family != "custom":
+            label, trip = found
+        else:
+            argument = sql_argument(node)
+            text = sql_text(argument, frame.node) if argument is not None else None
+            if not is_row_sql(text) or batched_sql(text):
+                return
+            label, trip = f"{short_code(node.func)}()", ROUND_TRIPS["dbapi.Cursor().execute"]
+        self.noted_trips.add(qualname)
+        self.report(node, message=f"`{label}` makes one {trip.what} per call of `{qualname}()`",
+                    **{TRIP: qualname, "call": label, "what": trip.what, "batch": trip.batch})
+
     # -- helpers ------------------------------------------------------------------------
 
     def _per_item_loop(self) -> Loop | None:
@@ -603,7 +657,7 @@ class NPlusOne(LoopWalkMixin, Rule):
         if base.startswith("django.qs:") and method in DJANGO_TERMINALS:
             return f"{short_code(func)}()", RoundTrip("query", DJANGO_TERMINALS[method], _ORM)
         if base.startswith(("django.row:", "django.obj:")) and "." not in base.partition(":")[2] and method == "save" \
-                and not _saved_copy_needed(func.value, self.frame.loops[-1]):
+                and self.frame.loops and not _saved_copy_needed(func.value, self.frame.loops[-1]):
             batch = "save them with one `bulk_update()`" if base.startswith("django.row:") else "save them with one `bulk_create()`"
             return f"{short_code(func)}()", RoundTrip("query", batch, _ORM)
         owner = func.value

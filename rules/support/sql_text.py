@@ -68,6 +68,14 @@ def is_row_sql(text: str | None) -> bool:
     return text is not None and bool(_ROWS.match(text)) and bool(_CLAUSE.search(text, 6))
 
 
+_IN_LIST = re.compile(r"\bin\s*\(|=\s*any\s*\(", re.I)
+
+
+def batched_sql(text: str | None) -> bool:
+    """A statement for many items at once: ``WHERE id IN (...)`` or ``= ANY($1)``."""
+    return text is not None and bool(_IN_LIST.search(text))
+
+
 def sql_call(call: "cst.Call", function: Any = None) -> bool:
     """``x.execute("SELECT ...", ...)``: SQL text that reads or writes rows, sent by
     an SQL method; the text may be a name every assignment in ``function`` gives SQL."""

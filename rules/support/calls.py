@@ -1,0 +1,333 @@
+"""The calls one file makes to functions that may be the project's own, as
+plain facts: recorded from the CPython ``ast`` tree the worker already has
+(about a twentieth of libcst's parse), for every file, walked or not.
+
+A call is kept when its callee resolves through the file's imports, its own
+module-level ``def``s or ``self.method`` to an absolute dotted name that is
+not the standard library's (``pkg.settings.load_settings``,
+``pkg.orders.Repo.get``). Which of those names the project really defines is
+decided project-wide (``call_index.CallIndex``): no type inference, no
+guessing at what an unknown receiver is. Each call records whether it runs
+in a loop, whether once per item of a ``for`` loop or comprehension (its
+arguments change with the item), what its arguments are and whether its
+result is only read where it is used.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Any
+
+#: Loop flags of a recorded call.
+NOT_IN_LOOP, IN_LOOP, PER_ITEM = 0, 1, 2
+#: Argument kinds: no arguments, only constants, anything else.
+NO_ARGS, CONSTANT_ARGS, OTHER_ARGS = "none", "const", "var"
+#: Result use: only read where it is used, or anything else (kept, returned, mutated).
+READ, OTHER = "read", "other"
+
+_STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "__future__"}
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+#: Methods of a result that only read it.
+_READ_METHODS = frozenset({
+    "get", "keys", "values", "items", "copy", "count", "index", "startswith", "endswith", "split", "strip",
+    "lower", "upper", "format", "join", "match", "search", "fullmatch", "findall", "finditer", "sub",
+    "encode", "decode", "replace", "exists", "is_file", "is_dir", "read_text", "read_bytes", "bind",
+    "parameters", "pattern", "groups", "group",
+})
+#: Builtins that only read their argument.
+_READERS = frozenset({
+    "len", "sorted", "set", "frozenset", "tuple", "list", "dict", "enumerate", "min", "max", "any", "all",
+    "sum", "zip", "reversed", "str", "repr", "isinstance", "iter", "bool", "int", "float", "print",
+})
+_CACHE_WORDS = ("cache", "memoize", "memoized", "lru_cache")
+
+#: (id of the last tree, its facts): both call-following rules ask for the same file in turn.
+_LAST: list[Any] = [None, None]
+
+
+def file_calls(tree: ast.Module, module: str, is_package: bool) -> dict[str, Any]:
+    """``{"defs": {qualname: [line, cached]}, "calls": [[caller, target, line,
+    column, end_line, end_column, loop, args, use], ...], "exports": {name:
+    target}}`` for one file (``exports`` only for a package's ``__init__``)."""
+    if _LAST[0] is tree:
+        return _LAST[1]  # type: ignore[no-any-return]
+    collector = _Collector(module, is_package)
+    collector.run(tree)
+    facts: dict[str, Any] = {"defs": collector.defs, "calls": collector.calls}
+    if is_package and collector.exports:
+        facts["exports"] = collector.exports
+    _LAST[0], _LAST[1] = tree, facts
+    return facts
+
+
+def byte_column(line: str, offset: int) -> int:
+    """A character column from an ``ast`` byte offset into ``line``."""
+    return len(line.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace"))
+
+
+class _Loop:
+    __slots__ = ("per_item", "variant")
+
+    def __init__(self, per_item: bool, variant: set[str]) -> None:
+        self.per_item, self.variant = per_item, variant
+
+
+class _Function:
+    """The function being walked: its loops and how its names are used."""
+
+    def __init__(self, qualname: str, owner: str) -> None:
+        self.qualname, self.owner = qualname, owner  #: owner: the class of a method, else ""
+        self.loops: list[_Loop] = []
+        #: local name -> how each load of it uses the value; names assigned a call.
+        self.uses: dict[str, set[str]] = {}
+        self.assigned: dict[str, int] = {}
+        self.pending: list[tuple[list[Any], str]] = []  #: (call record, name its result went to)
+
+
+class _Collector:
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.imports: dict[str, str] = {}
+        self.local: set[str] = set()
+        self.defs: dict[str, list[int]] = {}
+        self.calls: list[list[Any]] = []
+        self.exports: dict[str, str] = {}
+
+    def run(self, tree: ast.Module) -> None:
+        for node in tree.body:
+            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                self.local.add(node.name)
+        self._statements(tree.body, _Function("", ""), "")
+
+    # -- statements ------------------------------------------------------------
+
+    def _statements(self, body: list[ast.stmt], function: _Function, scope: str) -> None:
+        for node in body:
+            if isinstance(node, _FUNCTIONS):
+                self._function(node, function, scope)
+            elif isinstance(node, ast.ClassDef):
+                for expr in (*node.decorator_list, *node.bases):
+                    self._expression(expr, function)
+                inner = f"{scope}{node.name}."
+                self._statements(node.body, _Function(function.qualname, function.owner), inner)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._import(node, top=not function.qualname and not scope)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self._expression(node.iter, function)
+                function.loops.append(_Loop(_per_item(node), _bound(node)))
+                self._expression(node.target, function)
+                self._statements(node.body, function, scope)
+                function.loops.pop()
+                self._statements(node.orelse, function, scope)
+            elif isinstance(node, ast.While):
+                function.loops.append(_Loop(False, set()))
+                self._expression(node.test, function)
+                self._statements(node.body, function, scope)
+                function.loops.pop()
+                self._statements(node.orelse, function, scope)
+            else:
+                self._simple(node, function, scope)
+
+    def _simple(self, node: ast.stmt, function: _Function, scope: str) -> None:
+        """Any other statement: its expressions, then its nested blocks."""
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            function.assigned[name] = function.assigned.get(name, 0) + 1
+        for _, value in ast.iter_fields(node):
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, ast.stmt):
+                    continue
+                if isinstance(item, (ast.ExceptHandler, ast.match_case)):
+                    self._statements(item.body, function, scope)
+                elif isinstance(item, ast.AST):
+                    self._expression(item, function, node)
+            if items and isinstance(items[0], ast.stmt):
+                self._statements(items, function, scope)  # type: ignore[arg-type]
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: _Function, scope: str) -> None:
+        qualname = f"{scope}{node.name}" if not outer.qualname else f"{outer.qualname}.{node.name}"
+        decorators = [_dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
+        cached = any(word in d.rsplit(".", 1)[-1].lower() for d in decorators for word in _CACHE_WORDS)
+        self.defs[qualname] = [node.lineno, int(cached)]
+        for expr in (*node.decorator_list, *node.args.defaults, *node.args.kw_defaults):
+            if expr is not None:
+                self._expression(expr, outer)
+        static = "staticmethod" in decorators
+        owner = scope[:-1] if scope and not outer.qualname and not static else ""
+        inner = _Function(qualname, owner)
+        self._statements(node.body, inner, "")
+        for record, name in inner.pending:
+            if inner.assigned.get(name) == 1 and inner.uses.get(name, {OTHER}) <= {READ}:
+                record[8] = READ
+
+    def _import(self, node: ast.Import | ast.ImportFrom, top: bool) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    self.imports[head] = head
+            return
+        base = _absolute(self.package, node.module or "", node.level)
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            target = f"{base}.{alias.name}" if base else alias.name
+            self.imports[alias.asname or alias.name] = target
+            if top and target.split(".")[0] not in _STDLIB:
+                self.exports[alias.asname or alias.name] = target
+
+    # -- expressions -------------------------------------------------------------
+
+    def _expression(self, root: ast.AST, function: _Function, statement: ast.stmt | None = None) -> None:
+        stack: list[tuple[ast.AST, Any, Any, int]] = [(root, statement, None, len(function.loops))]
+        while stack:
+            node, parent, grand, depth = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    function.uses.setdefault(node.id, set()).add(_use(node, parent, grand))  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Lambda:
+                continue  # runs later, or never: not this function's call
+            if kind is ast.Call:
+                self._call(node, parent, grand, function, depth)  # type: ignore[arg-type]
+            if kind in _COMPREHENSIONS:
+                self._comprehension(node, parent, function, depth, stack)
+                continue
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, node, parent, depth))
+
+    def _comprehension(self, node: Any, parent: Any, function: _Function, depth: int,
+                       stack: list[tuple[ast.AST, Any, Any, int]]) -> None:
+        """The first iterable runs once; the rest once per item (a loop of its own)."""
+        generators = node.generators
+        stack.append((generators[0].iter, generators[0], node, depth))
+        variant = {n.id for g in generators for n in ast.walk(g.target) if type(n) is ast.Name}
+        literal = isinstance(generators[0].iter, (ast.List, ast.Tuple, ast.Set, ast.Dict))
+        function.loops.append(_Loop(not literal, variant))
+        inner = len(function.loops)
+        parts = [node.key, node.value] if type(node) is ast.DictComp else [node.elt]
+        parts += [expr for g in generators for expr in g.ifs] + [g.iter for g in generators[1:]]
+        # walked at once (not pushed): the comprehension's loop is on the stack only now
+        for part in parts:
+            self._expression(part, function, None)
+        del function.loops[inner - 1:]
+
+    def _call(self, node: ast.Call, parent: Any, grand: Any, function: _Function, depth: int) -> None:
+        target = self._target(node.func, function)
+        if not target or target.split(".")[0] in _STDLIB:
+            return
+        loops = function.loops[:depth]
+        loop = NOT_IN_LOOP
+        if loops:
+            loop = IN_LOOP
+            innermost = loops[-1]
+            names = {n.id for arg in (*node.args, *(k.value for k in node.keywords)) for n in ast.walk(arg)
+                     if type(n) is ast.Name}
+            if innermost.per_item and names & set().union(*(lp.variant for lp in loops)):
+                loop = PER_ITEM
+        use = _use(node, parent, grand)
+        record = [function.qualname, target, node.lineno, node.col_offset, node.end_lineno or node.lineno,
+                  node.end_col_offset or 0, loop, _arguments(node), use]
+        self.calls.append(record)
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            function.pending.append((record, parent.targets[0].id))
+
+    def _target(self, func: ast.expr, function: _Function) -> str:
+        """The absolute dotted name a callee refers to ("" when unknown)."""
+        dotted = _dotted(func)
+        if not dotted:
+            return ""
+        head, _, rest = dotted.partition(".")
+        if head in ("self", "cls") and function.owner and rest and "." not in rest:
+            return f"{self.module}.{function.owner}.{rest}"
+        if head in self.imports:
+            return f"{self.imports[head]}.{rest}" if rest else self.imports[head]
+        if head in self.local and not rest and self.module:
+            return f"{self.module}.{head}"
+        return ""
+
+
+def _per_item(loop: ast.For | ast.AsyncFor) -> bool:
+    """A loop that runs per item: not over a literal, and it neither breaks nor returns."""
+    if isinstance(loop.iter, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        return False
+    todo: list[ast.AST] = list(loop.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Break, ast.Return)):
+            return False
+        if not isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda, ast.For, ast.AsyncFor, ast.While)):
+            todo.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            todo.extend(n for n in ast.walk(node) if isinstance(n, ast.Return))  # a return anywhere leaves the loop
+    return True
+
+
+def _bound(loop: ast.For | ast.AsyncFor) -> set[str]:
+    """Names that change between iterations: the targets and names bound in the body."""
+    names = {n.id for n in ast.walk(loop.target) if type(n) is ast.Name}
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if type(node) is ast.Name and type(node.ctx) is ast.Store:
+                names.add(node.id)
+    return names
+
+
+def _arguments(call: ast.Call) -> str:
+    values = [*call.args, *(k.value for k in call.keywords)]
+    if not values:
+        return NO_ARGS
+    return CONSTANT_ARGS if all(_constant(v) for v in values) else OTHER_ARGS
+
+
+def _constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Tuple):
+        return all(_constant(e) for e in node.elts)
+    return isinstance(node, ast.Name) and node.id.isupper()
+
+
+def _use(node: ast.AST, parent: Any, grand: Any) -> str:
+    """READ when the value of ``node`` is only read by what holds it."""
+    kind = type(parent)
+    if kind is ast.Subscript and parent.value is node:
+        return READ if type(parent.ctx) is ast.Load and not (type(grand) is ast.Call and grand.func is parent) else OTHER
+    if kind is ast.Attribute and parent.value is node:
+        return READ if parent.attr in _READ_METHODS else OTHER
+    if kind in (ast.Compare, ast.BinOp, ast.FormattedValue, ast.JoinedStr, ast.BoolOp, ast.UnaryOp, ast.If,
+                ast.IfExp, ast.Assert):
+        return READ
+    if kind in (ast.For, ast.AsyncFor, ast.comprehension) and parent.iter is node:
+        return READ
+    if kind is ast.Call and node in parent.args and type(parent.func) is ast.Name and parent.func.id in _READERS:
+        return READ
+    if kind is ast.Expr:
+        return READ  # the result is thrown away
+    return OTHER
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+    if type(node) is not ast.Name:
+        return ""
+    parts.append(node.id)  # type: ignore[attr-defined]
+    return ".".join(reversed(parts))
+
+
+def _absolute(package: str, target: str, level: int) -> str:
+    if not level:
+        return target
+    parts = package.split(".") if package else []
+    base = parts[:max(len(parts) - level + 1, 0)]
+    return ".".join([*base, target] if target else base)

@@ -1,0 +1,104 @@
+"""n-plus-one through the project's own functions: a loop that calls, once per
+item, a project function that makes a round trip a level or two down.
+
+The walk of each file records which of its functions make a round trip on
+every call (outside their own loops: "trips"). The ``ast`` call facts of
+every file (``calls.file_calls``) give the candidates: calls made once per
+item of a loop, with arguments that change with the item, to a function that
+may be the project's. The project-wide step keeps a candidate when its callee,
+or a function it calls (outside loops, not behind a cache), makes a round
+trip, and says through which calls.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Any, Iterable
+
+from advisor.findings import Span
+from advisor.rule import TreeFreeReport
+from advisor.rules.support.call_index import CallIndex, Site
+from advisor.rules.support.calls import PER_ITEM, byte_column
+
+if TYPE_CHECKING:
+    from advisor.findings import Finding
+    from advisor.project import Project
+
+#: Data key of a noted round trip (the function's qualname), never shown.
+TRIP = "trip_in"
+#: Data key of a candidate call (its target), shown only when a round trip is found below it.
+CANDIDATE = "through"
+
+
+def candidate_reports(facts: dict[str, Any], tree: ast.Module, lines: tuple[str, ...]) -> list[TreeFreeReport]:
+    """A report per call made once per loop item to a function that may be the
+    project's: kept project-wide only if that function makes a round trip."""
+    reports: list[TreeFreeReport] = []
+    per_item = [call for call in facts["calls"] if call[6] == PER_ITEM]
+    if not per_item:
+        return reports
+    calls_by_position = {(n.lineno, n.col_offset): n for n in ast.walk(tree) if type(n) is ast.Call}
+    for caller, target, line, column, end_line, end_column, _, _, _ in per_item:
+        node = calls_by_position.get((line, column))
+        label = ast.unparse(node.func) if node is not None else target.rsplit(".", 1)[-1]
+        span = Span(line, _column(lines, line, column), end_line, _column(lines, end_line, end_column))
+        reports.append(TreeFreeReport(span, f"`{label}()` in a loop may make a round trip per item",
+                                      {CANDIDATE: target, "call": f"{label}()", "caller": caller}))
+    return reports
+
+
+def _column(lines: tuple[str, ...], line: int, offset: int) -> int:
+    return byte_column(lines[line - 1], offset) if 0 < line <= len(lines) else offset
+
+
+def refine_candidates(findings: list["Finding"], project: "Project", rule_id: str) -> Iterable["Finding"]:
+    """The rule's findings: noted round trips dropped, candidates replaced by a
+    finding that names the chain of calls, or dropped when no round trip is below."""
+    trips: dict[str, list[Any]] = {}
+    for finding in findings:
+        if TRIP in finding.data:
+            module = project.module_of(finding.path)
+            name = f"{module}.{finding.data[TRIP]}" if module else str(finding.data[TRIP])
+            trips.setdefault(name, [finding.path, finding.span.line, finding.data["call"], finding.data["what"],
+                                    finding.data["batch"]])
+    direct = {(f.path, f.span.line) for f in findings if CANDIDATE not in f.data and TRIP not in f.data}
+    index: CallIndex | None = None
+    for finding in findings:
+        if TRIP in finding.data:
+            continue
+        if CANDIDATE not in finding.data:
+            yield finding
+            continue
+        if (finding.path, finding.span.line) in direct or not trips:
+            continue  # the call is itself a round trip, reported as such
+        if index is None:
+            index = project.derived(f"{rule_id}/calls", lambda p: CallIndex.of(p, rule_id))
+        found = _trip_below(index, trips, finding.data[CANDIDATE])
+        if found is not None:
+            yield _finding_for(finding, *found)
+
+
+def _trip_below(index: CallIndex, trips: dict[str, list[Any]], target: str) -> tuple[str, list[Site], list[Any]] | None:
+    """(the callee, the calls down to the function that makes the trip, the trip)."""
+    callee = index.resolve(target)
+    if callee is None or index.functions[callee].cached:
+        return None
+    if callee in trips:
+        return callee, [], trips[callee]
+    for chain in index.calls_below(callee, depth=2):
+        trip = trips.get(chain[-1].target)
+        if trip is not None:
+            return callee, chain, trip
+    return None
+
+
+def _finding_for(finding: "Finding", callee: str, chain: list[Site], trip: list[Any]) -> "Finding":
+    path, line, call, what, batch = trip
+    via = [f"{s.where}" for s in reversed(chain)]
+    where = f"{path}:{line}" + (f" via {', '.join(via)}" if via else "")
+    name = callee.rsplit(".", 1)[-1]
+    message = (f"`{finding.data['call']}` in a loop runs one {what} per item (`{call}` at {where}); "
+               f"give `{name}()` a form that takes every item ({batch}) and call it once")
+    data = {"call": finding.data["call"], "what": what, "round_trip": "through-calls",
+            "trip": f"{path}:{line}", "via": via, "callee": callee}
+    return finding.with_(message=message, data=data)
