@@ -1,0 +1,294 @@
+"""Rules that follow calls across modules (issue 17): missing-cache counts the
+project's calls of a cacheable function, n-plus-one reports a loop that calls
+a project function making a round trip. Each case is a small project scanned
+through the engine, as a user's would be; must-fire and must-stay-silent."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from advisor.config import config_from_table
+from advisor.engine.scan import scan
+from advisor.findings import Finding
+from advisor.rules.support.call_index import CallIndex
+from advisor.rules.support.calls import IN_LOOP, NOT_IN_LOOP, PER_ITEM, READ, file_calls
+
+SETTINGS = """\
+    import json
+    import os
+
+    PATH = os.path.join(os.path.dirname(__file__), "settings.json")
+
+
+    def load_settings():
+        with open(PATH) as f:
+            return json.load(f)
+"""
+REPO = """\
+    def order_lines(conn, order_id):
+        return conn.execute("SELECT sku, qty FROM lines WHERE order_id = ?", (order_id,)).fetchall()
+"""
+
+
+@pytest.fixture(autouse=True)
+def _in_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # paths show as a user in the project sees them
+
+
+def findings(tmp_path: Path, files: dict[str, str], rule: str) -> list[Finding]:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    config = config_from_table({"measure-imports": False, "select": [rule]}, root=tmp_path)
+    report = scan([Path(".")], config, jobs=1, use_cache=False)
+    assert not report.errors, report.errors
+    return [f for f in report.findings if f.rule == rule]
+
+
+def where(found: list[Finding]) -> list[tuple[str, int]]:
+    return [(Path(f.path).name, f.span.line) for f in found]
+
+
+# -- the call facts of one file ------------------------------------------------------
+
+
+def test_call_facts_resolve_imports_self_and_loops() -> None:
+    code = textwrap.dedent("""\
+        from .settings import load_settings
+        import shop.repo as repo
+
+        class Cart:
+            def total(self, conn, ids):
+                return sum(self.price(conn, i) for i in ids)
+
+            def price(self, conn, i):
+                return repo.price(conn, i) * load_settings()["vat"]
+
+        def audit(conn):
+            while conn.busy():
+                repo.ping(conn)
+            for name in ("a", "b"):
+                repo.check(conn, name)
+    """)
+    facts = file_calls(ast.parse(code), "shop.cart", False)
+    calls = {(c[0], c[1]): (c[6], c[8]) for c in facts["calls"]}
+    assert calls[("Cart.total", "shop.cart.Cart.price")][0] == PER_ITEM
+    assert calls[("Cart.price", "shop.settings.load_settings")] == (NOT_IN_LOOP, READ)
+    assert calls[("Cart.price", "shop.repo.price")][0] == NOT_IN_LOOP
+    assert calls[("audit", "shop.repo.ping")][0] == IN_LOOP  # a while loop: not per item
+    assert calls[("audit", "shop.repo.check")][0] == IN_LOOP  # a literal tuple: a fixed, tiny count
+    assert set(facts["defs"]) == {"Cart.total", "Cart.price", "audit"}
+
+
+def test_the_index_follows_a_package_reexport() -> None:
+    init = file_calls(ast.parse("from .settings import load_settings\n"), "shop", True)
+    settings = file_calls(ast.parse("def load_settings():\n    return 1\n"), "shop.settings", False)
+    user = file_calls(ast.parse("from shop import load_settings\n\ndef f(xs):\n    return [load_settings() for x in xs]\n"),
+                      "app", False)
+    index = CallIndex([("shop/__init__.py", "shop", init), ("shop/settings.py", "shop.settings", settings),
+                       ("app.py", "app", user)])
+    assert [s.path for s in index.callers["shop.settings.load_settings"]] == ["app.py"]
+
+
+# -- missing-cache across modules -------------------------------------------------------
+
+FIRES_MISSING_CACHE = {
+    "called-in-a-loop-in-another-module": ({
+        "shop/__init__.py": "",
+        "shop/settings.py": SETTINGS,
+        "shop/pricing.py": """\
+            from shop.settings import load_settings
+
+            def prices(items):
+                return [i.amount * load_settings()["vat"] for i in items]
+        """}, "in a loop at shop/pricing.py:4"),
+    "reached-from-a-loop-through-another-function": ({
+        "shop/__init__.py": "",
+        "shop/settings.py": SETTINGS,
+        "shop/pricing.py": """\
+            from shop.settings import load_settings
+
+            def with_vat(amount):
+                settings = load_settings()
+                return amount * (1 + settings["vat"])
+        """,
+        "shop/orders.py": """\
+            from shop import pricing
+
+            def total(items):
+                total = 0
+                for item in items:
+                    total += pricing.with_vat(item.amount)
+                return total
+        """}, "through `with_vat()`"),
+    "from-three-call-sites-in-other-modules": ({
+        "shop/__init__.py": "",
+        "shop/settings.py": SETTINGS,
+        "shop/a.py": "from shop.settings import load_settings\n\ndef a():\n    return load_settings()['a']\n",
+        "shop/b.py": "from shop.settings import load_settings\n\ndef b():\n    return load_settings()['b']\n",
+        "shop/c.py": "import shop.settings as s\n\ndef c():\n    return 'c' in s.load_settings()\n",
+    }, "from 3 call sites"),
+    "through-a-package-reexport": ({
+        "shop/__init__.py": "from .settings import load_settings\n",
+        "shop/settings.py": SETTINGS,
+        "app.py": "from shop import load_settings\n\ndef run(rows):\n    for row in rows:\n        print(row, load_settings().get('currency'))\n",
+    }, "in a loop at app.py:5"),
+}
+
+
+@pytest.mark.parametrize("files,words", FIRES_MISSING_CACHE.values(), ids=FIRES_MISSING_CACHE.keys())
+def test_missing_cache_fires_across_modules(tmp_path: Path, files: dict[str, str], words: str) -> None:
+    found = findings(tmp_path, files, "missing-cache")
+    assert where(found) == [("settings.py", 7)], [f.message for f in found]
+    assert words in found[0].message
+    assert "reads and parses a file" in found[0].message
+
+
+STAYS_SILENT_MISSING_CACHE = {
+    "called-once-from-main": {
+        "shop/settings.py": SETTINGS,
+        "shop/__main__.py": "from shop.settings import load_settings\n\ndef main():\n    print(load_settings())\n\nmain()\n",
+    },
+    "a-caller-mutates-the-result": {
+        "shop/settings.py": SETTINGS,
+        "shop/pricing.py": """\
+            from shop.settings import load_settings
+
+            def prices(items):
+                for item in items:
+                    settings = load_settings()
+                    settings["seen"] = item
+        """,
+    },
+    "reads-a-path-the-caller-passes": {
+        "shop/settings.py": "import json\n\ndef load(path: str):\n    with open(path) as f:\n        return json.load(f)\n",
+        "shop/pricing.py": "from shop.settings import load\n\ndef prices(items):\n    return [load('a.json')['vat'] for i in items]\n",
+    },
+    "an-argument-of-unknown-hashability": {
+        "shop/settings.py": "import json\n\ndef load(name):\n    with open('settings.json') as f:\n        return json.load(f)[name]\n",
+        "shop/pricing.py": "from shop.settings import load\n\ndef prices(items):\n    return [load(i.region) for i in items]\n",
+    },
+    "already-cached": {
+        "shop/settings.py": "import functools\n" + textwrap.dedent(SETTINGS).replace("def load_settings", "@functools.cache\ndef load_settings"),
+        "shop/pricing.py": "from shop.settings import load_settings\n\ndef prices(items):\n    return [load_settings()['vat'] for i in items]\n",
+    },
+    "reads-the-clock": {
+        "shop/settings.py": textwrap.dedent(SETTINGS).replace("import os", "import os\nimport time").replace(
+            "return json.load(f)", "return json.load(f), time.time()"),
+        "shop/pricing.py": "from shop.settings import load_settings\n\ndef prices(items):\n    return [load_settings()[0] for i in items]\n",
+    },
+    "only-tests-call-it-in-a-loop": {
+        "shop/settings.py": SETTINGS,
+        "tests/test_settings.py": "from shop.settings import load_settings\n\ndef test_many():\n    for _ in range(100):\n        assert load_settings()['vat']\n",
+    },
+}
+
+
+@pytest.mark.parametrize("files", STAYS_SILENT_MISSING_CACHE.values(), ids=STAYS_SILENT_MISSING_CACHE.keys())
+def test_missing_cache_stays_silent_across_modules(tmp_path: Path, files: dict[str, str]) -> None:
+    assert findings(tmp_path, {"shop/__init__.py": "", **files}, "missing-cache") == []
+
+
+# -- n-plus-one through project functions ------------------------------------------------
+
+FIRES_N_PLUS_ONE = {
+    "a-query-one-level-down-in-another-module": ({
+        "shop/repo.py": REPO,
+        "shop/orders.py": """\
+            from shop import repo
+
+            def totals(conn, orders):
+                return {o: len(repo.order_lines(conn, o)) for o in orders}
+        """}, ("orders.py", 4), "`conn.execute()` at shop/repo.py:2"),
+    "two-levels-down": ({
+        "shop/repo.py": REPO,
+        "shop/service.py": "from shop.repo import order_lines\n\ndef weight(conn, order_id):\n    return sum(q for _, q in order_lines(conn, order_id))\n",
+        "shop/orders.py": """\
+            from shop.service import weight
+
+            def heaviest(conn, orders):
+                best = None
+                for order in orders:
+                    w = weight(conn, order)
+                    best = max(best or w, w)
+                return best
+        """}, ("orders.py", 6), "shop/repo.py:2 via shop/service.py:4"),
+    "an-http-request-in-a-helper": ({
+        "shop/api.py": "import requests\n\ndef fetch_user(uid):\n    return requests.get(f'https://api.example.com/users/{uid}').json()\n",
+        "shop/report.py": "from shop.api import fetch_user\n\ndef names(ids):\n    return [fetch_user(i)['name'] for i in ids]\n",
+    }, ("report.py", 4), "one HTTP request per item"),
+    "a-method-of-the-same-class": ({
+        "shop/store.py": """\
+            class Store:
+                def __init__(self, conn):
+                    self.conn = conn
+
+                def price(self, sku):
+                    return self.conn.execute("SELECT price FROM items WHERE sku = ?", (sku,)).fetchone()
+
+                def total(self, skus):
+                    return sum(self.price(s)[0] for s in skus)
+        """}, ("store.py", 9), "`self.price()` in a loop runs one query per item"),
+}
+
+
+@pytest.mark.parametrize("files,at,words", FIRES_N_PLUS_ONE.values(), ids=FIRES_N_PLUS_ONE.keys())
+def test_n_plus_one_fires_through_project_functions(tmp_path: Path, files: dict[str, str], at: tuple[str, int],
+                                                   words: str) -> None:
+    found = findings(tmp_path, {"shop/__init__.py": "", **files}, "n-plus-one")
+    assert where(found) == [at], [f.message for f in found]
+    assert words in found[0].message
+
+
+STAYS_SILENT_N_PLUS_ONE = {
+    "the-callee-batches-with-in": {
+        "shop/repo.py": "def lines(conn, ids):\n    marks = ','.join('?' * len(ids))\n    return conn.execute(f'SELECT * FROM lines WHERE order_id IN ({marks})', ids).fetchall()\n",
+        "shop/orders.py": "from shop import repo\n\ndef all_lines(conn, chunks):\n    return [repo.lines(conn, chunk) for chunk in chunks]\n",
+    },
+    "the-callee-uses-executemany": {
+        "shop/repo.py": "def save(conn, rows):\n    conn.executemany('INSERT INTO lines VALUES (?, ?)', rows)\n",
+        "shop/orders.py": "from shop import repo\n\ndef store(conn, batches):\n    for rows in batches:\n        repo.save(conn, rows)\n",
+    },
+    "the-callee-is-cached": {
+        "shop/repo.py": "import functools\n\n@functools.lru_cache(maxsize=None)\ndef region(conn, code):\n    return conn.execute('SELECT name FROM regions WHERE code = ?', (code,)).fetchone()\n",
+        "shop/orders.py": "from shop import repo\n\ndef names(conn, orders):\n    return [repo.region(conn, o.region) for o in orders]\n",
+    },
+    "the-loop-returns-on-the-first-item": {
+        "shop/repo.py": REPO,
+        "shop/orders.py": "from shop import repo\n\ndef first_lines(conn, orders):\n    for o in orders:\n        return repo.order_lines(conn, o)\n",
+    },
+    "the-arguments-do-not-change-per-item": {
+        "shop/repo.py": "def open_count(conn):\n    return conn.execute(\"SELECT count(*) FROM orders WHERE status = 'open'\").fetchone()\n",
+        "shop/orders.py": "from shop import repo\n\ndef report(conn, orders):\n    for o in orders:\n        print(o, repo.open_count(conn))\n",
+    },
+    "the-callee-makes-no-round-trip": {
+        "shop/pricing.py": "def vat(amount):\n    return amount * 0.2\n",
+        "shop/orders.py": "from shop import pricing\n\ndef taxes(orders):\n    return [pricing.vat(o.amount) for o in orders]\n",
+    },
+    "a-loop-over-a-literal": {
+        "shop/repo.py": REPO,
+        "shop/orders.py": "from shop import repo\n\ndef sample(conn):\n    return [repo.order_lines(conn, o) for o in (1, 2, 3)]\n",
+    },
+}
+
+
+@pytest.mark.parametrize("files", STAYS_SILENT_N_PLUS_ONE.values(), ids=STAYS_SILENT_N_PLUS_ONE.keys())
+def test_n_plus_one_stays_silent_through_project_functions(tmp_path: Path, files: dict[str, str]) -> None:
+    assert findings(tmp_path, {"shop/__init__.py": "", **files}, "n-plus-one") == []
+
+
+def test_a_noted_round_trip_is_never_shown(tmp_path: Path) -> None:
+    """The walk notes each function's round trip for refine; no loop calls it, so nothing is reported."""
+    assert findings(tmp_path, {"shop/__init__.py": "", "shop/repo.py": REPO}, "n-plus-one") == []
+
+
+def test_suppressing_the_loop_call_silences_it(tmp_path: Path) -> None:
+    files = dict(FIRES_N_PLUS_ONE["a-query-one-level-down-in-another-module"][0])
+    files["shop/orders.py"] = files["shop/orders.py"].replace(
+        "for o in orders}", "for o in orders}  # advisor: ignore[n-plus-one]")
+    assert findings(tmp_path, {"shop/__init__.py": "", **files}, "n-plus-one") == []
