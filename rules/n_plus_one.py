@@ -509,7 +509,8 @@ class NPlusOne(LoopWalkMixin, Rule):
         if not cls.runs_on(context, options) or first_pass.tree is None:
             return WithoutTree()
         facts = file_calls(first_pass.tree, context.module, context.path.endswith("__init__.py"))
-        return WithoutTree(facts={"calls": facts}, reports=candidate_reports(facts, first_pass.tree, context.lines))
+        known = set(parse_extra(options.extra_round_trips)[0])
+        return WithoutTree(facts={"calls": facts}, reports=candidate_reports(facts, first_pass.tree, context.lines, known))
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: NPlusOneOptions,

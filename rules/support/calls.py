@@ -68,10 +68,37 @@ def byte_column(line: str, offset: int) -> int:
 
 
 class _Loop:
-    __slots__ = ("per_item", "variant")
+    """A loop being walked; what it binds and whether it runs per item, worked out
+    on first ask (most loops hold no call of interest)."""
 
-    def __init__(self, per_item: bool, variant: set[str]) -> None:
-        self.per_item, self.variant = per_item, variant
+    __slots__ = ("node", "_per_item", "_variant")
+
+    def __init__(self, node: Any, per_item: bool | None = None, variant: set[str] | None = None) -> None:
+        self.node, self._per_item, self._variant = node, per_item, variant
+
+    @property
+    def per_item(self) -> bool:
+        if self._per_item is None:
+            self._per_item = _per_item(self.node)
+        return self._per_item
+
+    @property
+    def variant(self) -> set[str]:
+        if self._variant is None:
+            self._variant = _bound(self.node)
+        return self._variant
+
+
+#: Fields that hold only operator and context singletons: never a call.
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)  # type: ignore[attr-defined]
+    return found
 
 
 class _Function:
@@ -117,13 +144,13 @@ class _Collector:
                 self._import(node, top=not function.qualname and not scope)
             elif isinstance(node, (ast.For, ast.AsyncFor)):
                 self._expression(node.iter, function)
-                function.loops.append(_Loop(_per_item(node), _bound(node)))
+                function.loops.append(_Loop(node))
                 self._expression(node.target, function)
                 self._statements(node.body, function, scope)
                 function.loops.pop()
                 self._statements(node.orelse, function, scope)
             elif isinstance(node, ast.While):
-                function.loops.append(_Loop(False, set()))
+                function.loops.append(_Loop(node, False, set()))
                 self._expression(node.test, function)
                 self._statements(node.body, function, scope)
                 function.loops.pop()
@@ -136,17 +163,17 @@ class _Collector:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             function.assigned[name] = function.assigned.get(name, 0) + 1
-        for _, value in ast.iter_fields(node):
-            items = value if isinstance(value, list) else [value]
+        for name in _fields(type(node)):
+            value = getattr(node, name)
+            items = value if type(value) is list else [value]
+            if items and isinstance(items[0], ast.stmt):
+                self._statements(items, function, scope)
+                continue
             for item in items:
-                if isinstance(item, ast.stmt):
-                    continue
                 if isinstance(item, (ast.ExceptHandler, ast.match_case)):
                     self._statements(item.body, function, scope)
                 elif isinstance(item, ast.AST):
                     self._expression(item, function, node)
-            if items and isinstance(items[0], ast.stmt):
-                self._statements(items, function, scope)  # type: ignore[arg-type]
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: _Function, scope: str) -> None:
         qualname = f"{scope}{node.name}" if not outer.qualname else f"{outer.qualname}.{node.name}"
@@ -186,22 +213,29 @@ class _Collector:
 
     def _expression(self, root: ast.AST, function: _Function, statement: ast.stmt | None = None) -> None:
         stack: list[tuple[ast.AST, Any, Any, int]] = [(root, statement, None, len(function.loops))]
+        pop, push, watched = stack.pop, stack.append, function.assigned
         while stack:
-            node, parent, grand, depth = stack.pop()
+            node, parent, grand, depth = pop()
             kind = type(node)
             if kind is ast.Name:
-                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                if node.id in watched and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
                     function.uses.setdefault(node.id, set()).add(_use(node, parent, grand))  # type: ignore[attr-defined]
                 continue
-            if kind is ast.Lambda:
-                continue  # runs later, or never: not this function's call
+            if kind is ast.Constant or kind is ast.Lambda:
+                continue  # a lambda's body runs later, or never: not this function's call
             if kind is ast.Call:
                 self._call(node, parent, grand, function, depth)  # type: ignore[arg-type]
-            if kind in _COMPREHENSIONS:
+            elif kind in _COMPREHENSIONS:
                 self._comprehension(node, parent, function, depth, stack)
                 continue
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, node, parent, depth))
+            for name in _fields(kind):
+                value = getattr(node, name)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            push((item, node, parent, depth))
+                elif isinstance(value, ast.AST):
+                    push((value, node, parent, depth))
 
     def _comprehension(self, node: Any, parent: Any, function: _Function, depth: int,
                        stack: list[tuple[ast.AST, Any, Any, int]]) -> None:
@@ -210,7 +244,7 @@ class _Collector:
         stack.append((generators[0].iter, generators[0], node, depth))
         variant = {n.id for g in generators for n in ast.walk(g.target) if type(n) is ast.Name}
         literal = isinstance(generators[0].iter, (ast.List, ast.Tuple, ast.Set, ast.Dict))
-        function.loops.append(_Loop(not literal, variant))
+        function.loops.append(_Loop(node, not literal, variant))
         inner = len(function.loops)
         parts = [node.key, node.value] if type(node) is ast.DictComp else [node.elt]
         parts += [expr for g in generators for expr in g.ifs] + [g.iter for g in generators[1:]]

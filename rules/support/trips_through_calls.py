@@ -19,6 +19,7 @@ from advisor.findings import Span
 from advisor.rule import TreeFreeReport
 from advisor.rules.support.call_index import CallIndex, Site
 from advisor.rules.support.calls import PER_ITEM, byte_column
+from advisor.rules.support.round_trips import FACTORIES, ROUND_TRIPS, roots
 
 if TYPE_CHECKING:
     from advisor.findings import Finding
@@ -30,11 +31,18 @@ TRIP = "trip_in"
 CANDIDATE = "through"
 
 
-def candidate_reports(facts: dict[str, Any], tree: ast.Module, lines: tuple[str, ...]) -> list[TreeFreeReport]:
+#: Libraries whose calls the walk judges itself (requests, boto3, redis, ...): never the project's.
+_LIBRARIES = roots((*ROUND_TRIPS, *FACTORIES)) - {"dbapi"}
+
+
+def candidate_reports(facts: dict[str, Any], tree: ast.Module, lines: tuple[str, ...],
+                      known: frozenset[str] | set[str] = frozenset()) -> list[TreeFreeReport]:
     """A report per call made once per loop item to a function that may be the
-    project's: kept project-wide only if that function makes a round trip."""
+    project's (not a library's, not one of the ``known`` round trips, which the
+    walk reports itself): kept project-wide only if that function makes a round trip."""
     reports: list[TreeFreeReport] = []
-    per_item = [call for call in facts["calls"] if call[6] == PER_ITEM]
+    per_item = [call for call in facts["calls"] if call[6] == PER_ITEM
+                and call[1].split(".", 1)[0] not in _LIBRARIES and call[1] not in known]
     if not per_item:
         return reports
     calls_by_position = {(n.lineno, n.col_offset): n for n in ast.walk(tree) if type(n) is ast.Call}
