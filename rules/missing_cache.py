@@ -43,8 +43,11 @@ class MissingCache(Rule):
     Finds a module-level function that reads and parses a file, compiles
     several regular expressions, walks a directory, reads package metadata
     or builds a constant table, whose result depends only on hashable
-    arguments, and that the module calls repeatedly: inside a loop or
-    comprehension, or from several call sites.
+    arguments, and that the project calls repeatedly: inside a loop or
+    comprehension, or from several call sites. Calls are followed across
+    modules: a loader defined in `settings.py`, called once by
+    `pricing.price()`, which a loop in `orders.py` calls per item, is
+    called in a loop.
 
     ## Why it matters
     Measured on CPython 3.11: reading and parsing a 50-key JSON file takes
@@ -86,12 +89,16 @@ class MissingCache(Rule):
     in it is to a known side-effect-free builtin or standard-library
     function, to another such function of the module, or a read-only method;
     it must not read mutable module globals, time, randomness or the
-    environment. Unannotated parameters count as hashable only when every
-    call site passes constants. A mutable result (list, dict) is accepted
-    only when every caller in the module only reads it. Only calls in the
-    same module count: a helper called from other modules is not reported
-    (nor are their callers' uses of the result checked). Profiles ("hot in
-    a profile") are not consulted yet.
+    environment. A file or directory read whose path comes from a parameter
+    is not reported (the caller's file may change between calls).
+    Unannotated parameters count as hashable only when every call site
+    passes constants. A mutable result (list, dict) is accepted only when
+    every caller only reads it (`load()["key"]`, or a name only read
+    afterwards). Calls from other modules are followed through imports
+    (`from pkg.settings import load`, `import pkg.settings as s`, a package
+    `__init__` that re-exports the function) and up to three functions above
+    a loop; calls on other receivers (`obj.load()`), functions passed as
+    values and calls from test files are not counted.
 
     ## Options
     `min-call-sites` (default 3): how many call sites outside loops make a
@@ -241,6 +248,16 @@ class MissingCache(Rule):
         Valid("import re\n\ndef word_re():\n    return re.compile(r'\\w+')\n\ndef f(xs):\n    return [word_re().findall(x) for x in xs]\n", why="one-regex-compile-is-cached-by-re"),
         Valid("""\
             import json
+
+            def load(path: str):
+                with open(path) as f:
+                    return json.load(f)
+
+            def f(xs):
+                return [load('a.json')['k'] for x in xs]
+        """, why="reads-a-path-the-caller-passes"),
+        Valid("""\
+            import json
             from app.util import check
 
             def load():
@@ -252,6 +269,19 @@ class MissingCache(Rule):
         """, why="calls-an-unknown-function"),
     ]
     INVALID = [
+        Invalid("""\
+            import json
+
+            def load_settings():
+                with open('settings.json') as f:
+                    return json.load(f)
+
+            def vat(region):
+                return load_settings()['vat'][region]
+
+            def totals(orders):
+                return [o.amount * (1 + vat(o.region)) for o in orders]
+        """, why="called-once-by-a-function-that-a-loop-calls", line=3, message="through `vat()`"),
         Invalid("""\
             import json
 

@@ -75,6 +75,12 @@ class NPlusOne(LoopWalkMixin, Rule):
     call's arguments change with the loop: a bare `.get()` on something
     unknown, such as a dict, is never a query.
 
+    Calls are followed across modules: a loop that calls, once per item, a
+    project function that makes one of these round trips (itself, or in a
+    function it calls, up to two levels down and in any module) is reported
+    at the loop's call, with the chain ("`repo.order_lines()` in a loop runs
+    one query per item (`conn.execute()` at shop/repo.py:5)").
+
     ## Why it matters
     Every round trip pays a network latency (0.2-1 ms to a local database,
     20-200 ms to a remote API) on top of the work itself, so a loop over
@@ -119,7 +125,14 @@ class NPlusOne(LoopWalkMixin, Rule):
     code, SQLAlchemy `session.add` (queued, flushed once),
     calls on a Redis `pipeline()`, awaited HTTP calls (sequential-await
     reports those), and test files. Names are resolved within one module:
-    a client passed in as an unannotated parameter is unknown. Django
+    a client passed in as an unannotated parameter is unknown. A project
+    function is followed only when the loop calls it through an import, by
+    its name in the module or as `self.method()` (not `obj.fetch()` on an
+    unknown object); its round trip counts when it is made outside the
+    function's own loops, the function is not behind a cache
+    (`functools.cache`, `lru_cache`, any decorator named like a cache) and
+    its SQL is not already batched (`IN (...)`, `= ANY(...)`,
+    `executemany`). Async functions are not followed. Django
     foreign-key access is recognised for `.pk` and for fields declared in
     the same module. A `save()` of a copy (`obj.pk = None`) or of an object
     stored into a container the loop reads again (a later item needs its
@@ -320,6 +333,33 @@ class NPlusOne(LoopWalkMixin, Rule):
                     new.save()
                     by_id[source.pk] = new
             """, why="save-of-a-copy-whose-key-later-items-need"),
+        Valid("""
+            def prices(conn, skus):
+                marks = ",".join("?" * len(skus))
+                return conn.execute(f"SELECT sku, price FROM items WHERE sku IN ({marks})", skus).fetchall()
+
+            def totals(conn, baskets):
+                return [sum(p for _, p in prices(conn, basket)) for basket in baskets]
+            """, why="the-function-the-loop-calls-batches-its-query"),
+        Valid("""
+            import functools
+
+            @functools.lru_cache(maxsize=None)
+            def region_name(conn, code):
+                return conn.execute("SELECT name FROM regions WHERE code = ?", (code,)).fetchone()
+
+            def labels(conn, orders):
+                return [region_name(conn, o.region) for o in orders]
+            """, why="the-function-the-loop-calls-is-cached"),
+        Valid("""
+            def price(conn, sku):
+                return conn.execute("SELECT price FROM items WHERE sku = ?", (sku,)).fetchone()[0]
+
+            def cheapest(conn, skus):
+                for sku in skus:
+                    if price(conn, sku) < 1:
+                        return sku
+            """, why="the-loop-calling-it-stops-at-the-first-match"),
     ]
     INVALID = [
         Invalid("""\
@@ -478,6 +518,25 @@ class NPlusOne(LoopWalkMixin, Rule):
                     sql = "INSERT INTO events (kind, at) VALUES (%s, %s)"
                     cur.execute(sql, (row.kind, row.at))
             """, why="sql-assigned-to-a-name-then-executed", line=5, message="executemany()"),
+        Invalid("""
+            def price(conn, sku):
+                return conn.execute("SELECT price FROM items WHERE sku = ?", (sku,)).fetchone()[0]
+
+            def total(conn, skus):
+                return sum(price(conn, s) for s in skus)
+            """, why="loop-calls-a-function-that-runs-a-query", line=6,
+                message="`price()` in a loop runs one query per item (`conn.execute()` at example.py:3)"),
+        Invalid("""
+            import requests
+
+            class Users:
+                def fetch(self, uid):
+                    return requests.get(f"https://api.example.com/users/{uid}").json()
+
+                def names(self, ids):
+                    return [self.fetch(i)["name"] for i in ids]
+            """, why="loop-calls-a-method-that-makes-an-http-request", line=9,
+                message="`self.fetch()` in a loop runs one HTTP request per item"),
     ]
 
     @classmethod
