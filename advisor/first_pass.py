@@ -101,12 +101,17 @@ class FirstPass:
 
     def cached_work_candidate(self, called_here: bool = True) -> bool:
         """A plain top-level function (with ``called_here``: one called by name in
-        the module) that calls something that may be costly work or builds a
-        table (missing-cache)."""
+        the module; without, also a plain method of a top-level class called as
+        ``x.name()`` here) that calls something that may be costly work or
+        builds a table (missing-cache)."""
         for function in self.plain_functions:
             if (function.name in self.called or not called_here) and _may_do_work(function, self):
                 return True
-        return False
+        if called_here or self.tree is None:
+            return False
+        methods = (m for c in self.tree.body if type(c) is ast.ClassDef for m in c.body  # type: ignore[attr-defined]
+                   if type(m) is ast.FunctionDef and not m.decorator_list)  # type: ignore[attr-defined]
+        return any(m.name in self.attributes and _may_do_work(m, self) for m in methods)  # type: ignore[arg-type]
 
 
 def _module_functions(body: list[ast.stmt]) -> list[ast.FunctionDef]:

@@ -40,7 +40,8 @@ class MissingCache(Rule):
     """Cache deterministic functions that redo expensive work on every call.
 
     ## What it does
-    Finds a module-level function that reads and parses a file, compiles
+    Finds a module-level function (or a method that never reads `self`)
+    that reads and parses a file, compiles
     several regular expressions, walks a directory, reads package metadata
     or builds a constant table, whose result depends only on hashable
     arguments, and that the project calls repeatedly: inside a loop or
@@ -84,8 +85,10 @@ class MissingCache(Rule):
     is a suggestion.
 
     ## Known limits
-    Only module-level functions are checked; methods are skipped (their
-    `self` may change). A function is treated as pure only when every call
+    Module-level functions are checked, and methods that never read `self`
+    (a method that reads `self` may depend on state that changes; caching one
+    with `functools.cache` would also keep every instance alive, so the
+    advice is a cached `@staticmethod`). A function is treated as pure only when every call
     in it is to a known side-effect-free builtin or standard-library
     function, to another such function of the module, or a read-only method;
     it must not read mutable module globals, time, randomness or the
@@ -283,6 +286,16 @@ class MissingCache(Rule):
                 return [o.amount * (1 + vat(o.region)) for o in orders]
         """, why="called-once-by-a-function-that-a-loop-calls", line=3, message="through `vat()`"),
         Invalid("""\
+            import re
+
+            class Tokenizer:
+                def patterns(self):
+                    return re.compile(r'\w+'), re.compile(r'\d+')
+
+                def count(self, texts):
+                    return [len(self.patterns()[0].findall(t)) for t in texts]
+        """, why="method-that-never-reads-self-called-in-a-loop", line=4, message="make it a `@staticmethod`"),
+        Invalid("""\
             import json
 
             def load_settings():
@@ -365,13 +378,20 @@ class MissingCache(Rule):
         called = _called_names(scope)
         for child in scope.children:
             node = child.node
+            if child.kind == "class":
+                called_on_self = {call_name(c).partition(".")[2] for m in child.children for c, _ in m.calls
+                                  if call_name(c).startswith(("self.", "cls."))}
+                for method in child.children:
+                    if _self_free_method(method) and method.node.name.value in called_on_self:
+                        self._consider(method, purity, False, owner=node.name.value)
+                continue
             if child.kind != "function" or node.decorators or node.asynchronous is not None:
                 continue
             if child.generator or child.awaits or len(scope.bindings.get(node.name.value, ())) != 1:
                 continue
             self._consider(child, purity, node.name.value in called)
 
-    def _consider(self, function: Scope, purity: Purity, called_here: bool) -> None:
+    def _consider(self, function: Scope, purity: Purity, called_here: bool, owner: str = "") -> None:
         work = purity.work_done(function)
         if not work or not purity.is_pure(function):
             return
@@ -380,19 +400,22 @@ class MissingCache(Rule):
                 return
         if _reads_a_parameter_path(function):
             return  # a path the caller supplies: the file may differ, or change, between calls
-        name = function.node.name.value
+        name = f"{owner}.{function.node.name.value}" if owner else function.node.name.value
         sites = call_sites(purity, function) if called_here else []
         if sites is None:
             return  # a call site passes unknown arguments or mutates the result
         in_loop = sum(1 for s in sites if s.in_loop)
         data = {"function": name, "work": " and ".join(work)}
+        if owner:
+            data["method"] = True  # its calls (``self.name()``) are all judged project-wide
         if in_loop:
             how = "in a loop" if in_loop == 1 else f"in {in_loop} loops"
         elif len(sites) >= self.options.min_call_sites:
             how = f"from {len(sites)} call sites"
         else:  # maybe called repeatedly from other modules: decided project-wide (refine)
             self.report(function.node.name, how="(pending)", pending=True, local_sites=len(sites),
-                        immutable=purity.returns_immutable(function), hashable=_hashable_parameters(function), **data)
+                        immutable=purity.returns_immutable(function),
+                        hashable=_hashable_parameters(function, skip_self=bool(owner)), **data)
             return
         self.report(function.node.name, how=how, **data)
 
@@ -413,16 +436,36 @@ class MissingCache(Rule):
             if decided is not None:
                 how, via = decided
                 data = {k: v for k, v in finding.data.items() if k not in _PENDING_KEYS}
-                yield finding.with_(message=cls.message.format(how=how, **data), data={**data, "how": how, "via": via})
+                message = cls.message.format(how=how, **data)
+                if data.get("method"):  # functools.cache on a method would keep every instance alive
+                    message = message.replace("cache it with `@functools.cache`",
+                                              "it never reads `self`: make it a `@staticmethod` cached with `@functools.cache`")
+                yield finding.with_(message=message, data={**data, "how": how, "via": via})
 
 
 _PENDING_KEYS = ("pending", "local_sites", "immutable", "hashable", "how")
 
 
-def _hashable_parameters(function: Scope) -> bool:
-    """Every parameter is annotated with a hashable type (so any argument can key a cache)."""
+def _self_free_method(method: Scope) -> bool:
+    """A plain method (no decorator, not async, not a generator, not a dunder)
+    that never reads ``self``: its result depends on its arguments alone. (Its
+    class must call it as ``self.name()``: the first pass looks no further.)"""
+    node = method.node
+    params = [*node.params.posonly_params, *node.params.params]
+    if method.kind != "function" or node.decorators or node.asynchronous is not None or not params:
+        return False
+    if method.generator or method.awaits or node.name.value.startswith("__"):
+        return False
+    this = params[0].name.value
+    return all(n.value != this for scope in (method, *method.children) for n, _ in scope.names)
+
+
+def _hashable_parameters(function: Scope, skip_self: bool = False) -> bool:
+    """Every parameter (but a method's ``self``) is annotated with a hashable type
+    (so any argument can key a cache)."""
     params = function.node.params
-    return all(_hashable_annotation(p.annotation) for p in (*params.posonly_params, *params.params, *params.kwonly_params))
+    every = [*params.posonly_params, *params.params, *params.kwonly_params][1 if skip_self else 0:]
+    return all(_hashable_annotation(p.annotation) for p in every)
 
 
 _FILE_READS = frozenset({"open", "read_text", "read_bytes", "load", "safe_load", "reader", "DictReader", "listdir",

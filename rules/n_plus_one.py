@@ -18,7 +18,7 @@ from advisor.rules.support.round_trips import (
     RoundTrip, last_names, parse_extra, roots,
 )
 from advisor.rules.support.sql_text import SQL_METHODS, batched_sql, is_row_sql, sql_argument, sql_text
-from advisor.rules.support.calls import file_calls
+from advisor.rules.support.calls import file_calls, per_item_calls
 from advisor.rules.support.trips_through_calls import TRIP, candidate_reports, refine_candidates
 from advisor.rules.support.syntax import dotted_name
 
@@ -567,9 +567,10 @@ class NPlusOne(LoopWalkMixin, Rule):
         those whose callee makes a round trip a level or two down)."""
         if not cls.runs_on(context, options) or first_pass.tree is None:
             return WithoutTree()
-        facts = file_calls(first_pass.tree, context.module, context.path.endswith("__init__.py"))
+        tree, package = first_pass.tree, context.path.endswith("__init__.py")
         known = set(parse_extra(options.extra_round_trips)[0])
-        return WithoutTree(facts={"calls": facts}, reports=candidate_reports(facts, first_pass.tree, context.lines, known))
+        reports = candidate_reports(per_item_calls(tree, context.module, package), context.lines, known)
+        return WithoutTree(facts={"calls": file_calls(tree, context.module, package)}, reports=reports)
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: NPlusOneOptions,

@@ -76,7 +76,7 @@ def test_call_facts_resolve_imports_self_and_loops() -> None:
                 repo.check(conn, name)
     """)
     facts = file_calls(ast.parse(code), "shop.cart", False)
-    calls = {(c[0], c[1]): (c[6], c[8]) for c in facts["calls"]}
+    calls = {(c[0], c[1]): (c[3], c[5]) for c in facts["calls"]}
     assert calls[("Cart.total", "shop.cart.Cart.price")][0] == PER_ITEM
     assert calls[("Cart.price", "shop.settings.load_settings")] == (NOT_IN_LOOP, READ)
     assert calls[("Cart.price", "shop.repo.price")][0] == NOT_IN_LOOP

@@ -46,9 +46,6 @@ class Site:
     module: str
     target: str  #: the resolved callee (a key of ``CallIndex.functions``)
     line: int
-    column: int
-    end_line: int
-    end_column: int
     loop: int  #: NOT_IN_LOOP, IN_LOOP or PER_ITEM
     args: str
     use: str
@@ -75,12 +72,12 @@ class CallIndex:
         self.callers: dict[str, list[Site]] = {}
         self.callees: dict[str, list[Site]] = {}
         for path, module, call in raw:
-            caller, target, line, column, end_line, end_column, loop, args, use = call
+            caller, target, line, loop, args, use = call
             resolved = self.resolve(target)
             if resolved is None:
                 continue
             source = f"{module}.{caller}" if caller else f"{module}:{MODULE_CODE}"
-            site = Site(path, source, module, resolved, line, column, end_line, end_column, loop, args, use)
+            site = Site(path, source, module, resolved, line, loop, args, use)
             self.callers.setdefault(resolved, []).append(site)
             self.callees.setdefault(source, []).append(site)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Loop flags of a recorded call.
 NOT_IN_LOOP, IN_LOOP, PER_ITEM = 0, 1, 2
@@ -49,17 +49,35 @@ _LAST: list[Any] = [None, None]
 
 def file_calls(tree: ast.Module, module: str, is_package: bool) -> dict[str, Any]:
     """``{"defs": {qualname: [line, cached]}, "calls": [[caller, target, line,
-    column, end_line, end_column, loop, args, use], ...], "exports": {name:
-    target}}`` for one file (``exports`` only for a package's ``__init__``)."""
-    if _LAST[0] is tree:
+    loop, args, use], ...], "exports": {name: target}}`` for one file
+    (``exports`` only for a package's ``__init__``)."""
+    return _collected(tree, module, is_package).facts
+
+
+def per_item_calls(tree: ast.Module, module: str, is_package: bool) -> list[PerItemCall]:
+    """The calls made once per loop item, with their positions (not kept as facts)."""
+    return _collected(tree, module, is_package).per_item
+
+
+def _collected(tree: ast.Module, module: str, is_package: bool) -> "_Collector":
+    if _LAST[0] is tree and _LAST[1].module == module:
         return _LAST[1]  # type: ignore[no-any-return]
     collector = _Collector(module, is_package)
     collector.run(tree)
-    facts: dict[str, Any] = {"defs": collector.defs, "calls": collector.calls}
-    if is_package and collector.exports:
-        facts["exports"] = collector.exports
-    _LAST[0], _LAST[1] = tree, facts
-    return facts
+    _LAST[0], _LAST[1] = tree, collector
+    return collector
+
+
+class PerItemCall(NamedTuple):
+    """A call made once per loop item: where it is (``ast`` positions: byte columns) and what it calls."""
+
+    caller: str
+    target: str
+    label: str  #: the callee as written: ``repo.order_lines``
+    line: int
+    column: int
+    end_line: int
+    end_column: int
 
 
 def byte_column(line: str, offset: int) -> int:
@@ -117,11 +135,20 @@ class _Collector:
     def __init__(self, module: str, is_package: bool) -> None:
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
+        self.is_package = is_package
         self.imports: dict[str, str] = {}
         self.local: set[str] = set()
         self.defs: dict[str, list[int]] = {}
         self.calls: list[list[Any]] = []
         self.exports: dict[str, str] = {}
+        self.per_item: list[PerItemCall] = []
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"defs": self.defs, "calls": self.calls}
+        if self.exports:
+            facts["exports"] = self.exports
+        return facts
 
     def run(self, tree: ast.Module) -> None:
         for node in tree.body:
@@ -189,7 +216,7 @@ class _Collector:
         self._statements(node.body, inner, "")
         for record, name in inner.pending:
             if inner.assigned.get(name) == 1 and inner.uses.get(name, {OTHER}) <= {READ}:
-                record[8] = READ
+                record[5] = READ
 
     def _import(self, node: ast.Import | ast.ImportFrom, top: bool) -> None:
         if isinstance(node, ast.Import):
@@ -206,7 +233,7 @@ class _Collector:
                 continue
             target = f"{base}.{alias.name}" if base else alias.name
             self.imports[alias.asname or alias.name] = target
-            if top and target.split(".")[0] not in _STDLIB:
+            if top and self.is_package and target.split(".")[0] not in _STDLIB:
                 self.exports[alias.asname or alias.name] = target
 
     # -- expressions -------------------------------------------------------------
@@ -266,10 +293,11 @@ class _Collector:
                      if type(n) is ast.Name}
             if innermost.per_item and names & set().union(*(lp.variant for lp in loops)):
                 loop = PER_ITEM
-        use = _use(node, parent, grand)
-        record = [function.qualname, target, node.lineno, node.col_offset, node.end_lineno or node.lineno,
-                  node.end_col_offset or 0, loop, _arguments(node), use]
+        record = [function.qualname, target, node.lineno, loop, _arguments(node), _use(node, parent, grand)]
         self.calls.append(record)
+        if loop == PER_ITEM:
+            self.per_item.append(PerItemCall(function.qualname, target, _dotted(node.func), node.lineno, node.col_offset,
+                                             node.end_lineno or node.lineno, node.end_col_offset or 0))
         if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
             function.pending.append((record, parent.targets[0].id))
 
@@ -283,8 +311,8 @@ class _Collector:
             return f"{self.module}.{function.owner}.{rest}"
         if head in self.imports:
             return f"{self.imports[head]}.{rest}" if rest else self.imports[head]
-        if head in self.local and not rest and self.module:
-            return f"{self.module}.{head}"
+        if head in self.local and self.module:
+            return f"{self.module}.{dotted}"  # a function of the module, or ``Class.method``
         return ""
 
 

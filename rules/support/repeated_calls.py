@@ -26,7 +26,8 @@ def called_repeatedly(finding: "Finding", index: CallIndex, module: str,
     data: dict[str, Any] = finding.data
     name = f"{module}.{data['function']}" if module else str(data["function"])
     sites = index.callers.get(name, [])
-    others = [s for s in sites if s.path != finding.path]  # its own module's were checked in the walk
+    # its own module's calls were checked in the walk (a method's ``self.name()`` calls were not)
+    others = sites if data.get("method") else [s for s in sites if s.path != finding.path]
     if not all(_shareable(s, data) for s in others):
         return None
     chain = index.loop_chain(name)

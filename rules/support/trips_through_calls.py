@@ -12,13 +12,12 @@ trip, and says through which calls.
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor.findings import Span
 from advisor.rule import TreeFreeReport
 from advisor.rules.support.call_index import CallIndex, Site
-from advisor.rules.support.calls import PER_ITEM, byte_column
+from advisor.rules.support.calls import PerItemCall, byte_column
 from advisor.rules.support.round_trips import FACTORIES, ROUND_TRIPS, roots
 
 if TYPE_CHECKING:
@@ -35,23 +34,19 @@ CANDIDATE = "through"
 _LIBRARIES = roots((*ROUND_TRIPS, *FACTORIES)) - {"dbapi"}
 
 
-def candidate_reports(facts: dict[str, Any], tree: ast.Module, lines: tuple[str, ...],
+def candidate_reports(calls: list[PerItemCall], lines: tuple[str, ...],
                       known: frozenset[str] | set[str] = frozenset()) -> list[TreeFreeReport]:
     """A report per call made once per loop item to a function that may be the
     project's (not a library's, not one of the ``known`` round trips, which the
     walk reports itself): kept project-wide only if that function makes a round trip."""
     reports: list[TreeFreeReport] = []
-    per_item = [call for call in facts["calls"] if call[6] == PER_ITEM
-                and call[1].split(".", 1)[0] not in _LIBRARIES and call[1] not in known]
-    if not per_item:
-        return reports
-    calls_by_position = {(n.lineno, n.col_offset): n for n in ast.walk(tree) if type(n) is ast.Call}
-    for caller, target, line, column, end_line, end_column, _, _, _ in per_item:
-        node = calls_by_position.get((line, column))
-        label = ast.unparse(node.func) if node is not None else target.rsplit(".", 1)[-1]
-        span = Span(line, _column(lines, line, column), end_line, _column(lines, end_line, end_column))
-        reports.append(TreeFreeReport(span, f"`{label}()` in a loop may make a round trip per item",
-                                      {CANDIDATE: target, "call": f"{label}()", "caller": caller}))
+    for call in calls:
+        if call.target.split(".", 1)[0] in _LIBRARIES or call.target in known:
+            continue
+        span = Span(call.line, _column(lines, call.line, call.column), call.end_line,
+                    _column(lines, call.end_line, call.end_column))
+        reports.append(TreeFreeReport(span, f"`{call.label}()` in a loop may make a round trip per item",
+                                      {CANDIDATE: call.target, "call": f"{call.label}()", "caller": call.caller}))
     return reports
 
 
