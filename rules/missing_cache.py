@@ -290,7 +290,7 @@ class MissingCache(Rule):
 
             class Tokenizer:
                 def patterns(self):
-                    return re.compile(r'\w+'), re.compile(r'\d+')
+                    return re.compile(r'\\w+'), re.compile(r'\\d+')
 
                 def count(self, texts):
                     return [len(self.patterns()[0].findall(t)) for t in texts]
