@@ -27,6 +27,13 @@ WORK_CALLS = frozenset({
     "glob", "iglob", "rglob", "iterdir", "signature", "getsource", "getmembers", "get_type_hints",
     "open", "read_text", "read_bytes",
 })
+#: The work a function not called in its own module must do to be followed
+#: across modules: parse a file, list a directory, read package metadata,
+#: inspect code (missing-cache's ``LASTING_WORK``).
+LASTING_WORK_CALLS = frozenset({
+    "load", "safe_load", "reader", "DictReader", "walk", "listdir", "scandir", "glob", "iglob", "rglob",
+    "iterdir", "signature", "getsource", "getmembers", "get_type_hints",
+})
 #: Modules whose every function counts as work for missing-cache (prefix patterns).
 WORK_MODULES = ("importlib", "importlib_metadata")
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -99,19 +106,27 @@ class FirstPass:
         called = self.called_in_loop
         return not (called.isdisjoint(self.import_aliases) and called.isdisjoint(self.aliases))
 
+    def _may_call_lasting_work(self) -> bool:
+        """Some call in the file may be lasting work (a cheap test before looking at each function)."""
+        return not self.called.isdisjoint(LASTING_WORK_CALLS | self.import_aliases | self.work_roots) or bool(
+            self.work_roots)
+
     def cached_work_candidate(self, called_here: bool = True) -> bool:
-        """A plain top-level function (with ``called_here``: one called by name in
-        the module; without, also a plain method of a top-level class called as
-        ``x.name()`` here) that calls something that may be costly work or
-        builds a table (missing-cache)."""
+        """A plain top-level function, called by name in the module, that calls
+        something that may be costly work or builds a table (missing-cache).
+        Without ``called_here``, also one not called here, or a plain method of
+        a top-level class called as ``x.name()`` here, that may do lasting work
+        (``LASTING_WORK_CALLS``: what other modules' calls are followed for)."""
         for function in self.plain_functions:
-            if (function.name in self.called or not called_here) and _may_do_work(function, self):
+            if function.name in self.called and _may_do_work(function, self):
                 return True
-        if called_here or self.tree is None:
+            if not called_here and self._may_call_lasting_work() and _may_do_lasting_work(function, self):
+                return True
+        if called_here or self.tree is None or not self._may_call_lasting_work():
             return False
         methods = (m for c in self.tree.body if type(c) is ast.ClassDef for m in c.body  # type: ignore[attr-defined]
                    if type(m) is ast.FunctionDef and not m.decorator_list)  # type: ignore[attr-defined]
-        return any(m.name in self.attributes and _may_do_work(m, self) for m in methods)  # type: ignore[arg-type]
+        return any(m.name in self.attributes and _may_do_lasting_work(m, self) for m in methods)  # type: ignore[arg-type]
 
 
 def _module_functions(body: list[ast.stmt]) -> list[ast.FunctionDef]:
@@ -287,6 +302,18 @@ def _may_do_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
         used = {n.id for n in ast.walk(iterable) if type(n) is ast.Name}
         if used and used.isdisjoint(local):
             return True
+    return False
+
+
+def _may_do_lasting_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
+    """Calls a lasting-work function by its last name, an import alias, or an importlib name."""
+    aliases, roots = facts.import_aliases, facts.work_roots
+    for node in ast.walk(function):
+        if type(node) is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            last = func.id if type(func) is ast.Name else getattr(func, "attr", "")
+            if last in LASTING_WORK_CALLS or last in aliases or _root(func) in roots:
+                return True
     return False
 
 

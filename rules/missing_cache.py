@@ -286,15 +286,17 @@ class MissingCache(Rule):
                 return [o.amount * (1 + vat(o.region)) for o in orders]
         """, why="called-once-by-a-function-that-a-loop-calls", line=3, message="through `vat()`"),
         Invalid("""\
-            import re
+            import json
+            import os
 
-            class Tokenizer:
-                def patterns(self):
-                    return re.compile(r'\\w+'), re.compile(r'\\d+')
+            class Catalog:
+                def products(self):
+                    with open(os.path.join(os.path.dirname(__file__), 'products.json')) as f:
+                        return json.load(f)
 
-                def count(self, texts):
-                    return [len(self.patterns()[0].findall(t)) for t in texts]
-        """, why="method-that-never-reads-self-called-in-a-loop", line=4, message="make it a `@staticmethod`"),
+                def names(self, skus):
+                    return [self.products()[s]['name'] for s in skus]
+        """, why="method-that-never-reads-self-called-in-a-loop", line=5, message="make it a `@staticmethod`"),
         Invalid("""\
             import json
 
@@ -400,6 +402,8 @@ class MissingCache(Rule):
                 return
         if _reads_a_parameter_path(function):
             return  # a path the caller supplies: the file may differ, or change, between calls
+        if (owner or not called_here) and not LASTING_WORK.intersection(work):
+            return  # followed across modules only for lasting work (as the first pass looks)
         name = f"{owner}.{function.node.name.value}" if owner else function.node.name.value
         sites = call_sites(purity, function) if called_here else []
         if sites is None:
@@ -444,6 +448,9 @@ class MissingCache(Rule):
 
 
 _PENDING_KEYS = ("pending", "local_sites", "immutable", "hashable", "how")
+#: Work worth following a function across modules for (first_pass.LASTING_WORK_CALLS finds its calls).
+LASTING_WORK = frozenset({"reads and parses a file", "walks a directory", "reads package metadata",
+                          "inspects source code"})
 
 
 def _self_free_method(method: Scope) -> bool:

@@ -17,9 +17,9 @@ from advisor.rules.support.round_trips import (
     DJANGO_FIELDS, DJANGO_RELATED, DJANGO_TERMINALS, DJANGO_WORDS, ROUND_TRIPS, TRIGGER_WORDS, TRIP_NAMES,
     RoundTrip, last_names, parse_extra, roots,
 )
-from advisor.rules.support.sql_text import SQL_METHODS, batched_sql, is_row_sql, sql_argument, sql_text
+from advisor.rules.support.sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
 from advisor.rules.support.calls import file_calls, per_item_calls
-from advisor.rules.support.trips_through_calls import TRIP, candidate_reports, refine_candidates
+from advisor.rules.support.trips_through_calls import candidate_reports, refine_candidates
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
@@ -545,20 +545,16 @@ class NPlusOne(LoopWalkMixin, Rule):
         ``models`` module, or else an import of a client library (or of a
         configured round trip) and a call in a loop that may be one of its
         calls: the resolver knows a name only through the file's imports."""
-        if not cls.runs_on(context, options):
+        if not first_pass.for_loop or not cls.runs_on(context, options):
             return False
-        # Round trips anywhere, not only in loops: a loop in another module may call
-        # the function that makes one (the walk notes them for refine).
-        called = first_pass.called
-        aliased = not called.isdisjoint(first_pass.import_aliases | first_pass.aliases)
         managers = not first_pass.attributes.isdisjoint(("objects", "_default_manager"))
-        if first_pass.mentions(DJANGO_WORDS) and (managers or aliased or "save" in called):
+        if first_pass.mentions(DJANGO_WORDS) and (managers or first_pass.may_call_in_loop({"save"})):
             return True  # every queryset starts at ``Model.objects``; new objects are saved
-        if not called.isdisjoint(SQL_METHODS):
-            return True  # SQL text sent, whatever the receiver
+        if not first_pass.called_in_loop.isdisjoint(SQL_METHODS):
+            return True  # SQL text sent in a loop, whatever the receiver
         extra = parse_extra(options.extra_round_trips)[0]  # valid: the options were checked on load
-        return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and (
-            aliased or not called.isdisjoint(TRIP_NAMES | last_names(extra)))
+        return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and first_pass.may_call_in_loop(
+            TRIP_NAMES | last_names(extra))
 
     @classmethod
     def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: NPlusOneOptions) -> WithoutTree:
@@ -576,7 +572,7 @@ class NPlusOne(LoopWalkMixin, Rule):
     def refine(cls, findings: list[Finding], project: "Project", options: NPlusOneOptions,
                evidence: "Evidence | None") -> Iterable[Finding]:
         """Loops that call a project function making a round trip (see
-        ``support/trips_through_calls.py``); the noted round trips themselves are never shown."""
+        ``support/trips_through_calls.py``)."""
         return refine_candidates(findings, project, cls.id)
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
@@ -590,8 +586,6 @@ class NPlusOne(LoopWalkMixin, Rule):
         #: Django model -> fields declared as ForeignKey/OneToOneField here.
         self.relations: dict[str, set[str]] = {}
         self.reported: set[tuple[int, str]] = set()
-        #: Functions whose round trip is noted (one each).
-        self.noted_trips: set[str] = set()
 
     # -- facts gathered on the way -------------------------------------------------
 
@@ -619,9 +613,6 @@ class NPlusOne(LoopWalkMixin, Rule):
         self._report(node.iter, short_code(node.iter), "query", batch, _ORM)
 
     def visit_Call(self, node: "cst.Call") -> None:
-        if not self.frame.loops:
-            self._record_trip(node)
-            return
         if self._per_item_loop() is None:
             return
         found = self._round_trip(node)
@@ -667,29 +658,6 @@ class NPlusOne(LoopWalkMixin, Rule):
             "build one statement for all items (`IN (...)` when only a value changes, `UNION ALL` across tables)")
         self._report(node, f"{short_code(node.func)}()", trip.what, batch, trip.family)
 
-    def _record_trip(self, node: "cst.Call") -> None:
-        """A round trip a function makes on every call (outside its loops), noted
-        for refine (never shown): a loop elsewhere that calls the function per
-        item makes one per item. A report, so that it carries its position."""
-        frame = self.frame
-        if not self.enabled or frame.kind != "function" or frame.is_async:
-            return
-        qualname = ".".join(f.node.name.value for f in self.frames if f.kind in ("class", "function"))
-        if qualname in self.noted_trips:
-            return
-        found = self._round_trip(node)
-        if found is not None and found[1].family != "custom":
-            label, trip = found
-        else:
-            argument = sql_argument(node)
-            text = sql_text(argument, frame.node) if argument is not None else None
-            if not is_row_sql(text) or batched_sql(text):
-                return
-            label, trip = f"{short_code(node.func)}()", ROUND_TRIPS["dbapi.Cursor().execute"]
-        self.noted_trips.add(qualname)
-        self.report(node, message=f"`{label}` makes one {trip.what} per call of `{qualname}()`",
-                    **{TRIP: qualname, "call": label, "what": trip.what, "batch": trip.batch})
-
     # -- helpers ------------------------------------------------------------------------
 
     def _per_item_loop(self) -> Loop | None:
@@ -718,7 +686,7 @@ class NPlusOne(LoopWalkMixin, Rule):
         if base.startswith("django.qs:") and method in DJANGO_TERMINALS:
             return f"{short_code(func)}()", RoundTrip("query", DJANGO_TERMINALS[method], _ORM)
         if base.startswith(("django.row:", "django.obj:")) and "." not in base.partition(":")[2] and method == "save" \
-                and self.frame.loops and not _saved_copy_needed(func.value, self.frame.loops[-1]):
+                and not _saved_copy_needed(func.value, self.frame.loops[-1]):
             batch = "save them with one `bulk_update()`" if base.startswith("django.row:") else "save them with one `bulk_create()`"
             return f"{short_code(func)}()", RoundTrip("query", batch, _ORM)
         owner = func.value

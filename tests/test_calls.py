@@ -85,6 +85,36 @@ def test_call_facts_resolve_imports_self_and_loops() -> None:
     assert set(facts["defs"]) == {"Cart.total", "Cart.price", "audit"}
 
 
+def test_call_facts_note_each_functions_round_trip_outside_its_loops() -> None:
+    code = textwrap.dedent("""\
+        import requests
+        from shop.models import Book
+
+        def price(conn, sku):
+            return conn.execute("SELECT price FROM items WHERE sku = ?", (sku,)).fetchone()
+
+        def prices(conn, skus):
+            marks = ",".join("?" * len(skus))
+            return conn.execute(f"SELECT price FROM items WHERE sku IN ({marks})", skus).fetchall()
+
+        def user(uid):
+            return requests.get(f"https://api.example.com/users/{uid}").json()
+
+        def title(pk):
+            return Book.objects.get(pk=pk).title
+
+        def each(conn, skus):
+            for sku in skus:
+                conn.execute("SELECT price FROM items WHERE sku = ?", (sku,))
+
+        async def fetch(conn, sku):
+            return await conn.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
+    """)
+    trips = file_calls(ast.parse(code), "shop.views", False)["trips"]
+    assert {name: trip[:2] for name, trip in trips.items()} == {
+        "price": [5, "conn.execute()"], "user": [12, "requests.get()"], "title": [15, "Book.objects.get()"]}
+
+
 def test_the_index_follows_a_package_reexport() -> None:
     init = file_calls(ast.parse("from .settings import load_settings\n"), "shop", True)
     settings = file_calls(ast.parse("def load_settings():\n    return 1\n"), "shop.settings", False)
@@ -282,8 +312,7 @@ def test_n_plus_one_stays_silent_through_project_functions(tmp_path: Path, files
     assert findings(tmp_path, {"shop/__init__.py": "", **files}, "n-plus-one") == []
 
 
-def test_a_noted_round_trip_is_never_shown(tmp_path: Path) -> None:
-    """The walk notes each function's round trip for refine; no loop calls it, so nothing is reported."""
+def test_a_round_trip_no_loop_calls_is_not_reported(tmp_path: Path) -> None:
     assert findings(tmp_path, {"shop/__init__.py": "", "shop/repo.py": REPO}, "n-plus-one") == []
 
 

@@ -60,6 +60,8 @@ class CallIndex:
 
     def __init__(self, files: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
         self.functions: dict[str, Function] = {}
+        #: function -> [path, line, the call, what one costs, the batch form]: its round trip on every call.
+        self.trips: dict[str, list[Any]] = {}
         self._exports: dict[str, dict[str, str]] = {}
         raw: list[tuple[str, str, list[Any]]] = []
         for path, module, facts in files:
@@ -68,6 +70,8 @@ class CallIndex:
                 self.functions.setdefault(name, Function(name, path, int(line), bool(cached)))
             if facts.get("exports"):
                 self._exports[module] = facts["exports"]
+            for qualname, trip in facts.get("trips", {}).items():
+                self.trips.setdefault(f"{module}.{qualname}" if module else qualname, [path, *trip])
             raw.extend((path, module, call) for call in facts.get("calls", ()))
         self.callers: dict[str, list[Site]] = {}
         self.callees: dict[str, list[Site]] = {}

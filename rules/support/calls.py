@@ -11,6 +11,13 @@ guessing at what an unknown receiver is. Each call records whether it runs
 in a loop, whether once per item of a ``for`` loop or comprehension (its
 arguments change with the item), what its arguments are and whether its
 result is only read where it is used.
+
+It also notes, per function, the first round trip the function makes on
+every call (outside its own loops): SQL text that reads or writes rows sent
+by an ``execute``-style method on any receiver, a catalogued round trip its
+imports name (``requests.get``), or a Django manager query
+(``Book.objects.get``). Only what the call itself shows counts: a session or
+cursor bound earlier is the walk's business (it reports those in loops).
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from __future__ import annotations
 import ast
 import sys
 from typing import Any, NamedTuple
+
+from advisor.rules.support.round_trips import DJANGO_TERMINALS, ROUND_TRIPS, is_model_symbol
+from advisor.rules.support.sql_text import SQL_KEYWORDS, SQL_METHODS, batched_sql, is_row_sql
 
 #: Loop flags of a recorded call.
 NOT_IN_LOOP, IN_LOOP, PER_ITEM = 0, 1, 2
@@ -122,8 +132,9 @@ def _fields(kind: type) -> tuple[str, ...]:
 class _Function:
     """The function being walked: its loops and how its names are used."""
 
-    def __init__(self, qualname: str, owner: str) -> None:
+    def __init__(self, qualname: str, owner: str, is_async: bool = False) -> None:
         self.qualname, self.owner = qualname, owner  #: owner: the class of a method, else ""
+        self.is_async = is_async
         self.loops: list[_Loop] = []
         #: local name -> how each load of it uses the value; names assigned a call.
         self.uses: dict[str, set[str]] = {}
@@ -142,12 +153,16 @@ class _Collector:
         self.calls: list[list[Any]] = []
         self.exports: dict[str, str] = {}
         self.per_item: list[PerItemCall] = []
+        #: qualname -> [line, the call, what one costs, the batch form]: the function's first round trip.
+        self.trips: dict[str, list[Any]] = {}
 
     @property
     def facts(self) -> dict[str, Any]:
         facts: dict[str, Any] = {"defs": self.defs, "calls": self.calls}
         if self.exports:
             facts["exports"] = self.exports
+        if self.trips:
+            facts["trips"] = self.trips
         return facts
 
     def run(self, tree: ast.Module) -> None:
@@ -212,7 +227,7 @@ class _Collector:
                 self._expression(expr, outer)
         static = "staticmethod" in decorators
         owner = scope[:-1] if scope and not outer.qualname and not static else ""
-        inner = _Function(qualname, owner)
+        inner = _Function(qualname, owner, isinstance(node, ast.AsyncFunctionDef))
         self._statements(node.body, inner, "")
         for record, name in inner.pending:
             if inner.assigned.get(name) == 1 and inner.uses.get(name, {OTHER}) <= {READ}:
@@ -282,6 +297,10 @@ class _Collector:
 
     def _call(self, node: ast.Call, parent: Any, grand: Any, function: _Function, depth: int) -> None:
         target = self._target(node.func, function)
+        if function.qualname and not depth and not function.is_async and function.qualname not in self.trips:
+            trip = _round_trip(node, target)
+            if trip is not None:
+                self.trips[function.qualname] = [node.lineno, *trip]
         if not target or target.split(".")[0] in _STDLIB:
             return
         loops = function.loops[:depth]
@@ -314,6 +333,55 @@ class _Collector:
         if head in self.local and self.module:
             return f"{self.module}.{dotted}"  # a function of the module, or ``Class.method``
         return ""
+
+
+def _round_trip(call: ast.Call, target: str) -> tuple[str, str, str] | None:
+    """(the call as written, what one costs, the batch form) when the call itself
+    shows a round trip; None otherwise."""
+    func = call.func
+    if target in ROUND_TRIPS:
+        trip = ROUND_TRIPS[target]
+        return f"{_dotted(func)}()", trip.what, trip.batch
+    if type(func) is not ast.Attribute:
+        return None
+    if func.attr in SQL_METHODS:
+        text = _literal_text(_sql_argument(call))
+        if is_row_sql(text) and not batched_sql(text):
+            trip = ROUND_TRIPS["dbapi.Cursor().execute"]
+            return f"{_short(func)}()", trip.what, trip.batch
+        return None
+    manager = func.value
+    if func.attr in DJANGO_TERMINALS and type(manager) is ast.Attribute and manager.attr in ("objects", "_default_manager"):
+        model = target.rsplit(".", 2)[0] if target else ""
+        if model and is_model_symbol(model):
+            return f"{_dotted(func)}()", "query", DJANGO_TERMINALS[func.attr]
+    return None
+
+
+def _sql_argument(call: ast.Call) -> ast.AST | None:
+    for keyword in call.keywords:
+        if keyword.arg in SQL_KEYWORDS:
+            return keyword.value
+    return call.args[0] if call.args and type(call.args[0]) is not ast.Starred else None
+
+
+def _literal_text(node: ast.AST | None) -> str | None:
+    """The text of a string literal, f-string (``{}`` per field), ``"..." % x`` or ``"...".format(x)``."""
+    if type(node) is ast.Constant:
+        return node.value if isinstance(node.value, str) else None  # type: ignore[attr-defined]
+    if type(node) is ast.JoinedStr:
+        return "".join(v.value if type(v) is ast.Constant else "{}" for v in node.values)  # type: ignore[attr-defined]
+    if type(node) is ast.BinOp and type(node.op) is ast.Mod:  # type: ignore[attr-defined]
+        return _literal_text(node.left)  # type: ignore[attr-defined]
+    if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "format":  # type: ignore[attr-defined]
+        return _literal_text(node.func.value)  # type: ignore[attr-defined]
+    return None
+
+
+def _short(func: ast.Attribute) -> str:
+    """``conn.execute``, ``self.db.execute``; ``....execute`` for a receiver that is not a name."""
+    dotted = _dotted(func)
+    return dotted if dotted else f"....{func.attr}"
 
 
 def _per_item(loop: ast.For | ast.AsyncFor) -> bool:

@@ -31,7 +31,9 @@ SQL_METHODS = frozenset({
 _ROWS = re.compile(r"\s*\(?\s*(select|insert|update|delete|replace|upsert|merge|with)\b", re.I)
 #: A second keyword that makes English prose ("Update the docs") unlikely.
 _CLAUSE = re.compile(r"\b(from|into|set|where|values|returning|select)\b", re.I)
-_KEYWORDS = ("sql", "query", "statement", "operation")
+#: Keyword arguments that hold the SQL text.
+SQL_KEYWORDS = ("sql", "query", "statement", "operation")
+_KEYWORDS = SQL_KEYWORDS
 
 
 def sql_argument(call: "cst.Call") -> Any:

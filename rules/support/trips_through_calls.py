@@ -1,13 +1,12 @@
 """n-plus-one through the project's own functions: a loop that calls, once per
 item, a project function that makes a round trip a level or two down.
 
-The walk of each file records which of its functions make a round trip on
-every call (outside their own loops: "trips"). The ``ast`` call facts of
-every file (``calls.file_calls``) give the candidates: calls made once per
-item of a loop, with arguments that change with the item, to a function that
-may be the project's. The project-wide step keeps a candidate when its callee,
-or a function it calls (outside loops, not behind a cache), makes a round
-trip, and says through which calls.
+The ``ast`` call facts of every file (``calls.file_calls``) say which of its
+functions make a round trip on every call ("trips") and give the candidates:
+calls made once per item of a loop, with arguments that change with the
+item, to a function that may be the project's. The project-wide step keeps a
+candidate when its callee, or a function it calls (outside loops, not behind
+a cache), makes a round trip, and says through which calls.
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
     from advisor.findings import Finding
     from advisor.project import Project
 
-#: Data key of a noted round trip (the function's qualname), never shown.
-TRIP = "trip_in"
 #: Data key of a candidate call (its target), shown only when a round trip is found below it.
 CANDIDATE = "through"
 
@@ -55,41 +52,32 @@ def _column(lines: tuple[str, ...], line: int, offset: int) -> int:
 
 
 def refine_candidates(findings: list["Finding"], project: "Project", rule_id: str) -> Iterable["Finding"]:
-    """The rule's findings: noted round trips dropped, candidates replaced by a
-    finding that names the chain of calls, or dropped when no round trip is below."""
-    trips: dict[str, list[Any]] = {}
-    for finding in findings:
-        if TRIP in finding.data:
-            module = project.module_of(finding.path)
-            name = f"{module}.{finding.data[TRIP]}" if module else str(finding.data[TRIP])
-            trips.setdefault(name, [finding.path, finding.span.line, finding.data["call"], finding.data["what"],
-                                    finding.data["batch"]])
-    direct = {(f.path, f.span.line) for f in findings if CANDIDATE not in f.data and TRIP not in f.data}
+    """The rule's findings, candidates replaced by a finding that names the chain
+    of calls, or dropped when no round trip is below."""
+    direct = {(f.path, f.span.line) for f in findings if CANDIDATE not in f.data}
     index: CallIndex | None = None
     for finding in findings:
-        if TRIP in finding.data:
-            continue
         if CANDIDATE not in finding.data:
             yield finding
             continue
-        if (finding.path, finding.span.line) in direct or not trips:
+        if (finding.path, finding.span.line) in direct:
             continue  # the call is itself a round trip, reported as such
         if index is None:
             index = project.derived(f"{rule_id}/calls", lambda p: CallIndex.of(p, rule_id))
-        found = _trip_below(index, trips, finding.data[CANDIDATE])
+        found = _trip_below(index, finding.data[CANDIDATE])
         if found is not None:
             yield _finding_for(finding, *found)
 
 
-def _trip_below(index: CallIndex, trips: dict[str, list[Any]], target: str) -> tuple[str, list[Site], list[Any]] | None:
+def _trip_below(index: CallIndex, target: str) -> tuple[str, list[Site], list[Any]] | None:
     """(the callee, the calls down to the function that makes the trip, the trip)."""
     callee = index.resolve(target)
     if callee is None or index.functions[callee].cached:
         return None
-    if callee in trips:
-        return callee, [], trips[callee]
+    if callee in index.trips:
+        return callee, [], index.trips[callee]
     for chain in index.calls_below(callee, depth=2):
-        trip = trips.get(chain[-1].target)
+        trip = index.trips.get(chain[-1].target)
         if trip is not None:
             return callee, chain, trip
     return None
