@@ -124,9 +124,9 @@ class FirstPass:
                 return True
         if called_here or self.tree is None or not self._may_call_lasting_work():
             return False
-        methods = (m for c in self.tree.body if type(c) is ast.ClassDef for m in c.body  # type: ignore[attr-defined]
-                   if type(m) is ast.FunctionDef and not m.decorator_list)  # type: ignore[attr-defined]
-        return any(m.name in self.attributes and _may_do_lasting_work(m, self) for m in methods)  # type: ignore[arg-type]
+        methods = (m for c in self.tree.body if type(c) is ast.ClassDef for m in c.body
+                   if type(m) is ast.FunctionDef and not m.decorator_list)
+        return any(m.name in self.attributes and _may_do_lasting_work(m, self) for m in methods)
 
 
 def _module_functions(body: list[ast.stmt]) -> list[ast.FunctionDef]:
@@ -310,7 +310,7 @@ def _may_do_lasting_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
     aliases, roots = facts.import_aliases, facts.work_roots
     for node in ast.walk(function):
         if type(node) is ast.Call:
-            func = node.func  # type: ignore[attr-defined]
+            func = node.func
             last = func.id if type(func) is ast.Name else getattr(func, "attr", "")
             if last in LASTING_WORK_CALLS or last in aliases or _root(func) in roots:
                 return True

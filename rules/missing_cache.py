@@ -409,7 +409,7 @@ class MissingCache(Rule):
         if sites is None:
             return  # a call site passes unknown arguments or mutates the result
         in_loop = sum(1 for s in sites if s.in_loop)
-        data = {"function": name, "work": " and ".join(work)}
+        data: dict[str, Any] = {"function": name, "work": " and ".join(work)}
         if owner:
             data["method"] = True  # its calls (``self.name()``) are all judged project-wide
         if in_loop:

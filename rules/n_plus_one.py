@@ -128,11 +128,14 @@ class NPlusOne(LoopWalkMixin, Rule):
     a client passed in as an unannotated parameter is unknown. A project
     function is followed only when the loop calls it through an import, by
     its name in the module or as `self.method()` (not `obj.fetch()` on an
-    unknown object); its round trip counts when it is made outside the
-    function's own loops, the function is not behind a cache
-    (`functools.cache`, `lru_cache`, any decorator named like a cache) and
-    its SQL is not already batched (`IN (...)`, `= ANY(...)`,
-    `executemany`). Async functions are not followed. Django
+    unknown object); its round trip counts when the call itself shows it
+    (SQL text that reads or writes rows on any receiver, a call its imports
+    name such as `requests.get`, `Model.objects.get` on a model imported
+    from a models module; not a session or cursor bound earlier in the
+    function), it is made outside the function's own loops, the function is
+    not behind a cache (`functools.cache`, `lru_cache`, any decorator named
+    like a cache) and its SQL is not already batched (`IN (...)`,
+    `= ANY(...)`, `executemany`). Async functions are not followed. Django
     foreign-key access is recognised for `.pk` and for fields declared in
     the same module. A `save()` of a copy (`obj.pk = None`) or of an object
     stored into a container the loop reads again (a later item needs its

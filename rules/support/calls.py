@@ -368,13 +368,13 @@ def _sql_argument(call: ast.Call) -> ast.AST | None:
 def _literal_text(node: ast.AST | None) -> str | None:
     """The text of a string literal, f-string (``{}`` per field), ``"..." % x`` or ``"...".format(x)``."""
     if type(node) is ast.Constant:
-        return node.value if isinstance(node.value, str) else None  # type: ignore[attr-defined]
+        return node.value if isinstance(node.value, str) else None
     if type(node) is ast.JoinedStr:
-        return "".join(v.value if type(v) is ast.Constant else "{}" for v in node.values)  # type: ignore[attr-defined]
-    if type(node) is ast.BinOp and type(node.op) is ast.Mod:  # type: ignore[attr-defined]
-        return _literal_text(node.left)  # type: ignore[attr-defined]
-    if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "format":  # type: ignore[attr-defined]
-        return _literal_text(node.func.value)  # type: ignore[attr-defined]
+        return "".join(str(v.value) if type(v) is ast.Constant else "{}" for v in node.values)
+    if type(node) is ast.BinOp and type(node.op) is ast.Mod:
+        return _literal_text(node.left)
+    if type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "format":
+        return _literal_text(node.func.value)
     return None
 
 
@@ -447,11 +447,11 @@ def _use(node: ast.AST, parent: Any, grand: Any) -> str:
 def _dotted(node: ast.AST) -> str:
     parts = []
     while type(node) is ast.Attribute:
-        parts.append(node.attr)  # type: ignore[attr-defined]
-        node = node.value  # type: ignore[attr-defined]
+        parts.append(node.attr)
+        node = node.value
     if type(node) is not ast.Name:
         return ""
-    parts.append(node.id)  # type: ignore[attr-defined]
+    parts.append(node.id)
     return ".".join(reversed(parts))
 
 
