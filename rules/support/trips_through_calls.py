@@ -87,9 +87,7 @@ def _finding_for(finding: "Finding", callee: str, chain: list[Site], trip: list[
     path, line, call, what, batch = trip
     via = [f"{s.where}" for s in reversed(chain)]
     where = f"{path}:{line}" + (f" via {', '.join(via)}" if via else "")
-    name = callee.rsplit(".", 1)[-1]
-    message = (f"`{finding.data['call']}` in a loop runs one {what} per item (`{call}` at {where}); "
-               f"give `{name}()` a form that takes every item ({batch}) and call it once")
+    message = f"`{finding.data['call']}` in a loop runs one {what} per item (`{call}` at {where}): {batch}, once before the loop"
     data = {"call": finding.data["call"], "what": what, "round_trip": "through-calls",
             "trip": f"{path}:{line}", "via": via, "callee": callee}
     return finding.with_(message=message, data=data)
