@@ -435,7 +435,7 @@ class MissingCache(Rule):
                 yield finding
                 continue
             if index is None:
-                index = project.derived("missing-cache/calls", lambda p: CallIndex.of(p, cls.id))
+                index = CallIndex.of(project, cls.id)
             decided = called_repeatedly(finding, index, project.module_of(finding.path), options.min_call_sites)
             if decided is not None:
                 how, via = decided
@@ -457,9 +457,11 @@ def _self_free_method(method: Scope) -> bool:
     """A plain method (no decorator, not async, not a generator, not a dunder)
     that never reads ``self``: its result depends on its arguments alone. (Its
     class must call it as ``self.name()``: the first pass looks no further.)"""
+    if method.kind != "function":
+        return False  # a nested class (Django's ``class Meta``)
     node = method.node
     params = [*node.params.posonly_params, *node.params.params]
-    if method.kind != "function" or node.decorators or node.asynchronous is not None or not params:
+    if node.decorators or node.asynchronous is not None or not params:
         return False
     if method.generator or method.awaits or node.name.value.startswith("__"):
         return False

@@ -212,6 +212,22 @@ STAYS_SILENT_MISSING_CACHE = {
             "return json.load(f)", "return json.load(f), time.time()"),
         "shop/pricing.py": "from shop.settings import load_settings\n\ndef prices(items):\n    return [load_settings()[0] for i in items]\n",
     },
+    "a-method-that-reads-self-beside-a-nested-class": {
+        "shop/models.py": """\
+            import json
+
+            class Product:
+                class Meta:
+                    ordering = ["name"]
+
+                def spec(self):
+                    with open(self.spec_path) as f:
+                        return json.load(f)
+
+                def specs(self, names):
+                    return [self.spec()[n] for n in names]
+        """,
+    },
     "only-tests-call-it-in-a-loop": {
         "shop/settings.py": SETTINGS,
         "tests/test_settings.py": "from shop.settings import load_settings\n\ndef test_many():\n    for _ in range(100):\n        assert load_settings()['vat']\n",

@@ -11,6 +11,7 @@ function some scanned file defines, directly or through one package
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -87,9 +88,13 @@ class CallIndex:
 
     @classmethod
     def of(cls, project: "Project", rule_id: str) -> "CallIndex":
-        """The index of the call facts rule ``rule_id`` recorded (under ``"calls"``)."""
-        return cls((f.path, f.module, facts["calls"]) for f, facts in project.facts_of(rule_id)
-                   if isinstance(facts, dict) and isinstance(facts.get("calls"), dict))
+        """The index of the call facts rule ``rule_id`` recorded (under ``"calls"``),
+        built once per scan for every rule whose facts cover the same files (the
+        call facts of a file are the same whichever rule recorded them)."""
+        files = [(f.path, f.module, facts["calls"]) for f, facts in project.facts_of(rule_id)
+                 if isinstance(facts, dict) and isinstance(facts.get("calls"), dict)]
+        key = "call-index/" + hashlib.sha256("\0".join(path for path, _, _ in files).encode()).hexdigest()
+        return project.derived(key, lambda _: cls(files))
 
     def resolve(self, target: str) -> str | None:
         """The project function ``target`` names, following package re-exports

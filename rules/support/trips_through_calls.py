@@ -63,7 +63,7 @@ def refine_candidates(findings: list["Finding"], project: "Project", rule_id: st
         if (finding.path, finding.span.line) in direct:
             continue  # the call is itself a round trip, reported as such
         if index is None:
-            index = project.derived(f"{rule_id}/calls", lambda p: CallIndex.of(p, rule_id))
+            index = CallIndex.of(project, rule_id)
         found = _trip_below(index, finding.data[CANDIDATE])
         if found is not None:
             yield _finding_for(finding, *found)
