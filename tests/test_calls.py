@@ -316,6 +316,25 @@ STAYS_SILENT_N_PLUS_ONE = {
         "shop/pricing.py": "def vat(amount):\n    return amount * 0.2\n",
         "shop/orders.py": "from shop import pricing\n\ndef taxes(orders):\n    return [pricing.vat(o.amount) for o in orders]\n",
     },
+    "the-callee-queries-only-in-a-branch": {  # django-cms placeholdermodel: the caller passes base
+        "shop/repo.py": "def compact(cursor, language, base=None):\n    if base is None:\n        cursor.execute('SELECT MAX(position) FROM plugins WHERE language = %s', [language])\n",
+        "shop/orders.py": "from shop import repo\n\ndef tidy(cursor, languages):\n    for language in languages:\n        repo.compact(cursor, language, base=10)\n",
+    },
+    "the-callee-runs-the-same-statement-every-call": {  # sqlite-utils Database.table() -> view_names()
+        "shop/db.py": """\
+            class Database:
+                def view_names(self):
+                    return [r[0] for r in self.execute("select name from sqlite_master where type = 'view'").fetchall()]
+
+                def table(self, name):
+                    if name in self.view_names():
+                        raise ValueError(name)
+                    return name
+
+                def tables(self, names):
+                    return [self.table(n) for n in names]
+        """,
+    },
     "a-loop-over-a-literal": {
         "shop/repo.py": REPO,
         "shop/orders.py": "from shop import repo\n\ndef sample(conn):\n    return [repo.order_lines(conn, o) for o in (1, 2, 3)]\n",

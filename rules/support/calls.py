@@ -13,7 +13,8 @@ arguments change with the item), what its arguments are and whether its
 result is only read where it is used.
 
 It also notes, per function, the first round trip the function makes on
-every call (outside its own loops): SQL text that reads or writes rows sent
+every call (outside its own loops and branches, with an argument that reads
+one of the function's parameters): SQL text that reads or writes rows sent
 by an ``execute``-style method on any receiver, a catalogued round trip its
 imports name (``requests.get``), or a Django manager query
 (``Book.objects.get``). Only what the call itself shows counts: a session or
@@ -135,6 +136,9 @@ class _Function:
     def __init__(self, qualname: str, owner: str, is_async: bool = False) -> None:
         self.qualname, self.owner = qualname, owner  #: owner: the class of a method, else ""
         self.is_async = is_async
+        self.params: set[str] = set()
+        #: How many ``if``/``match`` branches hold the statement being walked.
+        self.branches = 0
         self.loops: list[_Loop] = []
         #: local name -> how each load of it uses the value; names assigned a call.
         self.uses: dict[str, set[str]] = {}
@@ -191,6 +195,12 @@ class _Collector:
                 self._statements(node.body, function, scope)
                 function.loops.pop()
                 self._statements(node.orelse, function, scope)
+            elif isinstance(node, (ast.If, ast.Match)):
+                self._expression(node.test if isinstance(node, ast.If) else node.subject, function, node)
+                function.branches += 1
+                for block in ([node.body, node.orelse] if isinstance(node, ast.If) else [c.body for c in node.cases]):
+                    self._statements(block, function, scope)
+                function.branches -= 1
             elif isinstance(node, ast.While):
                 function.loops.append(_Loop(node, False, set()))
                 self._expression(node.test, function)
@@ -228,6 +238,10 @@ class _Collector:
         static = "staticmethod" in decorators
         owner = scope[:-1] if scope and not outer.qualname and not static else ""
         inner = _Function(qualname, owner, isinstance(node, ast.AsyncFunctionDef))
+        arguments = node.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        # a method's ``self``: the same on every call of one instance, not what changes per item
+        inner.params = {a.arg for a in (*positional[1 if owner else 0:], *arguments.kwonlyargs)}
         self._statements(node.body, inner, "")
         for record, name in inner.pending:
             if inner.assigned.get(name) == 1 and inner.uses.get(name, {OTHER}) <= {READ}:
@@ -297,7 +311,8 @@ class _Collector:
 
     def _call(self, node: ast.Call, parent: Any, grand: Any, function: _Function, depth: int) -> None:
         target = self._target(node.func, function)
-        if function.qualname and not depth and not function.is_async and function.qualname not in self.trips:
+        if function.qualname and not depth and not function.branches and not function.is_async and (
+                function.qualname not in self.trips) and _mentions(node, function.params):
             trip = _round_trip(node, target)
             if trip is not None:
                 self.trips[function.qualname] = [node.lineno, *trip]
@@ -356,6 +371,14 @@ def _round_trip(call: ast.Call, target: str) -> tuple[str, str, str] | None:
         if model and is_model_symbol(model):
             return f"{_dotted(func)}()", "query", DJANGO_TERMINALS[func.attr]
     return None
+
+
+def _mentions(call: ast.Call, names: set[str]) -> bool:
+    """An argument of the call reads one of ``names`` (the function's parameters):
+    the round trip asks for something else on each call (the rule's stance on a
+    statement that is the same every time: not a per-item query)."""
+    return bool(names) and any(type(n) is ast.Name and n.id in names
+                               for arg in (*call.args, *(k.value for k in call.keywords)) for n in ast.walk(arg))
 
 
 def _sql_argument(call: ast.Call) -> ast.AST | None:
