@@ -19,7 +19,7 @@ from advisor.rules.support.round_trips import (
 )
 from advisor.rules.support.sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
 from advisor.rules.support.calls import file_calls, per_item_calls
-from advisor.rules.support.trips_through_calls import candidate_reports, refine_candidates
+from advisor.rules.support.trips_through_calls import candidate_items, through_calls_findings
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
@@ -561,22 +561,25 @@ class NPlusOne(LoopWalkMixin, Rule):
 
     @classmethod
     def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: NPlusOneOptions) -> WithoutTree:
-        """Every file's calls of functions that may be the project's, and a
-        candidate report for each one made once per loop item (refine keeps
-        those whose callee makes a round trip a level or two down)."""
+        """Every file's calls of functions that may be the project's, with the
+        ones made once per loop item (``items``): plain facts, from which refine
+        makes a finding for the few whose callee makes a round trip a level or two down."""
         if not cls.runs_on(context, options) or first_pass.tree is None:
             return WithoutTree()
         tree, package = first_pass.tree, context.path.endswith("__init__.py")
         known = set(parse_extra(options.extra_round_trips)[0])
-        reports = candidate_reports(per_item_calls(tree, context.module, package), context.lines, known)
-        return WithoutTree(facts={"calls": file_calls(tree, context.module, package)}, reports=reports)
+        facts = file_calls(tree, context.module, package)
+        items = candidate_items(per_item_calls(tree, context.module, package), context.lines, known, cls.id)
+        return WithoutTree(facts={"calls": facts, "items": items} if items else {"calls": facts})
+
+    REFINE_MAKES_FINDINGS = True
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: NPlusOneOptions,
                evidence: "Evidence | None") -> Iterable[Finding]:
         """Loops that call a project function making a round trip (see
         ``support/trips_through_calls.py``)."""
-        return refine_candidates(findings, project, cls.id)
+        return through_calls_findings(findings, project, cls)
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
         super().__init__(context, options)

@@ -339,6 +339,61 @@ STAYS_SILENT_N_PLUS_ONE = {
         "shop/repo.py": REPO,
         "shop/orders.py": "from shop import repo\n\ndef sample(conn):\n    return [repo.order_lines(conn, o) for o in (1, 2, 3)]\n",
     },
+    "a-request-to-each-configured-host": {  # beets kodiupdate.py: no batch exists across hosts
+        "shop/kodi.py": """\
+            import requests
+
+            def update_kodi(host, port, user, password):
+                return requests.post(f"http://{host}:{port}/jsonrpc", auth=(user, password), timeout=10)
+        """,
+        "shop/plugin.py": """\
+            from shop.kodi import update_kodi
+
+            class KodiUpdate:
+                def update(self, lib):
+                    kodi = self.config.get()
+                    for instance in kodi:
+                        r = update_kodi(instance["host"], instance["port"], instance["user"], instance["pwd"])
+                        r.raise_for_status()
+        """,
+    },
+    "a-loop-over-chunks-already": {  # beets spotify.py: one request per chunk of 50 ids
+        "shop/spotify.py": """\
+            import requests
+
+            def chunks(items, size):
+                return [items[i:i + size] for i in range(0, len(items), size)]
+
+            class Spotify:
+                def _handle_response(self, method, url, params):
+                    return requests.request(method, url, params=params, timeout=10).json()
+
+                def track_details(self, track_ids):
+                    details = {}
+                    for chunk in chunks(track_ids, 50):
+                        data = self._handle_response("get", self.track_url, params={"ids": ",".join(chunk)})
+                        details.update(data)
+                    return details
+        """,
+    },
+    "one-statement-per-plugin-table": {  # glances timescaledb: a table per plugin
+        "shop/export.py": """\
+            class Export:
+                def export(self, plugin, values):
+                    with self.client.cursor() as cur:
+                        cur.execute("SELECT EXISTS(SELECT * FROM information_schema.tables WHERE table_name=%s)",
+                                    [plugin])
+                        cur.executemany(f"INSERT INTO {plugin} VALUES (%s, %s)", values)
+
+                def update(self, stats):
+                    for plugin in self.last_exported_list():
+                        self.export(plugin, stats[plugin])
+        """,
+    },
+    "a-loop-over-pages": {
+        "shop/repo.py": "def store(conn, page):\n    conn.execute('INSERT INTO pages (body) VALUES (?)', (page.body,))\n",
+        "shop/orders.py": "from shop import repo\n\ndef save_all(conn, pages):\n    for page in pages:\n        repo.store(conn, page)\n",
+    },
 }
 
 
@@ -356,3 +411,15 @@ def test_suppressing_the_loop_call_silences_it(tmp_path: Path) -> None:
     files["shop/orders.py"] = files["shop/orders.py"].replace(
         "for o in orders}", "for o in orders}  # advisor: ignore[n-plus-one]")
     assert findings(tmp_path, {"shop/__init__.py": "", **files}, "n-plus-one") == []
+
+
+def test_suppressing_the_whole_file_silences_the_loop_call(tmp_path: Path) -> None:
+    files = dict(FIRES_N_PLUS_ONE["a-query-one-level-down-in-another-module"][0])
+    files["shop/orders.py"] = "# advisor: ignore-file[n-plus-one]\n" + textwrap.dedent(files["shop/orders.py"])
+    assert findings(tmp_path, {"shop/__init__.py": "", **files}, "n-plus-one") == []
+
+
+def test_a_loop_over_hosts_still_counts_as_a_loop_for_missing_cache() -> None:
+    """The host/plugin words only say a per-item call cannot be batched; the call is still in a loop."""
+    tree = ast.parse("from pkg.meta import version\n\ndef load(plugins):\n    for plugin in plugins:\n        version(plugin)\n")
+    assert [c[3] for c in file_calls(tree, "pkg.app", False)["calls"]] == [IN_LOOP]

@@ -24,6 +24,7 @@ cursor bound earlier is the walk's business (it reports those in loops).
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from typing import Any, NamedTuple
 
@@ -66,7 +67,8 @@ def file_calls(tree: ast.Module, module: str, is_package: bool) -> dict[str, Any
 
 
 def per_item_calls(tree: ast.Module, module: str, is_package: bool) -> list[PerItemCall]:
-    """The calls made once per loop item, with their positions (not kept as facts)."""
+    """The calls made once per loop item, with their positions: the rule keeps
+    those that may be the project's as plain facts (``items``), judged project-wide."""
     return _collected(tree, module, is_package).per_item
 
 
@@ -100,10 +102,21 @@ class _Loop:
     """A loop being walked; what it binds and whether it runs per item, worked out
     on first ask (most loops hold no call of interest)."""
 
-    __slots__ = ("node", "_per_item", "_variant")
+    __slots__ = ("node", "_per_item", "_variant", "_one_each", "values")
 
-    def __init__(self, node: Any, per_item: bool | None = None, variant: set[str] | None = None) -> None:
+    def __init__(self, node: Any, per_item: bool | None = None, variant: set[str] | None = None,
+                 values: dict[str, ast.expr] | None = None) -> None:
         self.node, self._per_item, self._variant = node, per_item, variant
+        self._one_each: bool | None = None
+        self.values = values or {}  #: the function's ``name = value`` assignments so far
+
+    @property
+    def one_each(self) -> bool:
+        """A loop over things that are each their own round trip and cannot be
+        batched (hosts, plugins, tables), or over batches already (chunks, pages)."""
+        if self._one_each is None:
+            self._one_each = _one_each(self.node, self.values)
+        return self._one_each
 
     @property
     def per_item(self) -> bool:
@@ -143,6 +156,7 @@ class _Function:
         #: local name -> how each load of it uses the value; names assigned a call.
         self.uses: dict[str, set[str]] = {}
         self.assigned: dict[str, int] = {}
+        self.values: dict[str, ast.expr] = {}  #: name -> the value last assigned to it (one name, one target)
         self.pending: list[tuple[list[Any], str]] = []  #: (call record, name its result went to)
 
 
@@ -190,7 +204,7 @@ class _Collector:
                 self._import(node, top=not function.qualname and not scope)
             elif isinstance(node, (ast.For, ast.AsyncFor)):
                 self._expression(node.iter, function)
-                function.loops.append(_Loop(node))
+                function.loops.append(_Loop(node, values=function.values))
                 self._expression(node.target, function)
                 self._statements(node.body, function, scope)
                 function.loops.pop()
@@ -215,6 +229,7 @@ class _Collector:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             function.assigned[name] = function.assigned.get(name, 0) + 1
+            function.values[name] = node.value
         for name in _fields(type(node)):
             value = getattr(node, name)
             items = value if type(value) is list else [value]
@@ -300,7 +315,7 @@ class _Collector:
         stack.append((generators[0].iter, generators[0], node, depth))
         variant = {n.id for g in generators for n in ast.walk(g.target) if type(n) is ast.Name}
         literal = isinstance(generators[0].iter, (ast.List, ast.Tuple, ast.Set, ast.Dict))
-        function.loops.append(_Loop(node, not literal, variant))
+        function.loops.append(_Loop(generators[0], not literal, variant, function.values))
         inner = len(function.loops)
         parts = [node.key, node.value] if type(node) is ast.DictComp else [node.elt]
         parts += [expr for g in generators for expr in g.ifs] + [g.iter for g in generators[1:]]
@@ -325,7 +340,7 @@ class _Collector:
             innermost = loops[-1]
             names = {n.id for arg in (*node.args, *(k.value for k in node.keywords)) for n in ast.walk(arg)
                      if type(n) is ast.Name}
-            if innermost.per_item and names & set().union(*(lp.variant for lp in loops)):
+            if innermost.per_item and names & set().union(*(lp.variant for lp in loops)) and not innermost.one_each:
                 loop = PER_ITEM
         record = [function.qualname, target, node.lineno, loop, _arguments(node), _use(node, parent, grand)]
         self.calls.append(record)
@@ -484,3 +499,31 @@ def _absolute(package: str, target: str, level: int) -> str:
     parts = package.split(".") if package else []
     base = parts[:max(len(parts) - level + 1, 0)]
     return ".".join([*base, target] if target else base)
+
+
+#: Words naming things a loop visits one by one because each is its own round
+#: trip (a configured host, a plugin, a table) or already a batch (a chunk, a page).
+ONE_EACH_WORDS = frozenset({
+    "config", "configs", "conf", "configuration", "configurations", "settings", "host", "hosts", "hostname",
+    "hostnames", "server", "servers", "instance", "instances", "plugin", "plugins", "backend", "backends",
+    "table", "tables", "endpoint", "endpoints", "database", "databases", "shard", "shards", "cluster",
+    "clusters", "chunk", "chunks", "chunked", "batch", "batches", "batched", "page", "pages", "paginate",
+    "paginated", "paginator", "grouper",
+})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _one_each(loop: Any, values: dict[str, ast.expr]) -> bool:
+    """The loop's target, or what its iterable is named (``chunks(ids, 50)``,
+    ``self.config.hosts``, or the value its iterable name was assigned), is
+    named for hosts, plugins, tables, chunks, pages, ... (``ONE_EACH_WORDS``)."""
+    iterable = loop.iter
+    names = [n.id for n in ast.walk(loop.target) if type(n) is ast.Name]
+    sources = [iterable]
+    if type(iterable) is ast.Name and iterable.id in values:
+        sources.append(values[iterable.id])
+    for source in sources:
+        while type(source) is ast.Call or type(source) is ast.Subscript:
+            source = source.func if type(source) is ast.Call else source.value
+        names.extend(_dotted(source).split("."))
+    return any(not ONE_EACH_WORDS.isdisjoint(w.lower() for w in _WORD.findall(name)) for name in names if name)

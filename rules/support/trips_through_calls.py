@@ -2,19 +2,23 @@
 item, a project function that makes a round trip a level or two down.
 
 The ``ast`` call facts of every file (``calls.file_calls``) say which of its
-functions make a round trip on every call ("trips") and give the candidates:
-calls made once per item of a loop, with arguments that change with the
-item, to a function that may be the project's. The project-wide step keeps a
-candidate when its callee, or a function it calls (outside loops, not behind
-a cache), makes a round trip, and says through which calls.
+functions make a round trip on every call ("trips") and which calls are made
+once per item of a loop, with arguments that change with the item, to a
+function that may be the project's ("items": plain lists, not findings, so a
+big project pays little for the many that lead nowhere). The project-wide
+step makes a finding of an item when its callee, or a function it calls
+(outside loops, not behind a cache), makes a round trip, and says through
+which calls. A loop over hosts, plugins, tables, chunks or pages
+(``calls.ONE_EACH_WORDS``) has no per-item calls: each item is its own round
+trip, or already a batch.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor.findings import Span
-from advisor.rule import TreeFreeReport
 from advisor.rules.support.call_index import CallIndex, Site
 from advisor.rules.support.calls import PerItemCall, byte_column
 from advisor.rules.support.round_trips import FACTORIES, ROUND_TRIPS, roots
@@ -23,50 +27,85 @@ if TYPE_CHECKING:
     from advisor.findings import Finding
     from advisor.project import Project
 
-#: Data key of a candidate call (its target), shown only when a round trip is found below it.
-CANDIDATE = "through"
-
-
 #: Libraries whose calls the walk judges itself (requests, boto3, redis, ...): never the project's.
 _LIBRARIES = roots((*ROUND_TRIPS, *FACTORIES)) - {"dbapi"}
 
 
-def candidate_reports(calls: list[PerItemCall], lines: tuple[str, ...],
-                      known: frozenset[str] | set[str] = frozenset()) -> list[TreeFreeReport]:
-    """A report per call made once per loop item to a function that may be the
-    project's (not a library's, not one of the ``known`` round trips, which the
-    walk reports itself): kept project-wide only if that function makes a round trip."""
-    reports: list[TreeFreeReport] = []
+def candidate_items(calls: list[PerItemCall], lines: tuple[str, ...], known: frozenset[str] | set[str] = frozenset(),
+                    rule_id: str = "") -> list[list[Any]]:
+    """Plain facts for the calls made once per loop item to a function that may
+    be the project's (not a library's, not one of the ``known`` round trips,
+    which the walk reports itself; not on a line that silences ``rule_id``):
+    ``[target, label, caller, line, column, end line, end column, line text]``.
+    The project-wide step makes a finding of the few whose callee makes a round trip."""
+    items: list[list[Any]] = []
+    if calls and _silenced_file(lines, rule_id):
+        return items
     for call in calls:
         if call.target.split(".", 1)[0] in _LIBRARIES or call.target in known:
             continue
-        span = Span(call.line, _column(lines, call.line, call.column), call.end_line,
-                    _column(lines, call.end_line, call.end_column))
-        reports.append(TreeFreeReport(span, f"`{call.label}()` in a loop may make a round trip per item",
-                                      {CANDIDATE: call.target, "call": f"{call.label}()", "caller": call.caller}))
-    return reports
+        if _silenced(lines, rule_id, call.line, call.end_line):
+            continue
+        text = lines[call.line - 1].strip() if 0 < call.line <= len(lines) else ""
+        items.append([call.target, call.label, call.caller, call.line, _column(lines, call.line, call.column),
+                      call.end_line, _column(lines, call.end_line, call.end_column), text])
+    return items
+
+
+#: ``# advisor: ignore`` / ``# advisor: ignore[ids]`` on a line (the engine's suppression comment).
+_IGNORE = re.compile(r"#\s*advisor:\s*ignore\b(?:\[([^\]]*)\])?")
+
+
+#: ``# advisor: ignore-file`` / ``# advisor: ignore-file[ids]`` on a line of its own.
+_IGNORE_FILE = re.compile(r"^\s*#\s*advisor:\s*ignore-file\b(?:\[([^\]]*)\])?")
+
+
+def _silenced_file(lines: tuple[str, ...], rule_id: str) -> bool:
+    for line in lines:
+        match = _IGNORE_FILE.match(line) if "ignore-file" in line else None
+        if match and (match.group(1) is None or rule_id in {i.strip() for i in match.group(1).split(",")}):
+            return True
+    return False
+
+
+def _silenced(lines: tuple[str, ...], rule_id: str, *numbers: int) -> bool:
+    """The line silences the rule. The engine applies file-wide comments and the
+    comments of findings made in the worker; a finding made project-wide from
+    these facts is checked here, on its first and last line."""
+    for number in set(numbers):
+        line = lines[number - 1] if 0 < number <= len(lines) else ""
+        if "advisor" not in line:
+            continue
+        match = _IGNORE.search(line)
+        if match and (match.group(1) is None or rule_id in {i.strip() for i in match.group(1).split(",")}):
+            return True
+    return False
 
 
 def _column(lines: tuple[str, ...], line: int, offset: int) -> int:
-    return byte_column(lines[line - 1], offset) if 0 < line <= len(lines) else offset
+    return byte_column(lines[line - 1], offset) if 0 < line <= len(lines) and not lines[line - 1].isascii() else offset
 
 
-def refine_candidates(findings: list["Finding"], project: "Project", rule_id: str) -> Iterable["Finding"]:
-    """The rule's findings, candidates replaced by a finding that names the chain
-    of calls, or dropped when no round trip is below."""
-    direct = {(f.path, f.span.line) for f in findings if CANDIDATE not in f.data}
+def through_calls_findings(findings: list["Finding"], project: "Project", rule: Any) -> Iterable["Finding"]:
+    """The rule's findings, then one for each per-item call (``items`` facts) whose
+    callee makes a round trip a level or two down, naming the chain of calls.
+    A call that is itself a round trip is reported by the walk, not again here."""
+    yield from findings
+    direct = {(f.path, f.span.line) for f in findings}
     index: CallIndex | None = None
-    for finding in findings:
-        if CANDIDATE not in finding.data:
-            yield finding
+    for file, facts in project.facts_of(rule.id):
+        items = facts.get("items") if isinstance(facts, dict) else None
+        if not items:
             continue
-        if (finding.path, finding.span.line) in direct:
-            continue  # the call is itself a round trip, reported as such
         if index is None:
-            index = CallIndex.of(project, rule_id)
-        found = _trip_below(index, finding.data[CANDIDATE])
-        if found is not None:
-            yield _finding_for(finding, *found)
+            index = CallIndex.of(project, rule.id)
+        for target, label, caller, line, column, end_line, end_column, text in items:
+            if (file.path, line) in direct:
+                continue
+            found = _trip_below(index, target)
+            if found is not None:
+                span = Span(line, column, end_line, end_column)
+                yield _finding_for(rule, file.path, span, text, f"{label}()", *found)
 
 
 def _trip_below(index: CallIndex, target: str) -> tuple[str, list[Site], list[Any]] | None:
@@ -83,11 +122,15 @@ def _trip_below(index: CallIndex, target: str) -> tuple[str, list[Site], list[An
     return None
 
 
-def _finding_for(finding: "Finding", callee: str, chain: list[Site], trip: list[Any]) -> "Finding":
-    path, line, call, what, batch = trip
+def _finding_for(rule: Any, path: str, span: Span, text: str, call_text: str, callee: str, chain: list[Site],
+                 trip: list[Any]) -> "Finding":
+    from advisor.findings import FixInfo, Finding, Impact
+
+    trip_path, line, call, what, batch = trip
     via = [f"{s.where}" for s in reversed(chain)]
-    where = f"{path}:{line}" + (f" via {', '.join(via)}" if via else "")
-    message = f"`{finding.data['call']}` in a loop runs one {what} per item (`{call}` at {where}): {batch}, once before the loop"
-    data = {"call": finding.data["call"], "what": what, "round_trip": "through-calls",
-            "trip": f"{path}:{line}", "via": via, "callee": callee}
-    return finding.with_(message=message, data=data)
+    where = f"{trip_path}:{line}" + (f" via {', '.join(via)}" if via else "")
+    message = f"`{call_text}` in a loop runs one {what} per item (`{call}` at {where}): {batch}, once before the loop"
+    data = {"call": call_text, "what": what, "round_trip": "through-calls",
+            "trip": f"{trip_path}:{line}", "via": via, "callee": callee}
+    return Finding(rule=rule.id, path=path, span=span, message=message, impact=Impact(kind=rule.kind),
+                   fix=FixInfo(available=rule.fix != "none", safety=rule.fix), data=data, line_text=text)
