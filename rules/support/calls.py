@@ -523,7 +523,7 @@ def _one_each(loop: Any, values: dict[str, ast.expr]) -> bool:
     if type(iterable) is ast.Name and iterable.id in values:
         sources.append(values[iterable.id])
     for source in sources:
-        while type(source) is ast.Call or type(source) is ast.Subscript:
-            source = source.func if type(source) is ast.Call else source.value
+        while isinstance(source, (ast.Call, ast.Subscript)):
+            source = source.func if isinstance(source, ast.Call) else source.value
         names.extend(_dotted(source).split("."))
     return any(not ONE_EACH_WORDS.isdisjoint(w.lower() for w in _WORD.findall(name)) for name in names if name)
