@@ -135,7 +135,10 @@ class NPlusOne(LoopWalkMixin, Rule):
     function), it is made outside the function's own loops, the function is
     not behind a cache (`functools.cache`, `lru_cache`, any decorator named
     like a cache) and its SQL is not already batched (`IN (...)`,
-    `= ANY(...)`, `executemany`). Async functions are not followed. Django
+    `= ANY(...)`, `executemany`). Async functions are not followed, nor
+    loops whose variable or iterable is named for things that are each their
+    own round trip or already a batch (configured hosts, servers, instances,
+    plugins, backends, tables, databases; chunks, batches, pages). Django
     foreign-key access is recognised for `.pk` and for fields declared in
     the same module. A `save()` of a copy (`obj.pk = None`) or of an object
     stored into a container the loop reads again (a later item needs its
@@ -363,6 +366,28 @@ class NPlusOne(LoopWalkMixin, Rule):
                     if price(conn, sku) < 1:
                         return sku
             """, why="the-loop-calling-it-stops-at-the-first-match"),
+        Valid("""
+            import requests
+
+            def update_kodi(host, port):
+                return requests.post(f"http://{host}:{port}/jsonrpc", timeout=10)
+
+            def update_all(config):
+                for instance in config.get():
+                    update_kodi(instance["host"], instance["port"]).raise_for_status()
+            """, why="one-request-to-each-configured-host-cannot-be-batched"),
+        Valid("""
+            import requests
+
+            def fetch_tracks(ids):
+                return requests.get("https://api.example.com/tracks", params={"ids": ",".join(ids)}).json()
+
+            def details(track_ids):
+                found = {}
+                for chunk in (track_ids[i:i + 50] for i in range(0, len(track_ids), 50)):
+                    found.update(fetch_tracks(chunk))
+                return found
+            """, why="the-loop-is-over-chunks-already"),
     ]
     INVALID = [
         Invalid("""\
