@@ -305,16 +305,35 @@ def _may_do_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
     return False
 
 
+#: Calls that read a file or list a directory (missing-cache's ``_FILE_READS``).
+_FILE_READS = frozenset({"open", "read_text", "read_bytes", "load", "safe_load", "reader", "DictReader", "listdir",
+                         "scandir", "walk", "glob", "iglob", "rglob", "iterdir", "Path"})
+
+
 def _may_do_lasting_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
-    """Calls a lasting-work function by its last name, an import alias, or an importlib name."""
+    """Calls a lasting-work function by its last name, an import alias, or an
+    importlib name, and reads no file or directory a parameter names (the rule
+    never reports those: the path may differ between calls)."""
     aliases, roots = facts.import_aliases, facts.work_roots
+    params = _parameters(function)
+    found = False
     for node in ast.walk(function):
         if type(node) is ast.Call:
             func = node.func
             last = func.id if type(func) is ast.Name else getattr(func, "attr", "")
+            if last in _FILE_READS and params and _reads_name(node, params):
+                return False
             if last in LASTING_WORK_CALLS or last in aliases or _root(func) in roots:
-                return True
-    return False
+                found = True
+    return found
+
+
+def _reads_name(call: ast.Call, names: set[str]) -> bool:
+    """An argument of the call, or its receiver, reads one of ``names``."""
+    parts: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+    if type(call.func) is ast.Attribute:
+        parts.append(call.func.value)
+    return any(type(n) is ast.Name and n.id in names for part in parts for n in ast.walk(part))
 
 
 def _parameters(function: ast.FunctionDef) -> set[str]:
