@@ -27,6 +27,13 @@ WORK_CALLS = frozenset({
     "glob", "iglob", "rglob", "iterdir", "signature", "getsource", "getmembers", "get_type_hints",
     "open", "read_text", "read_bytes",
 })
+#: The work a function not called in its own module must do to be followed
+#: across modules: parse a file, list a directory, read package metadata,
+#: inspect code (missing-cache's ``LASTING_WORK``).
+LASTING_WORK_CALLS = frozenset({
+    "load", "safe_load", "reader", "DictReader", "walk", "listdir", "scandir", "glob", "iglob", "rglob",
+    "iterdir", "signature", "getsource", "getmembers", "get_type_hints",
+})
 #: Modules whose every function counts as work for missing-cache (prefix patterns).
 WORK_MODULES = ("importlib", "importlib_metadata")
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -99,13 +106,27 @@ class FirstPass:
         called = self.called_in_loop
         return not (called.isdisjoint(self.import_aliases) and called.isdisjoint(self.aliases))
 
-    def cached_work_candidate(self) -> bool:
+    def _may_call_lasting_work(self) -> bool:
+        """Some call in the file may be lasting work (a cheap test before looking at each function)."""
+        return not self.called.isdisjoint(LASTING_WORK_CALLS | self.import_aliases | self.work_roots) or bool(
+            self.work_roots)
+
+    def cached_work_candidate(self, called_here: bool = True) -> bool:
         """A plain top-level function, called by name in the module, that calls
-        something that may be costly work or builds a table (missing-cache)."""
+        something that may be costly work or builds a table (missing-cache).
+        Without ``called_here``, also one not called here, or a plain method of
+        a top-level class called as ``x.name()`` here, that may do lasting work
+        (``LASTING_WORK_CALLS``: what other modules' calls are followed for)."""
         for function in self.plain_functions:
             if function.name in self.called and _may_do_work(function, self):
                 return True
-        return False
+            if not called_here and self._may_call_lasting_work() and _may_do_lasting_work(function, self):
+                return True
+        if called_here or self.tree is None or not self._may_call_lasting_work():
+            return False
+        methods = (m for c in self.tree.body if type(c) is ast.ClassDef for m in c.body
+                   if type(m) is ast.FunctionDef and not m.decorator_list)
+        return any(m.name in self.attributes and _may_do_lasting_work(m, self) for m in methods)
 
 
 def _module_functions(body: list[ast.stmt]) -> list[ast.FunctionDef]:
@@ -282,6 +303,37 @@ def _may_do_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
         if used and used.isdisjoint(local):
             return True
     return False
+
+
+#: Calls that read a file or list a directory (missing-cache's ``_FILE_READS``).
+_FILE_READS = frozenset({"open", "read_text", "read_bytes", "load", "safe_load", "reader", "DictReader", "listdir",
+                         "scandir", "walk", "glob", "iglob", "rglob", "iterdir", "Path"})
+
+
+def _may_do_lasting_work(function: ast.FunctionDef, facts: FirstPass) -> bool:
+    """Calls a lasting-work function by its last name, an import alias, or an
+    importlib name, and reads no file or directory a parameter names (the rule
+    never reports those: the path may differ between calls)."""
+    aliases, roots = facts.import_aliases, facts.work_roots
+    params = _parameters(function)
+    found = False
+    for node in ast.walk(function):
+        if type(node) is ast.Call:
+            func = node.func
+            last = func.id if type(func) is ast.Name else getattr(func, "attr", "")
+            if last in _FILE_READS and params and _reads_name(node, params):
+                return False
+            if last in LASTING_WORK_CALLS or last in aliases or _root(func) in roots:
+                found = True
+    return found
+
+
+def _reads_name(call: ast.Call, names: set[str]) -> bool:
+    """An argument of the call, or its receiver, reads one of ``names``."""
+    parts: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+    if type(call.func) is ast.Attribute:
+        parts.append(call.func.value)
+    return any(type(n) is ast.Name and n.id in names for part in parts for n in ast.walk(part))
 
 
 def _parameters(function: ast.FunctionDef) -> set[str]:

@@ -198,7 +198,19 @@ class Rule:
         rule makes from the ``ast`` tree alone (``first_pass.tree``)."""
         return WithoutTree()
 
+    @classmethod
+    def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: Any) -> WithoutTree:
+        """For every file, walked or not: facts (merged into the walk's) and
+        reports made from the ``ast`` tree alone. For facts a project-wide step
+        needs from every file (who calls what), computed one way whether or not
+        the file is walked."""
+        return WithoutTree()
+
     # -- project-wide step (main process) -----------------------------------
+
+    #: ``refine`` also makes findings from the rule's facts alone (n-plus-one's
+    #: calls through project functions): it runs even when the walk found nothing.
+    REFINE_MAKES_FINDINGS: ClassVar[bool] = False
 
     @classmethod
     def refine(cls, findings: list[Finding], project: "Project", options: Any,
@@ -206,7 +218,7 @@ class Rule:
         """Adjust or drop this rule's findings using project-wide facts.
 
         Runs in the main process after every file is analysed (or loaded from
-        the cache), only when the rule has findings. ``project`` is the generic
+        the cache), only when the rule has findings (or ``REFINE_MAKES_FINDINGS``). ``project`` is the generic
         project model (every rule's facts by rule id, the import and call
         graphs), ``options`` this rule's parsed ``Options``, ``evidence`` the
         profiles and import-time logs the scan was given (None without). The

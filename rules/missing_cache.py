@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor._lazy import lazy_module
-from advisor.rule import PER_FILE_CACHES, FileContext, Invalid, Rule, Valid
+from advisor.findings import Finding
+from advisor.rule import PER_FILE_CACHES, FileContext, Invalid, Rule, Valid, WithoutTree
+from advisor.rules.support.call_index import CallIndex
+from advisor.rules.support.calls import file_calls
+from advisor.rules.support.repeated_calls import called_repeatedly
 from advisor.rules.support.scopes import Scope, ScopeRecorder, call_name, descendants, walk
 from advisor.rules.support.purity import READ_METHODS, Purity, HASHABLE_ANNOTATIONS
 
 if TYPE_CHECKING:
     import libcst as cst
 
+    from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
+    from advisor.project import Project
 else:
     cst = lazy_module("libcst")
 
@@ -34,11 +40,15 @@ class MissingCache(Rule):
     """Cache deterministic functions that redo expensive work on every call.
 
     ## What it does
-    Finds a module-level function that reads and parses a file, compiles
+    Finds a module-level function (or a method that never reads `self`)
+    that reads and parses a file, compiles
     several regular expressions, walks a directory, reads package metadata
     or builds a constant table, whose result depends only on hashable
-    arguments, and that the module calls repeatedly: inside a loop or
-    comprehension, or from several call sites.
+    arguments, and that the project calls repeatedly: inside a loop or
+    comprehension, or from several call sites. Calls are followed across
+    modules: a loader defined in `settings.py`, called once by
+    `pricing.price()`, which a loop in `orders.py` calls per item, is
+    called in a loop.
 
     ## Why it matters
     Measured on CPython 3.11: reading and parsing a 50-key JSON file takes
@@ -75,17 +85,23 @@ class MissingCache(Rule):
     is a suggestion.
 
     ## Known limits
-    Only module-level functions are checked; methods are skipped (their
-    `self` may change). A function is treated as pure only when every call
+    Module-level functions are checked, and methods that never read `self`
+    (a method that reads `self` may depend on state that changes; caching one
+    with `functools.cache` would also keep every instance alive, so the
+    advice is a cached `@staticmethod`). A function is treated as pure only when every call
     in it is to a known side-effect-free builtin or standard-library
     function, to another such function of the module, or a read-only method;
     it must not read mutable module globals, time, randomness or the
-    environment. Unannotated parameters count as hashable only when every
-    call site passes constants. A mutable result (list, dict) is accepted
-    only when every caller in the module only reads it. Only calls in the
-    same module count: a helper called from other modules is not reported
-    (nor are their callers' uses of the result checked). Profiles ("hot in
-    a profile") are not consulted yet.
+    environment. A file or directory read whose path comes from a parameter
+    is not reported (the caller's file may change between calls).
+    Unannotated parameters count as hashable only when every call site
+    passes constants. A mutable result (list, dict) is accepted only when
+    every caller only reads it (`load()["key"]`, or a name only read
+    afterwards). Calls from other modules are followed through imports
+    (`from pkg.settings import load`, `import pkg.settings as s`, a package
+    `__init__` that re-exports the function) and up to three functions above
+    a loop; calls on other receivers (`obj.load()`), functions passed as
+    values and calls from test files are not counted.
 
     ## Options
     `min-call-sites` (default 3): how many call sites outside loops make a
@@ -243,6 +259,16 @@ class MissingCache(Rule):
         """, why="one-regex-compile-is-cached-by-re"),
         Valid("""\
             import json
+
+            def load(path: str):
+                with open(path) as f:
+                    return json.load(f)
+
+            def f(xs):
+                return [load('a.json')['k'] for x in xs]
+        """, why="reads-a-path-the-caller-passes"),
+        Valid("""\
+            import json
             from app.util import check
 
             def load():
@@ -254,6 +280,31 @@ class MissingCache(Rule):
         """, why="calls-an-unknown-function"),
     ]
     INVALID = [
+        Invalid("""\
+            import json
+
+            def load_settings():
+                with open('settings.json') as f:
+                    return json.load(f)
+
+            def vat(region):
+                return load_settings()['vat'][region]
+
+            def totals(orders):
+                return [o.amount * (1 + vat(o.region)) for o in orders]
+        """, why="called-once-by-a-function-that-a-loop-calls", line=3, message="through `vat()`"),
+        Invalid("""\
+            import json
+            import os
+
+            class Catalog:
+                def products(self):
+                    with open(os.path.join(os.path.dirname(__file__), 'products.json')) as f:
+                        return json.load(f)
+
+                def names(self, skus):
+                    return [self.products()[s]['name'] for s in skus]
+        """, why="method-that-never-reads-self-called-in-a-loop", line=5, message="make it a `@staticmethod`"),
         Invalid("""\
             import json
 
@@ -329,8 +380,17 @@ class MissingCache(Rule):
 
     @classmethod
     def may_report(cls, first_pass: "FirstPass", context: FileContext, options: MissingCacheOptions) -> bool:
-        """Only a plain top-level function that is called here and may do costly work."""
-        return first_pass.cached_work_candidate()
+        """Only a plain top-level function that may do costly work (called here,
+        or by other modules: their calls are counted project-wide)."""
+        return first_pass.cached_work_candidate(called_here=False)
+
+    @classmethod
+    def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: MissingCacheOptions) -> WithoutTree:
+        """Every file's calls of functions that may be the project's (not test
+        files': a test calling a loader ten times says nothing about the program)."""
+        if context.is_test or first_pass.tree is None:
+            return WithoutTree()
+        return WithoutTree(facts={"calls": file_calls(first_pass.tree, context.module, context.path.endswith("__init__.py"))})
 
     def finish(self) -> None:
         scope = self.shared_state(ScopeRecorder).module
@@ -340,33 +400,122 @@ class MissingCache(Rule):
         called = _called_names(scope)
         for child in scope.children:
             node = child.node
+            if child.kind == "class":
+                called_on_self = {call_name(c).partition(".")[2] for m in child.children for c, _ in m.calls
+                                  if call_name(c).startswith(("self.", "cls."))}
+                for method in child.children:
+                    if _self_free_method(method) and method.node.name.value in called_on_self:
+                        self._consider(method, purity, False, owner=node.name.value)
+                continue
             if child.kind != "function" or node.decorators or node.asynchronous is not None:
                 continue
-            if node.name.value not in called:
-                continue  # never called in this module: no call site to count (and no work to inspect)
             if child.generator or child.awaits or len(scope.bindings.get(node.name.value, ())) != 1:
                 continue
-            self._consider(child, scope, purity)
+            self._consider(child, purity, node.name.value in called)
 
-    def _consider(self, function: Scope, module: Scope, purity: Purity) -> None:
+    def _consider(self, function: Scope, purity: Purity, called_here: bool, owner: str = "") -> None:
         work = purity.work_done(function)
         if not work or not purity.is_pure(function):
             return
         if "reads and parses a file" in work or "walks a directory" in work:
             if purity.module_writes_files:
                 return
-        name = function.node.name.value
-        sites = call_sites(purity, function)
+        if _reads_a_parameter_path(function):
+            return  # a path the caller supplies: the file may differ, or change, between calls
+        if (owner or not called_here) and not LASTING_WORK.intersection(work):
+            return  # followed across modules only for lasting work (as the first pass looks)
+        name = f"{owner}.{function.node.name.value}" if owner else function.node.name.value
+        sites = call_sites(purity, function) if called_here else []
         if sites is None:
             return  # a call site passes unknown arguments or mutates the result
         in_loop = sum(1 for s in sites if s.in_loop)
+        data: dict[str, Any] = {"function": name, "work": " and ".join(work)}
+        if owner:
+            data["method"] = True  # its calls (``self.name()``) are all judged project-wide
         if in_loop:
             how = "in a loop" if in_loop == 1 else f"in {in_loop} loops"
         elif len(sites) >= self.options.min_call_sites:
             how = f"from {len(sites)} call sites"
-        else:
+        else:  # maybe called repeatedly from other modules: decided project-wide (refine)
+            self.report(function.node.name, how="(pending)", pending=True, local_sites=len(sites),
+                        immutable=purity.returns_immutable(function),
+                        hashable=_hashable_parameters(function, skip_self=bool(owner)), **data)
             return
-        self.report(function.node.name, function=name, work=" and ".join(work), how=how)
+        self.report(function.node.name, how=how, **data)
+
+    @classmethod
+    def refine(cls, findings: list[Finding], project: "Project", options: MissingCacheOptions,
+               evidence: "Evidence | None") -> Iterable[Finding]:
+        """Candidates not called repeatedly in their own module are kept when the
+        project calls them repeatedly: from a loop (a level or more up, in any
+        module) or from enough call sites."""
+        index: CallIndex | None = None
+        for finding in findings:
+            if not finding.data.get("pending"):
+                yield finding
+                continue
+            if index is None:
+                index = CallIndex.of(project, cls.id)
+            decided = called_repeatedly(finding, index, project.module_of(finding.path), options.min_call_sites)
+            if decided is not None:
+                how, via = decided
+                data = {k: v for k, v in finding.data.items() if k not in _PENDING_KEYS}
+                message = cls.message.format(how=how, **data)
+                if data.get("method"):  # functools.cache on a method would keep every instance alive
+                    message = message.replace("cache it with `@functools.cache`",
+                                              "it never reads `self`: make it a `@staticmethod` cached with `@functools.cache`")
+                yield finding.with_(message=message, data={**data, "how": how, "via": via})
+
+
+_PENDING_KEYS = ("pending", "local_sites", "immutable", "hashable", "how")
+#: Work worth following a function across modules for (first_pass.LASTING_WORK_CALLS finds its calls).
+LASTING_WORK = frozenset({"reads and parses a file", "walks a directory", "reads package metadata",
+                          "inspects source code"})
+
+
+def _self_free_method(method: Scope) -> bool:
+    """A plain method (no decorator, not async, not a generator, not a dunder)
+    that never reads ``self``: its result depends on its arguments alone. (Its
+    class must call it as ``self.name()``: the first pass looks no further.)"""
+    if method.kind != "function":
+        return False  # a nested class (Django's ``class Meta``)
+    node = method.node
+    params = [*node.params.posonly_params, *node.params.params]
+    if node.decorators or node.asynchronous is not None or not params:
+        return False
+    if method.generator or method.awaits or node.name.value.startswith("__"):
+        return False
+    this = params[0].name.value
+    return all(n.value != this for scope in (method, *method.children) for n, _ in scope.names)
+
+
+def _hashable_parameters(function: Scope, skip_self: bool = False) -> bool:
+    """Every parameter (but a method's ``self``) is annotated with a hashable type
+    (so any argument can key a cache)."""
+    params = function.node.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params][1 if skip_self else 0:]
+    return all(_hashable_annotation(p.annotation) for p in every)
+
+
+_FILE_READS = frozenset({"open", "read_text", "read_bytes", "load", "safe_load", "reader", "DictReader", "listdir",
+                         "scandir", "walk", "glob", "iglob", "rglob", "iterdir", "Path"})
+
+
+def _reads_a_parameter_path(function: Scope) -> bool:
+    """A file or directory read whose path comes from a parameter (``open(path)``,
+    ``Path(folder).iterdir()``): a user-supplied path that may change between calls."""
+    params = {n for n, bs in function.bindings.items() if any(b.kind == "param" for b in bs)}
+    if not params:
+        return False
+    for scope in (function, *function.children):
+        for call, _ in scope.calls:
+            if call_name(call).rsplit(".", 1)[-1] not in _FILE_READS and not (
+                    isinstance(call.func, cst.Attribute) and call.func.attr.value in _FILE_READS):
+                continue
+            parts = [a.value for a in call.args] + ([call.func.value] if isinstance(call.func, cst.Attribute) else [])
+            if any(isinstance(n, cst.Name) and n.value in params for part in parts for n in descendants(part)):
+                return True
+    return False
 
 
 def _called_names(module: Scope) -> set[str]:

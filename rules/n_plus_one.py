@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from advisor._lazy import lazy_module
 from advisor.errors import ConfigError
-from advisor.rule import FileContext, Invalid, Rule, Valid
+from advisor.findings import Finding
+from advisor.rule import FileContext, Invalid, Rule, Valid, WithoutTree
 
 from advisor.rules.support.frames import Loop, LoopWalkMixin, names_read, root_name, short_code
 from advisor.rules.support.loop_copies import assigned_values
@@ -17,12 +18,16 @@ from advisor.rules.support.round_trips import (
     RoundTrip, last_names, parse_extra, roots,
 )
 from advisor.rules.support.sql_text import SQL_METHODS, is_row_sql, sql_argument, sql_text
+from advisor.rules.support.calls import file_calls, per_item_calls
+from advisor.rules.support.trips_through_calls import candidate_items, through_calls_findings
 from advisor.rules.support.syntax import dotted_name
 
 if TYPE_CHECKING:
     import libcst as cst
 
+    from advisor.evidence.profile import Evidence
     from advisor.first_pass import FirstPass
+    from advisor.project import Project
 else:
     cst = lazy_module("libcst")
 
@@ -70,6 +75,12 @@ class NPlusOne(LoopWalkMixin, Rule):
     call's arguments change with the loop: a bare `.get()` on something
     unknown, such as a dict, is never a query.
 
+    Calls are followed across modules: a loop that calls, once per item, a
+    project function that makes one of these round trips (itself, or in a
+    function it calls, up to two levels down and in any module) is reported
+    at the loop's call, with the chain ("`repo.order_lines()` in a loop runs
+    one query per item (`conn.execute()` at shop/repo.py:5)").
+
     ## Why it matters
     Every round trip pays a network latency (0.2-1 ms to a local database,
     20-200 ms to a remote API) on top of the work itself, so a loop over
@@ -114,7 +125,20 @@ class NPlusOne(LoopWalkMixin, Rule):
     code, SQLAlchemy `session.add` (queued, flushed once),
     calls on a Redis `pipeline()`, awaited HTTP calls (sequential-await
     reports those), and test files. Names are resolved within one module:
-    a client passed in as an unannotated parameter is unknown. Django
+    a client passed in as an unannotated parameter is unknown. A project
+    function is followed only when the loop calls it through an import, by
+    its name in the module or as `self.method()` (not `obj.fetch()` on an
+    unknown object); its round trip counts when the call itself shows it
+    (SQL text that reads or writes rows on any receiver, a call its imports
+    name such as `requests.get`, `Model.objects.get` on a model imported
+    from a models module; not a session or cursor bound earlier in the
+    function), it is made outside the function's own loops, the function is
+    not behind a cache (`functools.cache`, `lru_cache`, any decorator named
+    like a cache) and its SQL is not already batched (`IN (...)`,
+    `= ANY(...)`, `executemany`). Async functions are not followed, nor
+    loops whose variable or iterable is named for things that are each their
+    own round trip or already a batch (configured hosts, servers, instances,
+    plugins, backends, tables, databases; chunks, batches, pages). Django
     foreign-key access is recognised for `.pk` and for fields declared in
     the same module. A `save()` of a copy (`obj.pk = None`) or of an object
     stored into a container the loop reads again (a later item needs its
@@ -315,6 +339,55 @@ class NPlusOne(LoopWalkMixin, Rule):
                     new.save()
                     by_id[source.pk] = new
             """, why="save-of-a-copy-whose-key-later-items-need"),
+        Valid("""
+            def prices(conn, skus):
+                marks = ",".join("?" * len(skus))
+                return conn.execute(f"SELECT sku, price FROM items WHERE sku IN ({marks})", skus).fetchall()
+
+            def totals(conn, baskets):
+                return [sum(p for _, p in prices(conn, basket)) for basket in baskets]
+            """, why="the-function-the-loop-calls-batches-its-query"),
+        Valid("""
+            import functools
+
+            @functools.lru_cache(maxsize=None)
+            def region_name(conn, code):
+                return conn.execute("SELECT name FROM regions WHERE code = ?", (code,)).fetchone()
+
+            def labels(conn, orders):
+                return [region_name(conn, o.region) for o in orders]
+            """, why="the-function-the-loop-calls-is-cached"),
+        Valid("""
+            def price(conn, sku):
+                return conn.execute("SELECT price FROM items WHERE sku = ?", (sku,)).fetchone()[0]
+
+            def cheapest(conn, skus):
+                for sku in skus:
+                    if price(conn, sku) < 1:
+                        return sku
+            """, why="the-loop-calling-it-stops-at-the-first-match"),
+        Valid("""
+            import requests
+
+            def update_kodi(host, port):
+                return requests.post(f"http://{host}:{port}/jsonrpc", timeout=10)
+
+            def update_all(config):
+                for instance in config.get():
+                    update_kodi(instance["host"], instance["port"]).raise_for_status()
+            """, why="one-request-to-each-configured-host-cannot-be-batched"),
+        Valid("""
+            import requests
+
+            def fetch_tracks(ids):
+                return requests.get("https://api.example.com/tracks", params={"ids": ",".join(ids)}).json()
+
+            def details(track_ids):
+                found = {}
+                for chunk in (track_ids[i:i + 50] for i in range(0, len(track_ids), 50)):
+                    found.update(fetch_tracks(chunk))
+                return found
+            """, why="the-loop-is-over-chunks-already"),
     ]
     INVALID = [
         Invalid("""\
@@ -473,6 +546,25 @@ class NPlusOne(LoopWalkMixin, Rule):
                     sql = "INSERT INTO events (kind, at) VALUES (%s, %s)"
                     cur.execute(sql, (row.kind, row.at))
             """, why="sql-assigned-to-a-name-then-executed", line=5, message="executemany()"),
+        Invalid("""
+            def price(conn, sku):
+                return conn.execute("SELECT price FROM items WHERE sku = ?", (sku,)).fetchone()[0]
+
+            def total(conn, skus):
+                return sum(price(conn, s) for s in skus)
+            """, why="loop-calls-a-function-that-runs-a-query", line=6,
+                message="`price()` in a loop runs one query per item (`conn.execute()` at example.py:3)"),
+        Invalid("""
+            import requests
+
+            class Users:
+                def fetch(self, uid):
+                    return requests.get(f"https://api.example.com/users/{uid}").json()
+
+                def names(self, ids):
+                    return [self.fetch(i)["name"] for i in ids]
+            """, why="loop-calls-a-method-that-makes-an-http-request", line=9,
+                message="`self.fetch()` in a loop runs one HTTP request per item"),
     ]
 
     @classmethod
@@ -491,6 +583,28 @@ class NPlusOne(LoopWalkMixin, Rule):
         extra = parse_extra(options.extra_round_trips)[0]  # valid: the options were checked on load
         return first_pass.mentions(TRIGGER_WORDS | roots(extra)) and first_pass.may_call_in_loop(
             TRIP_NAMES | last_names(extra))
+
+    @classmethod
+    def from_tree(cls, first_pass: "FirstPass", context: FileContext, options: NPlusOneOptions) -> WithoutTree:
+        """Every file's calls of functions that may be the project's, with the
+        ones made once per loop item (``items``): plain facts, from which refine
+        makes a finding for the few whose callee makes a round trip a level or two down."""
+        if not cls.runs_on(context, options) or first_pass.tree is None:
+            return WithoutTree()
+        tree, package = first_pass.tree, context.path.endswith("__init__.py")
+        known = set(parse_extra(options.extra_round_trips)[0])
+        facts = file_calls(tree, context.module, package)
+        items = candidate_items(per_item_calls(tree, context.module, package), context.lines, known, cls.id)
+        return WithoutTree(facts={"calls": facts, "items": items} if items else {"calls": facts})
+
+    REFINE_MAKES_FINDINGS = True
+
+    @classmethod
+    def refine(cls, findings: list[Finding], project: "Project", options: NPlusOneOptions,
+               evidence: "Evidence | None") -> Iterable[Finding]:
+        """Loops that call a project function making a round trip (see
+        ``support/trips_through_calls.py``)."""
+        return through_calls_findings(findings, project, cls)
 
     def __init__(self, context: FileContext, options: NPlusOneOptions) -> None:
         super().__init__(context, options)

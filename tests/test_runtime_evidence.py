@@ -72,11 +72,12 @@ def test_a_query_in_a_helper_called_in_a_loop_is_an_n_plus_one(project: Path) ->
     found = findings(project, RuntimeEvidence(runs=1, round_trips=[trips(project, 2, 600, 0.17, caller=9)]))
     assert len(found) == 1
     f = found[0]
-    assert (f.rule, Path(f.path).name, f.span.line) == ("n-plus-one", "pricing.py", 2)
+    # found statically at the loop's call since issue 17 (the helper's query is followed), confirmed by the run
+    assert (f.rule, Path(f.path).name, f.span.line) == ("n-plus-one", "pricing.py", 9)
     assert f.evidence["round_trips"] == 600 and f.evidence["seconds"] == 0.17
     assert f.evidence["site"] == "pricing.py:2" and f.evidence["loop"] == "pricing.py:9"
     assert f.impact.source == "observed" and f.impact.estimate_ms == pytest.approx(170 * 599 / 600, abs=0.1)
-    assert "600 queries of one shape" in f.message and "pricing.py:9" in f.message
+    assert "in a loop runs one query per item" in f.message and "pricing.py:2" in f.message
 
 
 @pytest.mark.parametrize(("record", "why"), [
@@ -111,7 +112,8 @@ def test_a_static_finding_gets_the_evidence_instead_of_a_duplicate(project: Path
     path = os.path.realpath(project / "direct.py")
     record = RuntimeEvidence(runs=1, round_trips=[RoundTrips("sql", "SELECT price FROM items WHERE sku = ?", 50, 0.2, ((path, 8, "totals"),))])
     report = scan([project], load_config(project), use_cache=False, evidence=Evidence(runtime=record))
-    plus = [f for f in report.findings if f.rule == "n-plus-one"]
+    # (the project's pricing.py has its own, static since issue 17: the loop calls a helper that queries)
+    plus = [f for f in report.findings if f.rule == "n-plus-one" and f.path.endswith("direct.py")]
     assert len(plus) == 1 and plus[0].span.line == 8
     assert plus[0].evidence["round_trips"] == 50 and "cursor.execute()" in plus[0].message  # the static message stays
     assert plus[0].reason.startswith("observed: 50 queries of one shape")

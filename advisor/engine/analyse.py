@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from advisor.config import Config
+    from advisor.first_pass import FirstPass
 
 
 def analyse_file(
@@ -74,13 +75,16 @@ def _analyse_text(
     lines = tuple(source_lines(text))
     context = FileContext(display_path, module, config, lines, is_test_path(Path(display_path)))
     chosen = [(rule, build_options(rule, config.rule_options.get(rule.id, {}))) for rule in rules]
-    walked, unwalked = _first_pass(chosen, python_tree, context, text)
+    first_pass = _first_pass_facts(chosen, python_tree, text)
+    walked, unwalked = _first_pass(chosen, python_tree, context, text, first_pass)
     if walked:
         result = _parse_and_run(text, context, walked, python_tree, rejected)
     else:
         result = FileResult(display_path)  # no rule needs libcst here: it never parses the file
     if unwalked:
         result = _add_unwalked(result, unwalked, context, text)
+    if first_pass is not None:
+        result = _add_from_tree(result, chosen, first_pass, context, text)
     if python_tree is not None:
         from advisor.engine.module_imports import module_imports
 
@@ -99,16 +103,50 @@ def _analyse_text(
 FIRST_PASS = os.environ.get("ADVISOR_FIRST_PASS", "1") != "0"
 
 
+def _first_pass_facts(chosen: list[tuple[type[Rule], Any]], python_tree: Any, text: str) -> "FirstPass | None":
+    """The first pass's facts, when the first pass is on or a rule reads the
+    ``ast`` tree of every file (``Rule.from_tree``); None without an ``ast`` tree."""
+    if python_tree is None or not (FIRST_PASS or any(_reads_every_tree(rule) for rule, _ in chosen)):
+        return None
+    from advisor.first_pass import FirstPass
+
+    return FirstPass.of(python_tree, text)
+
+
+def _reads_every_tree(rule: type[Rule]) -> bool:
+    return getattr(rule.from_tree, "__func__", None) is not Rule.from_tree.__func__  # type: ignore[attr-defined]
+
+
+def _add_from_tree(result: FileResult, chosen: list[tuple[type[Rule], Any]], first_pass: "FirstPass",
+                   context: FileContext, text: str) -> FileResult:
+    """What the rules make from the ``ast`` tree of every file, walked or not.
+    A rule that raises here gets a ``rule`` error, like a failure in the walk."""
+    found, errors = [], []
+    for rule, options in chosen:
+        if not _reads_every_tree(rule) or any(e.rule == rule.id for e in result.errors):
+            continue
+        try:
+            found.append((rule, rule.from_tree(first_pass, context, options)))
+        except Exception as exc:  # a rule's bug: the file's other results stand
+            errors.append(FileError(context.path, "rule", f"rule {rule.id} crashed: {type(exc).__name__}: {exc}", rule.id))
+    kept = [(rule, made) for rule, made in found if made.facts or made.reports]
+    if kept:
+        result = _add_unwalked(result, kept, context, text)
+    return _replace(result, errors=(*result.errors, *errors)) if errors else result
+
+
 def _first_pass(chosen: list[tuple[type[Rule], Any]], python_tree: Any, context: FileContext,
-                text: str = "") -> tuple[list[tuple[type[Rule], Any]], list[tuple[type[Rule], WithoutTree]]]:
+                text: str = "", first_pass: "FirstPass | None" = None,
+                ) -> tuple[list[tuple[type[Rule], Any]], list[tuple[type[Rule], WithoutTree]]]:
     """(the rules to walk this file with, what each of the others gives without a walk).
 
     Without an ``ast`` tree (code for a newer Python) every rule walks."""
     if python_tree is None or not FIRST_PASS:
         return chosen, []
-    from advisor.first_pass import FirstPass
+    if first_pass is None:
+        from advisor.first_pass import FirstPass
 
-    first_pass = FirstPass.of(python_tree, text)
+        first_pass = FirstPass.of(python_tree, text)
     walked, unwalked = [], []
     for rule, options in chosen:
         try:
@@ -126,7 +164,10 @@ def _first_pass(chosen: list[tuple[type[Rule], Any]], python_tree: Any, context:
 def _add_unwalked(result: FileResult, unwalked: list[tuple[type[Rule], WithoutTree]], context: FileContext,
                   text: str) -> FileResult:
     """Merge the facts and the ``ast``-made reports of the rules that were not walked."""
-    facts = {**result.facts, **{rule.id: found.facts for rule, found in unwalked if found.facts}}
+    facts = dict(result.facts)
+    for rule, found in unwalked:
+        if found.facts:
+            facts[rule.id] = {**facts.get(rule.id, {}), **found.facts}
     reports = [(rule, report) for rule, found in unwalked for report in found.reports]
     findings = list(result.findings)
     if reports:

@@ -289,9 +289,10 @@ def _refine_and_rank(report: ScanReport, results: list[FileResult], rules: list[
                 by_rule[finding.rule].append(finding)
     findings: list[Finding] = []
     for rule in rules:
-        if by_rule[rule.id]:
+        if by_rule[rule.id] or rule.REFINE_MAKES_FINDINGS:
             options = build_options(rule, config.rule_options.get(rule.id, {}))
-            kept = list(rule.refine(by_rule[rule.id], project, options, report.evidence))
+            kept = [f for f in rule.refine(by_rule[rule.id], project, options, report.evidence)
+                    if not _ignored_for_file(f, config)]  # (refine may make findings from facts)
             fingerprints = {f.fingerprint for f in kept}
             report.dropped.extend(f for f in by_rule[rule.id] if f.fingerprint not in fingerprints)
             findings.extend(kept)

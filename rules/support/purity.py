@@ -97,7 +97,7 @@ class Purity:
 
     def __init__(self, module: Scope) -> None:
         self.module = module
-        self._pure: dict[str, bool] = {}
+        self._pure: dict[int, bool] = {}  #: by id of the def node: a method may share a function's name
         self.module_writes_files = any(_writes(call) for scope in _all_scopes(module) for call, _ in scope.calls)
 
     # -- names -----------------------------------------------------------------
@@ -153,11 +153,11 @@ class Purity:
     # -- functions --------------------------------------------------------------
 
     def is_pure(self, function: Scope) -> bool:
-        name = function.node.name.value
-        if name not in self._pure:
-            self._pure[name] = True  # recursion: assume pure while checking
-            self._pure[name] = self._check(function)
-        return self._pure[name]
+        key = id(function.node)
+        if key not in self._pure:
+            self._pure[key] = True  # recursion: assume pure while checking
+            self._pure[key] = self._check(function)
+        return self._pure[key]
 
     def _check(self, function: Scope) -> bool:
         if function.declared or any(c.kind != "lambda" for c in function.children):

@@ -31,7 +31,9 @@ SQL_METHODS = frozenset({
 _ROWS = re.compile(r"\s*\(?\s*(select|insert|update|delete|replace|upsert|merge|with)\b", re.I)
 #: A second keyword that makes English prose ("Update the docs") unlikely.
 _CLAUSE = re.compile(r"\b(from|into|set|where|values|returning|select)\b", re.I)
-_KEYWORDS = ("sql", "query", "statement", "operation")
+#: Keyword arguments that hold the SQL text.
+SQL_KEYWORDS = ("sql", "query", "statement", "operation")
+_KEYWORDS = SQL_KEYWORDS
 
 
 def sql_argument(call: "cst.Call") -> Any:
@@ -66,6 +68,14 @@ def literal_text(node: Any) -> str | None:
 def is_row_sql(text: str | None) -> bool:
     """Text that is a statement reading or writing rows."""
     return text is not None and bool(_ROWS.match(text)) and bool(_CLAUSE.search(text, 6))
+
+
+_IN_LIST = re.compile(r"\bin\s*\(|=\s*any\s*\(", re.I)
+
+
+def batched_sql(text: str | None) -> bool:
+    """A statement for many items at once: ``WHERE id IN (...)`` or ``= ANY($1)``."""
+    return text is not None and bool(_IN_LIST.search(text))
 
 
 def sql_call(call: "cst.Call", function: Any = None) -> bool:
