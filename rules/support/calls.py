@@ -29,7 +29,6 @@ import sys
 from typing import Any, NamedTuple
 
 from advisor.rules.support.round_trips import DJANGO_TERMINALS, ROUND_TRIPS, is_model_symbol
-from advisor.rules.support.sql_text import SQL_KEYWORDS, SQL_METHODS, batched_sql, is_row_sql
 
 #: Loop flags of a recorded call.
 NOT_IN_LOOP, IN_LOOP, PER_ITEM = 0, 1, 2
@@ -368,6 +367,8 @@ class _Collector:
 def _round_trip(call: ast.Call, target: str) -> tuple[str, str, str] | None:
     """(the call as written, what one costs, the batch form) when the call itself
     shows a round trip; None otherwise."""
+    from advisor.rules.support.sql_text import SQL_METHODS, batched_sql, is_row_sql  # deferred: scans itself clean
+
     func = call.func
     if target in ROUND_TRIPS:
         trip = ROUND_TRIPS[target]
@@ -397,6 +398,8 @@ def _mentions(call: ast.Call, names: set[str]) -> bool:
 
 
 def _sql_argument(call: ast.Call) -> ast.AST | None:
+    from advisor.rules.support.sql_text import SQL_KEYWORDS
+
     for keyword in call.keywords:
         if keyword.arg in SQL_KEYWORDS:
             return keyword.value
