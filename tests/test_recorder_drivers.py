@@ -87,7 +87,10 @@ def observed_n_plus_one(report: dict[str, Any]) -> list[dict[str, Any]]:
 def assert_n_plus_one(report: dict[str, Any], source: str, shape: str) -> None:
     found = [f for f in observed_n_plus_one(report) if f["evidence"]["shape"] == shape]
     assert len(found) == 1, [(f["line"], f["evidence"]) for f in observed_n_plus_one(report)]
-    assert found[0]["path"] == "app.py" and found[0]["line"] == line_of(source, "# <- per item")
+    # Observed at the statement, or, where the static rule follows the loop's call into the
+    # function that runs it (n-plus-one through calls), confirmed at that call in the loop.
+    assert found[0]["path"] == "app.py"
+    assert found[0]["line"] in (line_of(source, "# <- per item"), line_of(source, "# <- the loop"))
     assert found[0]["evidence"]["round_trips"] == LOOKUPS and found[0]["evidence"]["kind"] == "sql"
     assert found[0]["evidence"]["loop"] == f"app.py:{line_of(source, '# <- the loop')}"
 
