@@ -239,9 +239,10 @@ def test_json_and_text_show_the_models_figures(tmp_path: Path) -> None:
     summary = json.loads(get_renderer("json")(report, RenderOptions()))["summary"]
     assert summary["startup_saving_ms"] == 60.0 and summary["startup_total_ms"] == 60.0  # not 120: never a sum
     assert summary["fixable_saving_ms"] == 60.0 and summary["startup_source"] == "table"
+    assert summary["startup_project_timed"] is False  # the project's own modules count 0 ms
     assert [e["name"] for e in summary["startup_entries"]] == ["console script `tool`", "`import pkg`"]
     text = get_renderer("text")(report, RenderOptions())
-    assert "~60 ms of ~60 ms startup of console script `tool` to save" in text.splitlines()[-1]
+    assert "~60 ms of ~60 ms startup of console script `tool` (its installed and stdlib imports) to save" in text.splitlines()[-1]
 
 
 def test_a_rescan_after_editing_a_file_runs_no_measuring_subprocess(tmp_path: Path) -> None:

@@ -75,4 +75,5 @@ def _startup(report: "ScanReport") -> dict[str, Any]:
         return {}
     return {"startup_total_ms": figures["startup_total_ms"], "startup_saving_ms": figures["startup_saving_ms"],
             "fixable_saving_ms": figures["fixable_saving_ms"], "startup_source": figures.get("source", ""),
+            "startup_project_timed": bool(figures.get("project_timed", False)),
             "startup_entries": figures.get("entries", [])}

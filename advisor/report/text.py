@@ -71,14 +71,17 @@ def _restates(finding: "Finding") -> bool:
 
 
 def _summary(report: "ScanReport", paint: object) -> str:
-    from advisor.report import headline_entry
+    from advisor.report import headline_entry, startup_figures
 
     runtime = _runtime_total(report)
     entry = headline_entry(report)
     parts = [f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"]
     if entry is not None:
-        parts.append(f"~{entry['saving_ms']:.0f} ms of ~{entry['total_ms']:.0f} ms startup of {entry['name']} to save "
-                     f"(~{entry['fixable_saving_ms']:.0f} ms by `advisor fix`)")
+        figures = startup_figures(report) or {}
+        # Without --measure-project the project's own modules count 0 ms: say whose time the total is.
+        whose = "" if figures.get("project_timed") else " (its installed and stdlib imports)"
+        parts.append(f"~{entry['saving_ms']:.0f} ms of ~{entry['total_ms']:.0f} ms startup of {entry['name']}{whose} "
+                     f"to save (~{entry['fixable_saving_ms']:.0f} ms by `advisor fix`)")
     if runtime:
         parts.append(f"~{runtime:.0f} ms of run time to save")
     if report.errors:

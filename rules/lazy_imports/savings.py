@@ -189,6 +189,7 @@ def startup_summary(model: "StartupModel", findings: Iterable[Finding]) -> dict[
                for e in model.entries]
     return {"startup_total_ms": round(every.total_ms, 1), "startup_saving_ms": round(every.saving_ms, 1),
             "fixable_saving_ms": round(fix.saving_ms, 1), "source": model.source, "entries": entries,
+            "project_timed": model.project_measured,
             "modules_removed": len(every.removed)}
 
 
