@@ -21,7 +21,7 @@ import tokenize
 from typing import Any, Callable, Sequence
 
 from advisor.rules.lazy_imports.usage import GETATTR_MARKER
-from advisor.rules.support.imports import resolve_relative
+from advisor.rules.support.imports import ast_dotted_name as _dotted, resolve_relative
 
 #: Calls that make names readable by string when made at import time.
 _DYNAMIC_AT_MODULE = frozenset({"globals", "vars", "locals", "__import__"})
@@ -325,18 +325,6 @@ class _Walker:
 
 def _leaf(walker: _Walker, node: Any) -> None:
     """Marks node types with nothing to visit (their fields hold no nodes)."""
-
-
-def _dotted(node: Any) -> str:
-    """``a.b.c`` for a Name/Attribute chain; "" for anything else (imports.dotted_name)."""
-    parts = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)
-        node = node.value
-    if type(node) is not ast.Name:
-        return ""
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _call_args(node: ast.Call) -> list[Any]:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from advisor.findings import Span
-from advisor.rules.lazy_imports.facts import _HANDLERS, _NAME_STRINGS, _Walker, _dotted
-from advisor.rules.support.imports import ImportTarget
+from advisor.rules.lazy_imports.facts import _HANDLERS, _NAME_STRINGS, _Walker
+from advisor.rules.support.imports import ImportTarget, ast_dotted_name as _dotted
 from advisor.rules.lazy_imports.usage import _IDENTIFIER, ANNOTATION_READERS, PASSIVE_BASES, PASSIVE_DECORATORS, SIGNATURE_READERS, Use
 
 

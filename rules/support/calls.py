@@ -28,6 +28,7 @@ import re
 import sys
 from typing import Any, NamedTuple
 
+from advisor.rules.support.imports import ast_dotted_name as _dotted
 from advisor.rules.support.round_trips import DJANGO_TERMINALS, ROUND_TRIPS, is_model_symbol
 
 #: Loop flags of a recorded call.
@@ -483,17 +484,6 @@ def _use(node: ast.AST, parent: Any, grand: Any) -> str:
     if kind is ast.Expr:
         return READ  # the result is thrown away
     return OTHER
-
-
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)
-        node = node.value
-    if type(node) is not ast.Name:
-        return ""
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _absolute(package: str, target: str, level: int) -> str:

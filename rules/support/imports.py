@@ -6,6 +6,8 @@ so all three agree on what "the same import" means.
 
 from __future__ import annotations
 
+import ast
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,19 @@ def dotted_name(node: Any) -> str:
         return ".".join(reversed(parts))
     return ""
 
+
+
+def ast_dotted_name(node: Any) -> str:
+    """``a.b.c`` for a CPython ``ast`` Name/Attribute chain; "" for anything
+    else (``dotted_name``'s twin for the rules' ``ast`` passes)."""
+    parts = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    if type(node) is not ast.Name:
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 _CHAIN: tuple[type[cst.Attribute], type[cst.Name]] | tuple[()] = ()
 
