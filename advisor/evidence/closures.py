@@ -1,9 +1,11 @@
 """Measure what importing one installed (or stdlib) module loads: its closure,
-each module with its self time, from an isolated ``python -I -X importtime``
-run, one module per subprocess.
+each module with its self time, as an isolated ``python -I -X importtime -c
+"import x"`` run shows it. Many closures come from one fork-tree run
+(``advisor.evidence.closure_tree``: exact, since a submodule's import
+passes through its packages' imports); what a tree cannot tell is measured
+in a fresh interpreter per module.
 
-Why one module at a time, and cached per interpreter, module and module
-version only: a closure depends on the interpreter and the installed
+Why cached per interpreter, module and module version only: a closure depends on the interpreter and the installed
 packages, never on the scanned project, so editing a project file must not
 re-measure anything (the startup model joins closures with the project's
 own static imports; ``advisor.evidence.startup``). Runs go through
@@ -90,16 +92,21 @@ class ClosureStore:
         self.runs = 0
 
     def closures(self, modules: Mapping[str, str | None], progress: Callable[[int, int], None] | None = None,
-                 precise: AbstractSet[str] = frozenset()) -> tuple[dict[str, Closure], list[Failure]]:
+                 precise: AbstractSet[str] = frozenset(),
+                 optional: Mapping[str, str | None] | None = None) -> tuple[dict[str, Closure], list[Failure]]:
         """``{module: version}`` -> the closures known or measured now, and the
         modules that failed; a module whose version is None (not installed) is
         skipped. ``precise``: modules whose figures decide a finding: timed
-        again when small (``_RUNS_BY_TOTAL``); the rest are timed once."""
-        wanted = {m: v for m, v in modules.items() if v and measurable(m)}
+        again when small (``_RUNS_BY_TOTAL``); the rest are timed once.
+        ``optional``: ``pkg.name`` of ``from pkg import name``, measured (and
+        returned) only if ``pkg`` lists ``name`` as a submodule."""
+        wanted: dict[str, str | None] = {m: v for m, v in modules.items() if v and measurable(m)}
+        maybe = self._submodules_to_ask(optional or {}, wanted)
         todo = sorted(m for m, v in wanted.items() if self._cached(m, v) is None)
         todo += sorted(m for m, v in wanted.items() if m in precise and m not in todo and self._short(m, v))
         if todo:
-            self._measure(todo, wanted, progress, precise)
+            self._measure(todo, {**wanted, **maybe}, progress, precise, maybe)
+        wanted.update((m, v) for m, v in maybe.items() if self._cached(m, v) is not None)
         found: dict[str, Closure] = {}
         failed: list[Failure] = []
         for module, version in sorted(wanted.items()):
@@ -116,42 +123,110 @@ class ClosureStore:
                 failed.append(Failure(module, str(entry.get("error", ""))))
         return found, failed
 
-    def _measure(self, todo: list[str], versions: Mapping[str, str | None],
-                 progress: Callable[[int, int], None] | None, precise: AbstractSet[str]) -> None:
-        from concurrent.futures import ThreadPoolExecutor
+    def _submodules_to_ask(self, optional: Mapping[str, str | None], wanted: dict[str, str | None]) -> dict[str, str | None]:
+        """Optional names whose package's cached listing decides them join
+        ``wanted`` (or are dropped); the rest are asked of a fork tree."""
+        maybe: dict[str, str | None] = {}
+        for module, version in optional.items():
+            package, _, name = module.rpartition(".")
+            if not version or module in wanted or not package or not measurable(module):
+                continue
+            entry = self._cached(package, wanted.get(package, version))
+            if entry is None:
+                maybe[module] = version
+            elif entry.get("ok") and name in (entry.get("submodules") or ()):  # type: ignore[operator]
+                wanted[module] = version
+        return maybe
 
+    def _measure(self, todo: list[str], versions: Mapping[str, str | None],
+                 progress: Callable[[int, int], None] | None, precise: AbstractSet[str],
+                 maybe: Mapping[str, str | None]) -> None:
+        """First measurements, then more runs for the precise ones that want them."""
+        fresh = [m for m in todo if self._cached(m, versions[m]) is None]
         done = 0
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            jobs = pool.map(lambda m: self._measure_one(m, versions[m], m in precise), todo)
-            for module, entry in zip(todo, jobs):
-                entry["version"] = versions[module]
-                self._entries[module] = entry
-                done += 1
-                if progress:
-                    progress(done, len(todo))
+
+        def counted(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress(min(done, len(todo)), len(todo))
+
+        for module, entry in self._first_runs(fresh, counted, sorted(maybe), precise).items():
+            entry["version"] = versions[module]
+            self._entries[module] = entry
+        again = [m for m in [*todo, *maybe] if m in precise and self._short(m, versions[m])]
+        while again:
+            self._run_again(again)
+            again = [m for m in again if self._short(m, versions[m])]
+        counted(len(todo))
         self._save()
 
-    def _measure_one(self, module: str, version: str | None, precise: bool) -> dict[str, object]:
-        """A new measurement, or more runs for a cached one that ``precise`` wants."""
-        earlier = self._cached(module, version)
-        first = dict(earlier) if earlier is not None and earlier.get("ok") else self._run(module)
-        if not first.get("ok"):
-            return first
-        times = first["modules"]
-        assert isinstance(times, dict)
-        done = int(first.get("runs", 1))  # type: ignore[call-overload]
-        # Decided once, from the first figures: the fastest of several runs must not ask for more.
-        wanted = int(first.get("wanted", _wanted_runs(times))) if precise else 1  # type: ignore[call-overload]
-        for _ in range(wanted - done):
-            again = self._run(module)
-            if again.get("ok") and isinstance(again["modules"], dict):
-                # Noise only ever adds time: keep each module's fastest run.
-                times = {m: min(us, again["modules"].get(m, us)) for m, us in times.items()}
-            done += 1
-        first["modules"], first["runs"] = times, done
-        if precise:
-            first["wanted"] = wanted
-        return first
+    def _first_runs(self, modules: list[str], counted: Callable[[int], None], maybe: list[str],
+                    precise: AbstractSet[str]) -> dict[str, dict[str, object]]:
+        """A fork tree per slice of ``modules`` (sorted, so siblings share a
+        slice and its package imports), one slice per job; whatever a tree
+        could not tell is measured alone, one fresh interpreter each. Optional
+        submodules (``maybe``) are asked of the tree that imports their package."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from advisor.evidence.closure_tree import can_fork, tree_nodes
+
+        entries: dict[str, dict[str, object]] = {}
+        alone = list(modules)
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            if can_fork() and modules:
+                parts = _slices(modules, self.jobs)
+                asked = [[m for m in maybe if m.rpartition(".")[0] in set(tree_nodes(part))] for part in parts]
+                for found in pool.map(self._run_tree, parts, asked, [precise] * len(parts)):
+                    entries.update(found)
+                    counted(len([m for m in found if m in modules]))
+                alone = [m for m in modules if m not in entries]
+            for module, entry in zip(alone, pool.map(self._run, alone)):
+                entries[module] = entry
+                counted(1)
+        return entries
+
+    def _run_again(self, modules: list[str]) -> None:
+        """One more run of each of ``modules`` (cached, ok): a module's self
+        time is the fastest it has shown, since noise only ever adds time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from advisor.evidence.closure_tree import can_fork
+
+        found: dict[str, dict[str, object]] = {}
+        if can_fork():
+            with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+                for part in pool.map(self._run_tree, _slices(modules, self.jobs)):
+                    found.update(part)
+        for module in modules:
+            entry = self._entries[module]
+            again = found.get(module) or self._run(module)
+            times, fresh = entry["modules"], again.get("modules")
+            if again.get("ok") and isinstance(fresh, dict) and isinstance(times, dict):
+                entry["modules"] = {m: min(us, fresh.get(m, us)) for m, us in times.items()}
+            entry["runs"] = int(entry.get("runs", 1)) + 1  # type: ignore[call-overload]
+
+    def _run_tree(self, modules: list[str], maybe: list[str] | None = None,
+                  precise: AbstractSet[str] = frozenset()) -> dict[str, dict[str, object]]:
+        """Entries for ``modules`` (and the ``maybe`` that are submodules)
+        from one fork-tree run (missing: measure alone)."""
+        from advisor.evidence.closure_tree import measure_tree
+
+        self.runs += 1
+        wanted = {*modules, *(maybe or ())}
+        entries: dict[str, dict[str, object]] = {}
+        found = measure_tree(self.python, modules, self.timeout, maybe or (), precise, _RUNS_BY_TOTAL)
+        for module, result in found.items():
+            if module not in wanted or result.absent:
+                continue
+            if result.ok:
+                entries[module] = {"ok": True, "modules": dict(result.modules), "submodules": list(result.submodules),
+                                   "runs": result.runs}
+                if module in precise:  # decided in the tree, from the first figures
+                    entries[module]["wanted"] = result.runs
+            else:
+                entries[module] = {"ok": False, "error": result.error or "import failed"}
+        return entries
 
     def _short(self, module: str, version: str | None) -> bool:
         """A cached closure timed fewer times than a precise figure wants."""
@@ -159,7 +234,7 @@ class ClosureStore:
         times, runs = entry.get("modules"), entry.get("runs", 1)
         if not entry.get("ok") or not isinstance(times, dict) or not isinstance(runs, int):
             return False
-        wanted = entry.get("wanted", _wanted_runs(times))
+        wanted = entry.setdefault("wanted", _wanted_runs(times))
         return isinstance(wanted, int) and runs < wanted
 
     def _run(self, module: str) -> dict[str, object]:
@@ -172,7 +247,8 @@ class ClosureStore:
         except (OSError, subprocess.SubprocessError) as exc:
             return {"ok": False, "error": f"cannot run {self.python}: {exc}"}
         if result.returncode != 0:
-            lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("import time:")]
+            lines = [line for line in result.stderr.splitlines()
+                     if line.strip() and not line.startswith("import time:") and line not in (_START, _END)]
             return {"ok": False, "error": lines[-1][:200] if lines else f"exit {result.returncode}"}
         between = result.stderr.partition(_START)[2].partition(_END)[0]
         times: dict[str, int] = {}
@@ -218,6 +294,13 @@ class ClosureStore:
         write_document(self.cache_file, "closures", CACHE_FORMAT, {"interpreters": interpreters})
 
 
+def _slices(modules: list[str], count: int) -> list[list[str]]:
+    """``count`` contiguous slices of the sorted modules, as even as can be."""
+    ordered = sorted(modules)
+    size = -(-len(ordered) // max(1, count))
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)] if ordered else []
+
+
 def _wanted_runs(times: Mapping[str, int]) -> int:
     total = sum(times.values()) / 1000
     return next((n for limit, n in _RUNS_BY_TOTAL if total <= limit), 1)
@@ -239,7 +322,7 @@ def interpreter_identity(python: str) -> str:
 
 
 def _valid(entry: object) -> bool:
-    """The shape ``_measure_one`` stores."""
+    """The shape ``_first_runs`` and ``_run_again`` store."""
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str) or type(entry.get("ok")) is not bool:
         return False
     if not entry["ok"]:

@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, AbstractSet, Any, Iterable, Mapping
 
 from advisor.evidence.startup import Entry, Load, Saving, Statement, StartupGraph, load, saving
 
@@ -99,7 +99,8 @@ def build_model(project: "Project") -> StartupModel:
                   if f.module and isinstance(d, dict)}
     precise = {t for m in candidates for s in raw.get(m, []) if s[1] in deferrable.get(m, ())
                for t in (*_direct_targets(s, modules), *(f"{s[2]}.{n}" for n in s[3]))}
-    closures, failures, source, runs = _closures_by_package(project, external, precise)
+    named = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules for n in s[3]}
+    closures, failures, source, runs = _closures_by_package(project, external, precise, named)
     subs = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules
             for n in s[3] if s[2] in closures and n in closures[s[2]].submodules
             and f"{s[2]}.{n}" not in closures[s[2]].modules}
@@ -190,13 +191,20 @@ def _with_parents(module: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _closures_by_package(project: "Project", modules: set[str], precise: set[str]) -> tuple[
+def _closures_by_package(project: "Project", modules: set[str], precise: set[str], named: set[str]) -> tuple[
         dict[str, "Closure"], list["Failure"], str, int]:
-    """Packages first: a submodule that a package's own import (measured as a
-    target itself) already loads has the same closure (Python imports a package
-    before its submodules, and what the submodule loads was loaded with it), so
-    it needs no run of its own."""
+    """Where fork trees measure, all at once: a submodule costs only what it
+    adds to its package's import, and ``named`` (``from pkg import name``)
+    are measured when they are submodules. Elsewhere packages first: a
+    submodule that a package's own import (measured as a target itself)
+    already loads has the same closure (Python imports a package before its
+    submodules, and what the submodule loads was loaded with it), so it needs
+    no run of its own."""
+    from advisor.evidence.closure_tree import can_fork
     from advisor.evidence.closures import Closure
+
+    if can_fork():
+        return _closures(project, modules, {}, precise, named)
 
     tops = {m for m in modules if not any(p in modules for p in _with_parents(m)[:-1])}
     closures, failures, source, runs = _closures(project, tops, {}, precise)
@@ -212,10 +220,11 @@ def _closures_by_package(project: "Project", modules: set[str], precise: set[str
     return {**closures, **covered, **rest}, failures + more_failures, source, runs + more_runs
 
 
-def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"], precise: set[str]) -> tuple[
-        dict[str, "Closure"], list["Failure"], str, int]:
+def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"], precise: set[str],
+              named: AbstractSet[str] = frozenset()) -> tuple[dict[str, "Closure"], list["Failure"], str, int]:
     """Measured closures (or, without measuring, the bundled table's figures);
-    ``precise``: the targets of the imports the rule may report."""
+    ``precise``: the targets of the imports the rule may report; ``named``:
+    ``pkg.name`` of from-imports, measured if they are submodules."""
     from advisor.evidence.closures import Closure, ClosureStore, Failure
     from advisor.evidence.importtime import ImportTimer
     from advisor.evidence.unmeasured import NOT_INSTALLED
@@ -235,7 +244,9 @@ def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closur
                 if progress:
                     progress(f"measuring import times {done}/{total}")
 
-            found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report, precise)
+            optional = {m: versions.get(m.split(".")[0]) for m in named if m not in known}
+            found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report, precise,
+                                             optional)
             missing = [m for m in wanted if m not in found and not versions.get(m.split(".")[0])]
             found.update(_table_closures(missing))
             failures += [Failure(m, NOT_INSTALLED) for m in missing]

@@ -1,0 +1,243 @@
+"""Measure many closures in one interpreter: a fork tree along package lines.
+
+Why this is exact: ``import a.b.c`` always imports ``a`` first, then
+``a.b``, then ``a.b.c``. So a process that has imported ``a`` (and nothing
+else since startup) is the same state a fresh ``import a.b.c`` passes
+through; a child forked from it that imports ``a.b.c`` logs only what is
+new, and the closure of ``a.b.c`` is the closure of ``a`` plus that log.
+Every package prefix is one node: ``django`` is imported once, and its
+hundred submodules are each measured from a fork of that process instead of
+from a fresh interpreter that imports Django again. Top-level nodes fork
+from the server right after interpreter startup, so they are measured as
+``python -I -X importtime -c "import x"`` measures them.
+
+The server uses only what interpreter startup already loaded (``os``,
+``sys``, ``_signal``) until every measurement is done: anything it
+imported itself would be missing from the closures. Each child has its own
+log (fd 2 pointed at a file) and an alarm for its own import. A node whose
+import fails stops there; its descendants fail with the same error, as they
+would in a fresh interpreter. A node that dies any other way leaves no
+status, and the caller measures it the old way, one fresh interpreter.
+
+``benchmarks/closure_tree_check.py`` compares these closures with one fresh
+interpreter per module on real packages.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AbstractSet, Iterable, Mapping, Sequence
+
+from advisor.evidence.importtime import parse_importtime
+
+#: Runs in the measured interpreter (any Python 3): argv = out dir, alarm
+#: seconds, then the nodes, parents before children.
+_SERVER = r"""
+import os, sys, _signal
+out, alarm, runs, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+runs = [tuple(int(x) for x in pair.split(':')) for pair in runs.split(',') if pair]
+optional = set(i for i, name in enumerate(nodes) if '?' in name[:2])
+precise = set(i for i, name in enumerate(nodes) if '!' in name[:2])
+nodes = [name.lstrip('?!') for name in nodes]
+children = {}
+for index, name in enumerate(nodes):
+    children.setdefault(name.rpartition('.')[0], []).append(index)
+
+def put(name, text):
+    fd = os.open(os.path.join(out, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, text.encode('utf-8', 'replace'))
+    os.close(fd)
+
+def failure(exc):
+    kind = type(exc)
+    where = getattr(kind, '__module__', 'builtins')
+    name = kind.__qualname__ if where == 'builtins' else where + '.' + kind.__qualname__
+    try:
+        message = str(exc).strip().splitlines()
+    except BaseException:
+        message = []
+    return name + (': ' + message[-1] if message else '')
+
+def logged_us(index):
+    # Self time of what this node's own run loaded (its log's records).
+    total = 0
+    with open(os.path.join(out, '%d.log' % index), errors='replace') as log:
+        for line in log:
+            if line.startswith('import time:') and '|' in line:
+                try:
+                    total += int(line.split('|')[0].split(':')[1])
+                except ValueError:
+                    pass
+    return total
+
+def measure(index, log_name, first=True):
+    log = os.open(os.path.join(out, log_name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 2)
+    os.close(log)
+    _signal.alarm(alarm)
+    try:
+        __import__(nodes[index])
+    except BaseException as exc:
+        _signal.alarm(0)
+        if first:
+            put('%d.status' % index, 'error\n' + failure(exc)[:200])
+        return False
+    _signal.alarm(0)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    return True
+
+def child(work):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            work()
+        finally:
+            os._exit(0)
+    return os.waitpid(pid, 0)[1]
+
+def fan_out(parent, index, before_us):
+    mine = children.get(parent, ())
+    subs = listing(index, True) if index >= 0 and any(i in optional for i in mine) else None
+    for node in mine:
+        if node in optional and (subs is None or nodes[node].rpartition('.')[2] not in subs):
+            continue
+        code = child(lambda: whole(node, before_us))
+        if os.WIFSIGNALED(code) and os.WTERMSIG(code) == _signal.SIGALRM:
+            put('%d.status' % node, 'error\ntimed out after %d s' % alarm)
+        if node in precise and os.path.exists(os.path.join(out, '%d.ok' % node)):
+            total = before_us + logged_us(node)
+            wanted = next((n for limit, n in runs if total <= limit), 1)
+            for again in range(1, wanted):
+                child(lambda: measure(node, '%d.%d.log' % (node, again), False))
+
+def whole(node, before_us):
+    # Measure, say so, then the subtree from this state, then list submodules.
+    if measure(node, '%d.log' % node):
+        put('%d.ok' % node, '')
+        put('%d.status' % node, 'ok\n')
+        fan_out(nodes[node], node, before_us + logged_us(node))
+        listing(node, False)
+
+def listing(index, forked):
+    # Before fan-out, in a child of its own: pkgutil must not load into this process.
+    if forked:
+        child(lambda: listing(index, False))
+        try:
+            with open(os.path.join(out, '%d.subs' % index)) as found:
+                return set(found.read().split())
+        except OSError:
+            return None
+    if not os.path.exists(os.path.join(out, '%d.subs' % index)):
+        path = getattr(sys.modules.get(nodes[index]), '__path__', None)
+        if path is not None:
+            import pkgutil
+            put('%d.subs' % index, '\n'.join(sorted(m.name for m in pkgutil.iter_modules(path))))
+
+fan_out('', -1, 0)
+"""
+
+
+@dataclass(frozen=True)
+class TreeResult:
+    """One node's outcome: ``modules`` (self time in us, the node's whole
+    closure) when ``ok``; ``error`` when its import failed; ``absent`` for
+    an optional node its package does not have. A node that left no status
+    is missing from the results (measure it alone)."""
+
+    ok: bool
+    modules: Mapping[str, int]
+    submodules: tuple[str, ...] = ()
+    error: str | None = None
+    absent: bool = False
+    #: How many runs of the node its figures are the fastest of.
+    runs: int = 1
+
+
+def tree_nodes(modules: Iterable[str]) -> list[str]:
+    """Every package prefix of ``modules`` and the modules themselves,
+    parents before children."""
+    nodes: set[str] = set()
+    for module in modules:
+        parts = module.split(".")
+        nodes.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return sorted(nodes, key=lambda name: (name.count("."), name))
+
+
+def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: Iterable[str] = (),
+                 precise: AbstractSet[str] = frozenset(),
+                 runs: Sequence[tuple[float, int]] = ()) -> dict[str, TreeResult]:
+    """Closures of ``modules`` (and of their package prefixes) from one
+    fork-tree run of ``python``; a module missing from the result must be
+    measured alone. ``optional``: names that are measured only when their
+    package lists them as submodules (``from pkg import name``), else absent.
+    ``precise`` nodes are run again from their parent's state as ``runs``
+    asks by closure total (``(up to ms, runs)``): only what the node adds is
+    imported again, and each module keeps its fastest run."""
+    from advisor.evidence.importtime import run_isolated
+
+    nodes = tree_nodes(modules)
+    known = set(nodes)
+    maybe = sorted({m for m in optional if m not in known and "." in m and m.rpartition(".")[0] in known})
+    nodes = sorted([*nodes, *maybe], key=lambda name: (name.count("."), name))
+    argv = [("?" if name in maybe else "") + ("!" if name in precise else "") + name for name in nodes]
+    alarm = max(1, int(timeout))
+    table = ",".join(f"{int(limit * 1000)}:{count}" for limit, count in runs)
+    with tempfile.TemporaryDirectory(prefix="advisor-closures-") as out:
+        try:
+            run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), table, *argv],
+                         timeout + 2.0 * len(nodes))
+        except (OSError, subprocess.SubprocessError):
+            pass  # whatever nodes finished left their files
+        return _collect(Path(out), nodes, set(maybe))
+
+
+def _collect(out: Path, nodes: list[str], optional: set[str]) -> dict[str, TreeResult]:
+    """Each node's closure is its parent's plus its own log."""
+    results: dict[str, TreeResult] = {}
+    for index, name in enumerate(nodes):
+        parent = results.get(name.rpartition(".")[0]) if "." in name else TreeResult(True, {})
+        if parent is not None and not parent.ok:
+            results[name] = TreeResult(False, {}, error=parent.error)
+            continue
+        status = _read(out / f"{index}.status")
+        if parent is None or status is None:
+            if parent is not None and name in optional and name.rpartition(".")[2] not in parent.submodules:
+                results[name] = TreeResult(False, {}, absent=True)
+            continue
+        kind, _, detail = status.partition("\n")
+        if kind != "ok":
+            results[name] = TreeResult(False, {}, error=detail.strip() or "import failed")
+            continue
+        own: dict[str, int] = {}
+        for record in parse_importtime(_read(out / f"{index}.log") or ""):
+            own.setdefault(record.module, record.self_us)
+        again = sorted(out.glob(f"{index}.*.log"))
+        for log in again:  # noise only ever adds time: each module's fastest run
+            for record in parse_importtime(_read(log) or ""):
+                if record.module in own:
+                    own[record.module] = min(own[record.module], record.self_us)
+        subs = (_read(out / f"{index}.subs") or "").split()
+        results[name] = TreeResult(True, {**parent.modules, **own}, tuple(subs), runs=1 + len(again))
+    return results
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def can_fork() -> bool:
+    """Fork trees need ``os.fork`` (the measured interpreter runs on this
+    machine, so this platform's answer is its answer)."""
+    return hasattr(os, "fork") and os.name == "posix"
+
+
+__all__ = ["TreeResult", "can_fork", "measure_tree", "tree_nodes"]

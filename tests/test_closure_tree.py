@@ -1,0 +1,111 @@
+"""Closures from one fork tree equal closures from one fresh interpreter per
+module (the sets exactly; times are noise), at a fraction of the runs, and a
+module that hangs or kills its process costs one module, not the tree."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.evidence.closure_tree import can_fork, measure_tree, tree_nodes
+from advisor.evidence.closures import ClosureStore
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="fork trees need os.fork")
+
+#: Stdlib modules with shared packages (email.*, xml.*) and a plain module.
+MODULES = ["json", "email.mime.text", "email.mime.multipart", "email.utils", "xml.dom.minidom", "xml.etree.ElementTree"]
+
+
+def counting_python(tmp_path: Path, python: str = sys.executable) -> tuple[str, Path]:
+    """A wrapper interpreter that logs each start, to count subprocesses."""
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f"#!/bin/sh\necho run >> '{log}'\nexec '{python}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    return str(wrapper), log
+
+
+def test_nodes_are_every_package_prefix_parents_first() -> None:
+    assert tree_nodes(["a.b.c", "a.d", "e"]) == ["a", "e", "a.b", "a.d", "a.b.c"]
+
+
+def test_tree_closures_equal_fresh_interpreter_closures(tmp_path: Path) -> None:
+    python, log = counting_python(tmp_path)
+    alone = ClosureStore(python, None, jobs=1)
+    single = {m: alone._run(m) for m in MODULES}
+    assert log.read_text().count("run") == len(MODULES)
+    tree = measure_tree(python, MODULES, 60)
+    assert log.read_text().count("run") == len(MODULES) + 1
+    for module in MODULES:
+        expected = single[module]
+        assert expected["ok"] and tree[module].ok, module
+        assert set(tree[module].modules) == set(expected["modules"]), module  # type: ignore[arg-type]
+        assert list(tree[module].submodules) == expected["submodules"], module
+    # the package prefixes were measured on the way, with their own closures
+    assert tree["email"].ok and set(tree["email"].modules) < set(tree["email.mime.text"].modules)
+
+
+def test_a_failed_package_fails_its_submodules_with_its_error(tmp_path: Path) -> None:
+    tree = measure_tree(sys.executable, ["nosuchpkg.sub", "json"], 60)
+    assert tree["nosuchpkg"].error == "ModuleNotFoundError: No module named 'nosuchpkg'"
+    assert tree["nosuchpkg.sub"].error == tree["nosuchpkg"].error and tree["json"].ok
+
+
+def test_optional_names_are_measured_only_when_they_are_submodules(tmp_path: Path) -> None:
+    """`from email.mime import text, nosuch`: `text` is a submodule, `nosuch` is not
+    (no run fails for it, no failure is reported, and the cache answers next time)."""
+    python, log = counting_python(tmp_path)
+    cache = tmp_path / "closures.json"
+    optional = {"email.mime.text": "stdlib", "email.mime.nosuch": "stdlib"}
+    found, failed = ClosureStore(python, cache, jobs=1).closures({"email.mime": "stdlib"}, optional=optional)
+    assert set(found) == {"email.mime", "email.mime.text"} and failed == []
+    assert "email.mime.text" in found["email.mime.text"].modules
+    assert log.read_text().count("run") == 1
+    again = ClosureStore(python, cache, jobs=1)
+    assert again.closures({"email.mime": "stdlib"}, optional=optional)[0] == found and again.runs == 0
+
+
+def test_precise_small_closures_are_run_again_inside_the_tree(tmp_path: Path) -> None:
+    """A small closure that decides a finding is timed three times, in one
+    subprocess; its figures are each module's fastest."""
+    python, log = counting_python(tmp_path)
+    store = ClosureStore(python, tmp_path / "closures.json", jobs=1)
+    found, _ = store.closures({"json": "stdlib", "email.utils": "stdlib"}, precise={"json"})
+    assert log.read_text().count("run") == 1 and store.runs == 1
+    total = sum(found["json"].modules.values())
+    entry = store._entries["json"]
+    assert entry["runs"] == entry["wanted"] == (1 if total <= 1.0 else 3 if total <= 40.0 else 2 if total <= 200.0 else 1)
+    assert "runs" in store._entries["email.utils"] and "wanted" not in store._entries["email.utils"]
+
+
+@pytest.fixture(scope="module")
+def hostile_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A virtualenv whose site-packages has a module that hangs when imported
+    and one that ends its process."""
+    root = tmp_path_factory.mktemp("hostile-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site) / "hangs.py").write_text("import time\ntime.sleep(600)\n")
+    (Path(site) / "ends_process.py").write_text("import os\nos._exit(3)\n")
+    return str(python)
+
+
+def test_a_module_that_hangs_times_out_alone(hostile_python: str) -> None:
+    tree = measure_tree(hostile_python, ["hangs", "json"], timeout=2)
+    assert tree["hangs"].error == "timed out after 2 s" and tree["json"].ok
+
+
+def test_a_module_that_ends_its_process_is_measured_alone(hostile_python: str, tmp_path: Path) -> None:
+    """The tree cannot tell (no status): a fresh interpreter of its own says why."""
+    tree = measure_tree(hostile_python, ["ends_process", "json"], timeout=30)
+    assert "ends_process" not in tree and tree["json"].ok
+    store = ClosureStore(hostile_python, None, jobs=1)
+    found, failed = store.closures({"ends_process": "1", "json": "stdlib"})
+    assert set(found) == {"json"} and [(f.module, f.reason) for f in failed] == [("ends_process", "exit 3")]
+    assert store.runs == 2  # the tree, then the one module alone
