@@ -35,14 +35,18 @@ from typing import AbstractSet, Iterable, Mapping, Sequence
 from advisor.evidence.importtime import parse_importtime
 
 #: Runs in the measured interpreter (any Python 3): argv = out dir, alarm
-#: seconds, then the nodes, parents before children.
+#: seconds, runs by total (``us:runs,...``), the log marker, then the nodes,
+#: parents before children (``?`` optional, ``!`` precise).
 _SERVER = r"""
 import os, sys, _signal
-out, alarm, runs, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+out, alarm, runs, mark, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
 runs = [tuple(int(x) for x in pair.split(':')) for pair in runs.split(',') if pair]
 optional = set(i for i, name in enumerate(nodes) if '?' in name[:2])
 precise = set(i for i, name in enumerate(nodes) if '!' in name[:2])
 nodes = [name.lstrip('?!') for name in nodes]
+clock = sys.modules['time'].perf_counter if 'time' in sys.modules else (lambda: os.times()[4])
+log = os.dup(2)
+quiet = os.open(os.devnull, os.O_WRONLY)
 children = {}
 for index, name in enumerate(nodes):
     children.setdefault(name.rpartition('.')[0], []).append(index)
@@ -62,35 +66,25 @@ def failure(exc):
         message = []
     return name + (': ' + message[-1] if message else '')
 
-def logged_us(index):
-    # Self time of what this node's own run loaded (its log's records).
-    total = 0
-    with open(os.path.join(out, '%d.log' % index), errors='replace') as log:
-        for line in log:
-            if line.startswith('import time:') and '|' in line:
-                try:
-                    total += int(line.split('|')[0].split(':')[1])
-                except ValueError:
-                    pass
-    return total
-
-def measure(index, log_name, first=True):
-    log = os.open(os.path.join(out, log_name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def measure(index, run):
+    # The import's -X importtime lines go to the inherited stderr (a pipe:
+    # a file's writes would count in the self times), between markers.
     os.dup2(log, 2)
-    os.close(log)
+    os.write(2, ('\n%s %d %d\n' % (mark, index, run)).encode())
+    started = clock()
     _signal.alarm(alarm)
     try:
         __import__(nodes[index])
+        error = None
     except BaseException as exc:
-        _signal.alarm(0)
-        if first:
-            put('%d.status' % index, 'error\n' + failure(exc)[:200])
-        return False
+        error = failure(exc)[:200]
     _signal.alarm(0)
-    quiet = os.open(os.devnull, os.O_WRONLY)
+    took_us = int((clock() - started) * 1e6)
+    os.write(2, ('\n%s end\n' % mark).encode())
     os.dup2(quiet, 2)
-    os.close(quiet)
-    return True
+    if run == 0:
+        put('%d.status' % index, 'error\n' + error if error else 'ok\n%d' % took_us)
+    return error is None, took_us
 
 def child(work):
     pid = os.fork()
@@ -101,6 +95,14 @@ def child(work):
             os._exit(0)
     return os.waitpid(pid, 0)[1]
 
+def took(index):
+    try:
+        with open(os.path.join(out, '%d.status' % index)) as status:
+            kind, _, us = status.read().partition('\n')
+        return int(us) if kind == 'ok' else None
+    except (OSError, ValueError):
+        return None
+
 def fan_out(parent, index, before_us):
     mine = children.get(parent, ())
     subs = listing(index, True) if index >= 0 and any(i in optional for i in mine) else None
@@ -110,18 +112,18 @@ def fan_out(parent, index, before_us):
         code = child(lambda: whole(node, before_us))
         if os.WIFSIGNALED(code) and os.WTERMSIG(code) == _signal.SIGALRM:
             put('%d.status' % node, 'error\ntimed out after %d s' % alarm)
-        if node in precise and os.path.exists(os.path.join(out, '%d.ok' % node)):
-            total = before_us + logged_us(node)
-            wanted = next((n for limit, n in runs if total <= limit), 1)
+        own_us = took(node) if node in precise else None
+        if own_us is not None:
+            # Runs by the closure's first total (its import's wall time here).
+            wanted = next((n for limit, n in runs if before_us + own_us <= limit), 1)
             for again in range(1, wanted):
-                child(lambda: measure(node, '%d.%d.log' % (node, again), False))
+                child(lambda: measure(node, again))
 
 def whole(node, before_us):
-    # Measure, say so, then the subtree from this state, then list submodules.
-    if measure(node, '%d.log' % node):
-        put('%d.ok' % node, '')
-        put('%d.status' % node, 'ok\n')
-        fan_out(nodes[node], node, before_us + logged_us(node))
+    # Measure, then the subtree from this state, then list submodules.
+    ok, own_us = measure(node, 0)
+    if ok:
+        fan_out(nodes[node], node, before_us + own_us)
         listing(node, False)
 
 def listing(index, forked):
@@ -188,16 +190,44 @@ def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: 
     argv = [("?" if name in maybe else "") + ("!" if name in precise else "") + name for name in nodes]
     alarm = max(1, int(timeout))
     table = ",".join(f"{int(limit * 1000)}:{count}" for limit, count in runs)
+    mark = f"@@advisor-node-{os.urandom(8).hex()}@@"
     with tempfile.TemporaryDirectory(prefix="advisor-closures-") as out:
         try:
-            run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), table, *argv],
-                         timeout + 2.0 * len(nodes))
+            done = run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), table, mark, *argv],
+                                timeout + 2.0 * len(nodes))
+            stderr = done.stderr
+        except subprocess.TimeoutExpired as stopped:
+            stderr = _text(stopped.stderr)
         except (OSError, subprocess.SubprocessError):
-            pass  # whatever nodes finished left their files
-        return _collect(Path(out), nodes, set(maybe))
+            stderr = ""
+        return _collect(Path(out), nodes, set(maybe), _logs(stderr, mark))
 
 
-def _collect(out: Path, nodes: list[str], optional: set[str]) -> dict[str, TreeResult]:
+def _text(data: bytes | str | None) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data or ""
+
+
+def _logs(stderr: str, mark: str) -> dict[int, list[str]]:
+    """Each node's log: runs as ``{index: [first, again, ...]}``; a run
+    whose end marker is missing (the process died in it) is left out."""
+    logs: dict[int, list[str]] = {}
+    current: tuple[int, list[str]] | None = None
+    for line in stderr.splitlines():
+        if line.startswith(mark):
+            words = line.split()
+            if words[1:] == ["end"] and current is not None:
+                logs.setdefault(current[0], []).append("\n".join(current[1]))
+                current = None
+            elif len(words) == 3 and words[1].isdigit():
+                current = (int(words[1]), [])
+        elif current is not None:
+            current[1].append(line)
+    return logs
+
+
+def _collect(out: Path, nodes: list[str], optional: set[str], logs: Mapping[int, list[str]]) -> dict[str, TreeResult]:
     """Each node's closure is its parent's plus its own log."""
     results: dict[str, TreeResult] = {}
     for index, name in enumerate(nodes):
@@ -214,12 +244,12 @@ def _collect(out: Path, nodes: list[str], optional: set[str]) -> dict[str, TreeR
         if kind != "ok":
             results[name] = TreeResult(False, {}, error=detail.strip() or "import failed")
             continue
+        first, *again = logs.get(index) or [""]
         own: dict[str, int] = {}
-        for record in parse_importtime(_read(out / f"{index}.log") or ""):
+        for record in parse_importtime(first):
             own.setdefault(record.module, record.self_us)
-        again = sorted(out.glob(f"{index}.*.log"))
         for log in again:  # noise only ever adds time: each module's fastest run
-            for record in parse_importtime(_read(log) or ""):
+            for record in parse_importtime(log):
                 if record.module in own:
                     own[record.module] = min(own[record.module], record.self_us)
         subs = (_read(out / f"{index}.subs") or "").split()
