@@ -35,10 +35,12 @@ def alone(python: str, modules: list[str], jobs: int) -> dict[str, dict[str, int
 
 
 def tree(python: str, modules: list[str], jobs: int) -> dict[str, dict[str, int] | None]:
-    """One fork tree per slice, as the store runs them."""
+    """One fork tree per slice, as the store runs them (import chains from
+    the installed sources included)."""
+    chains = ClosureStore(python, None, jobs=jobs)._chains(modules)
     found: dict[str, dict[str, int] | None] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for part in pool.map(lambda s: measure_tree(python, s, 60.0), _slices(modules, jobs)):
+        for part in pool.map(lambda s: measure_tree(python, s, 60.0, chains=chains), _slices(modules, jobs)):
             found.update({m: dict(r.modules) if r.ok else None for m, r in part.items()})
     return {m: found.get(m) for m in modules}
 

@@ -71,11 +71,12 @@ def test_optional_names_are_measured_only_when_they_are_submodules(tmp_path: Pat
 
 def test_precise_small_closures_are_run_again_inside_the_tree(tmp_path: Path) -> None:
     """A small closure that decides a finding is timed three times, in one
-    subprocess; its figures are each module's fastest."""
+    subprocess (plus the probe that finds the packages' sources); its figures
+    are each module's fastest."""
     python, log = counting_python(tmp_path)
     store = ClosureStore(python, tmp_path / "closures.json", jobs=1)
     found, _ = store.closures({"json": "stdlib", "email.utils": "stdlib"}, precise={"json"})
-    assert log.read_text().count("run") == 1 and store.runs == 1
+    assert log.read_text().count("run") == 2 and store.runs == 2
     total = sum(found["json"].modules.values())
     entry = store._entries["json"]
     assert entry["runs"] == entry["wanted"] == (1 if total <= 1.0 else 3 if total <= 40.0 else 2 if total <= 200.0 else 1)
@@ -108,4 +109,66 @@ def test_a_module_that_ends_its_process_is_measured_alone(hostile_python: str, t
     store = ClosureStore(hostile_python, None, jobs=1)
     found, failed = store.closures({"ends_process": "1", "json": "stdlib"})
     assert set(found) == {"json"} and [(f.module, f.reason) for f in failed] == [("ends_process", "exit 3")]
-    assert store.runs == 2  # the tree, then the one module alone
+    assert store.runs == 3  # the probe, the tree, then the one module alone
+
+
+def site_packages(tmp_path: Path, files: dict[str, str]) -> dict[str, tuple[str | None, list[str]]]:
+    """Write ``files`` under a fake site-packages; the probe's answer for them."""
+    site = tmp_path / "site"
+    for name, text in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text)
+    roots: dict[str, tuple[str | None, list[str]]] = {}
+    for top in {name.split("/")[0] for name in files}:
+        package = site / top
+        if package.is_dir():
+            roots[top] = (str(package / "__init__.py"), [str(package)])
+        else:
+            roots[top.removesuffix(".py")] = (str(site / top), [])
+    return roots
+
+
+def test_chains_follow_unconditional_top_level_imports_only(tmp_path: Path) -> None:
+    from advisor.evidence.import_chains import import_chains
+
+    roots = site_packages(tmp_path, {
+        "shared/__init__.py": "",
+        "shared/core.py": '"""Example:\nimport other\n"""\nimport shared\n',
+        "app/__init__.py": "from .views import render\n",
+        "app/views.py": "from shared import core, Thing\n\ndef render():\n    import late\n",
+        "cond.py": "try:\n    import shared.core\nexcept ImportError:\n    pass\nif True:\n    import app\n",
+        "cyc_a.py": "import cyc_b\n",
+        "cyc_b.py": "import cyc_a\n",
+    })
+    chains = import_chains(["shared.core", "app.views", "cond", "cyc_a", "cyc_b", "shared.Thing"], roots)
+    # app's own __init__ imports app.views, which imports shared.core: both load before app.views runs
+    assert chains["app.views"] == ["shared", "shared.core", "app", "app.views"]
+    assert chains["shared.core"] == ["shared", "shared.core"]  # a docstring's `import other` is text
+    assert chains["cond"] == ["cond"]  # try/if: maybe not loaded, so no step
+    assert chains["cyc_a"][-1] == "cyc_a" and chains["cyc_b"][-1] == "cyc_b" and len(chains["cyc_a"]) <= 2
+    assert "shared.Thing" not in chains["app.views"]  # a name, not a module
+
+
+def test_chained_trees_equal_fresh_interpreters_on_packages_that_share_imports(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """p1 and p2 both import `base` (which imports json) at their top level:
+    the tree imports base once and forks both from it; each closure is still
+    exactly what a fresh interpreter loads, json and base included."""
+    root = tmp_path_factory.mktemp("chains-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = str(root / "bin" / "python")
+    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    (site / "base").mkdir()
+    (site / "base" / "__init__.py").write_text("import json\n")
+    (site / "p1.py").write_text("import base\nimport email.utils\n")
+    (site / "p2.py").write_text("from base import json as j\ntry:\n    import csv\nexcept ImportError:\n    pass\n")
+    modules = ["base", "p1", "p2", "json"]
+    store = ClosureStore(python, None, jobs=1)
+    chains = store._chains(modules)
+    assert chains["p1"] == ["json", "base", "p1"] and chains["p2"] == ["json", "base", "p2"]
+    tree = measure_tree(python, modules, 60, chains=chains)
+    for module in modules:
+        alone = store._run(module)
+        assert tree[module].ok and set(tree[module].modules) == set(alone["modules"]), module  # type: ignore[arg-type]
+    assert "csv" in tree["p2"].modules and "email.utils" in tree["p1"].modules and "json" in tree["p1"].modules

@@ -35,21 +35,24 @@ from typing import AbstractSet, Iterable, Mapping, Sequence
 from advisor.evidence.importtime import parse_importtime
 
 #: Runs in the measured interpreter (any Python 3): argv = out dir, alarm
-#: seconds, runs by total (``us:runs,...``), the log marker, then the nodes,
-#: parents before children (``?`` optional, ``!`` precise).
+#: seconds, runs by total (``us:runs,...``), the log marker, then the nodes
+#: as ``parent:flags:module``, parents before children (parent -1: the
+#: server; flags ``?`` optional, ``!`` precise).
 _SERVER = r"""
 import os, sys, _signal
 out, alarm, runs, mark, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
 runs = [tuple(int(x) for x in pair.split(':')) for pair in runs.split(',') if pair]
-optional = set(i for i, name in enumerate(nodes) if '?' in name[:2])
-precise = set(i for i, name in enumerate(nodes) if '!' in name[:2])
-nodes = [name.lstrip('?!') for name in nodes]
+nodes = [node.split(':', 2) for node in nodes]
+optional = set(i for i, node in enumerate(nodes) if '?' in node[1])
+precise = set(i for i, node in enumerate(nodes) if '!' in node[1])
+parents = [int(node[0]) for node in nodes]
+nodes = [node[2] for node in nodes]
 clock = sys.modules['time'].perf_counter if 'time' in sys.modules else (lambda: os.times()[4])
 log = os.dup(2)
 quiet = os.open(os.devnull, os.O_WRONLY)
 children = {}
-for index, name in enumerate(nodes):
-    children.setdefault(name.rpartition('.')[0], []).append(index)
+for index, parent in enumerate(parents):
+    children.setdefault(parent, []).append(index)
 
 def put(name, text):
     fd = os.open(os.path.join(out, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -103,8 +106,8 @@ def took(index):
     except (OSError, ValueError):
         return None
 
-def fan_out(parent, index, before_us):
-    mine = children.get(parent, ())
+def fan_out(index, before_us):
+    mine = children.get(index, ())
     subs = listing(index, True) if index >= 0 and any(i in optional for i in mine) else None
     for node in mine:
         if node in optional and (subs is None or nodes[node].rpartition('.')[2] not in subs):
@@ -123,7 +126,7 @@ def whole(node, before_us):
     # Measure, then the subtree from this state, then list submodules.
     ok, own_us = measure(node, 0)
     if ok:
-        fan_out(nodes[node], node, before_us + own_us)
+        fan_out(node, before_us + own_us)
         listing(node, False)
 
 def listing(index, forked):
@@ -141,7 +144,7 @@ def listing(index, forked):
             import pkgutil
             put('%d.subs' % index, '\n'.join(sorted(m.name for m in pkgutil.iter_modules(path))))
 
-fan_out('', -1, 0)
+fan_out(-1, 0)
 """
 
 
@@ -172,35 +175,70 @@ def tree_nodes(modules: Iterable[str]) -> list[str]:
 
 
 def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: Iterable[str] = (),
-                 precise: AbstractSet[str] = frozenset(),
-                 runs: Sequence[tuple[float, int]] = ()) -> dict[str, TreeResult]:
+                 precise: AbstractSet[str] = frozenset(), runs: Sequence[tuple[float, int]] = (),
+                 chains: Mapping[str, Sequence[str]] | None = None) -> dict[str, TreeResult]:
     """Closures of ``modules`` (and of their package prefixes) from one
     fork-tree run of ``python``; a module missing from the result must be
-    measured alone. ``optional``: names that are measured only when their
+    measured alone. ``chains``: what each module's import is sure to load
+    first, in order (``advisor.evidence.import_chains``; by default its
+    package prefixes). ``optional``: names that are measured only when their
     package lists them as submodules (``from pkg import name``), else absent.
     ``precise`` nodes are run again from their parent's state as ``runs``
     asks by closure total (``(up to ms, runs)``): only what the node adds is
     imported again, and each module keeps its fastest run."""
     from advisor.evidence.importtime import run_isolated
 
-    nodes = tree_nodes(modules)
-    known = set(nodes)
-    maybe = sorted({m for m in optional if m not in known and "." in m and m.rpartition(".")[0] in known})
-    nodes = sorted([*nodes, *maybe], key=lambda name: (name.count("."), name))
-    argv = [("?" if name in maybe else "") + ("!" if name in precise else "") + name for name in nodes]
+    trie = _Trie()
+    for module in tree_nodes(modules):
+        trie.add(module, (chains or {}).get(module) or _prefixes(module))
+    maybe = sorted({m for m in optional if m not in trie.end and "." in m and m.rpartition(".")[0] in trie.end})
+    for module in maybe:
+        trie.add(module, [*trie.chain(module.rpartition(".")[0]), module])
+    argv = [f"{parent}:{'?' if name in maybe else ''}{'!' if name in precise and trie.end[name] == i else ''}:{name}"
+            for i, (parent, name) in enumerate(trie.nodes)]
     alarm = max(1, int(timeout))
     table = ",".join(f"{int(limit * 1000)}:{count}" for limit, count in runs)
     mark = f"@@advisor-node-{os.urandom(8).hex()}@@"
     with tempfile.TemporaryDirectory(prefix="advisor-closures-") as out:
         try:
             done = run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), table, mark, *argv],
-                                timeout + 2.0 * len(nodes))
+                                timeout + 2.0 * len(trie.nodes))
             stderr = done.stderr
         except subprocess.TimeoutExpired as stopped:
             stderr = _text(stopped.stderr)
         except (OSError, subprocess.SubprocessError):
             stderr = ""
-        return _collect(Path(out), nodes, set(maybe), _logs(stderr, mark))
+        found = _collect(Path(out), trie.nodes, set(maybe), _logs(stderr, mark))
+    return {module: found[index] for module, index in trie.end.items() if index in found}
+
+
+class _Trie:
+    """Chains of imports sharing their common beginnings: one node per step
+    ``(parent index, module)``; ``end[module]``: where its own chain ends."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[int, str]] = []
+        self.index: dict[tuple[int, str], int] = {}
+        self.end: dict[str, int] = {}
+        self.chains: dict[str, list[str]] = {}
+
+    def add(self, module: str, chain: Sequence[str]) -> None:
+        parent = -1
+        for step in chain:
+            key = (parent, step)
+            if key not in self.index:
+                self.index[key] = len(self.nodes)
+                self.nodes.append(key)
+            parent = self.index[key]
+        self.end[module] = parent
+        self.chains[module] = list(chain)
+
+    def chain(self, module: str) -> list[str]:
+        return self.chains[module]
+
+
+def _prefixes(module: str) -> list[str]:
+    return [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 2)]
 
 
 def _text(data: bytes | str | None) -> str:
@@ -227,22 +265,23 @@ def _logs(stderr: str, mark: str) -> dict[int, list[str]]:
     return logs
 
 
-def _collect(out: Path, nodes: list[str], optional: set[str], logs: Mapping[int, list[str]]) -> dict[str, TreeResult]:
+def _collect(out: Path, nodes: list[tuple[int, str]], optional: set[str],
+             logs: Mapping[int, list[str]]) -> dict[int, TreeResult]:
     """Each node's closure is its parent's plus its own log."""
-    results: dict[str, TreeResult] = {}
-    for index, name in enumerate(nodes):
-        parent = results.get(name.rpartition(".")[0]) if "." in name else TreeResult(True, {})
+    results: dict[int, TreeResult] = {}
+    for index, (at, name) in enumerate(nodes):
+        parent = results.get(at) if at >= 0 else TreeResult(True, {})
         if parent is not None and not parent.ok:
-            results[name] = TreeResult(False, {}, error=parent.error)
+            results[index] = TreeResult(False, {}, error=parent.error)
             continue
         status = _read(out / f"{index}.status")
         if parent is None or status is None:
             if parent is not None and name in optional and name.rpartition(".")[2] not in parent.submodules:
-                results[name] = TreeResult(False, {}, absent=True)
+                results[index] = TreeResult(False, {}, absent=True)
             continue
         kind, _, detail = status.partition("\n")
         if kind != "ok":
-            results[name] = TreeResult(False, {}, error=detail.strip() or "import failed")
+            results[index] = TreeResult(False, {}, error=detail.strip() or "import failed")
             continue
         first, *again = logs.get(index) or [""]
         own: dict[str, int] = {}
@@ -253,7 +292,7 @@ def _collect(out: Path, nodes: list[str], optional: set[str], logs: Mapping[int,
                 if record.module in own:
                     own[record.module] = min(own[record.module], record.self_us)
         subs = (_read(out / f"{index}.subs") or "").split()
-        results[name] = TreeResult(True, {**parent.modules, **own}, tuple(subs), runs=1 + len(again))
+        results[index] = TreeResult(True, {**parent.modules, **own}, tuple(subs), runs=1 + len(again))
     return results
 
 

@@ -90,6 +90,8 @@ class ClosureStore:
         self._entries: dict[str, dict[str, object]] = self._load()
         #: Subprocesses run by this store (benchmarks and tests count them).
         self.runs = 0
+        #: Where each top-level package lives in this interpreter (a probe's answer).
+        self._roots: dict[str, tuple[str | None, list[str]]] = {}
 
     def closures(self, modules: Mapping[str, str | None], progress: Callable[[int, int], None] | None = None,
                  precise: AbstractSet[str] = frozenset(),
@@ -177,7 +179,8 @@ class ClosureStore:
             if can_fork() and modules:
                 parts = _slices(modules, self.jobs)
                 asked = [[m for m in maybe if m.rpartition(".")[0] in set(tree_nodes(part))] for part in parts]
-                for found in pool.map(self._run_tree, parts, asked, [precise] * len(parts)):
+                chains = [self._chains(modules)] * len(parts)
+                for found in pool.map(self._run_tree, parts, asked, [precise] * len(parts), chains):
                     entries.update(found)
                     counted(len([m for m in found if m in modules]))
                 alone = [m for m in modules if m not in entries]
@@ -195,8 +198,10 @@ class ClosureStore:
 
         found: dict[str, dict[str, object]] = {}
         if can_fork():
+            parts = _slices(modules, self.jobs)
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                for part in pool.map(self._run_tree, _slices(modules, self.jobs)):
+                for part in pool.map(self._run_tree, parts, [[]] * len(parts), [frozenset()] * len(parts),
+                                     [self._chains(modules)] * len(parts)):
                     found.update(part)
         for module in modules:
             entry = self._entries[module]
@@ -206,8 +211,31 @@ class ClosureStore:
                 entry["modules"] = {m: min(us, fresh.get(m, us)) for m, us in times.items()}
             entry["runs"] = int(entry.get("runs", 1)) + 1  # type: ignore[call-overload]
 
-    def _run_tree(self, modules: list[str], maybe: list[str] | None = None,
-                  precise: AbstractSet[str] = frozenset()) -> dict[str, dict[str, object]]:
+    def _chains(self, modules: list[str]) -> dict[str, list[str]]:
+        """What each module's import is sure to load first, from the
+        installed sources (one probe run finds the top-level packages)."""
+        from advisor.evidence.closure_tree import tree_nodes
+        from advisor.evidence.import_chains import PROBE, import_chains
+        from advisor.evidence.importtime import run_isolated
+
+        if len(modules) < 2:
+            return {}  # one module's chain is its package prefixes
+        tops = sorted({m.split(".")[0] for m in modules} - set(self._roots))
+        if tops:
+            self.runs += 1
+            try:
+                probe = run_isolated([self.python, "-c", PROBE, *tops], self.timeout)
+                found = json.loads(probe.stdout.strip().splitlines()[-1]) if probe.returncode == 0 else {}
+            except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+                found = {}
+            self._roots.update(
+                (name, (where[0] if isinstance(where[0], str) else None, [str(p) for p in where[1]]))
+                for name, where in (found.items() if isinstance(found, dict) else ())
+                if isinstance(where, list) and len(where) == 2 and isinstance(where[1], list))
+        return import_chains(tree_nodes(modules), self._roots)
+
+    def _run_tree(self, modules: list[str], maybe: list[str] | None = None, precise: AbstractSet[str] = frozenset(),
+                  chains: Mapping[str, list[str]] | None = None) -> dict[str, dict[str, object]]:
         """Entries for ``modules`` (and the ``maybe`` that are submodules)
         from one fork-tree run (missing: measure alone)."""
         from advisor.evidence.closure_tree import measure_tree
@@ -215,7 +243,7 @@ class ClosureStore:
         self.runs += 1
         wanted = {*modules, *(maybe or ())}
         entries: dict[str, dict[str, object]] = {}
-        found = measure_tree(self.python, modules, self.timeout, maybe or (), precise, _RUNS_BY_TOTAL)
+        found = measure_tree(self.python, modules, self.timeout, maybe or (), precise, _RUNS_BY_TOTAL, chains)
         for module, result in found.items():
             if module not in wanted or result.absent:
                 continue
