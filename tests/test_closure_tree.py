@@ -114,7 +114,7 @@ def test_a_module_that_ends_its_process_is_measured_alone(hostile_python: str, t
 
 def site_packages(tmp_path: Path, files: dict[str, str]) -> dict[str, tuple[str | None, list[str]]]:
     """Write ``files`` under a fake site-packages; the probe's answer for them."""
-    site = tmp_path / "site"
+    site = tmp_path / "lib" / "site-packages"
     for name, text in files.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(text)
@@ -140,13 +140,15 @@ def test_chains_follow_unconditional_top_level_imports_only(tmp_path: Path) -> N
         "cyc_a.py": "import cyc_b\n",
         "cyc_b.py": "import cyc_a\n",
     })
-    chains = import_chains(["shared.core", "app.views", "cond", "cyc_a", "cyc_b", "shared.Thing"], roots)
-    # app's own __init__ imports app.views, which imports shared.core: both load before app.views runs
+    chains = import_chains(["shared.core", "app", "app.views", "cond", "cyc_a", "cyc_b", "shared.Thing", "json"], roots)
+    # app.views imports shared.core (another installed package): it forks from there
     assert chains["app.views"] == ["shared", "shared.core", "app", "app.views"]
+    # app's own __init__ imports .views: same package, no anchor (package lines are exact)
+    assert chains["app"] == ["app"]
     assert chains["shared.core"] == ["shared", "shared.core"]  # a docstring's `import other` is text
-    assert chains["cond"] == ["cond"]  # try/if: maybe not loaded, so no step
-    assert chains["cyc_a"][-1] == "cyc_a" and chains["cyc_b"][-1] == "cyc_b" and len(chains["cyc_a"]) <= 2
-    assert "shared.Thing" not in chains["app.views"]  # a name, not a module
+    assert chains["cond"] == ["cond"]  # try/if: maybe not loaded, so no anchor
+    assert chains["cyc_a"] == ["cyc_b", "cyc_a"] and chains["cyc_b"] == ["cyc_a", "cyc_b"]  # one level, no loop
+    assert chains["shared.Thing"] == ["shared", "shared.Thing"]  # a name, not a module: never an anchor
 
 
 def test_chained_trees_equal_fresh_interpreters_on_packages_that_share_imports(
@@ -166,7 +168,7 @@ def test_chained_trees_equal_fresh_interpreters_on_packages_that_share_imports(
     modules = ["base", "p1", "p2", "json"]
     store = ClosureStore(python, None, jobs=1)
     chains = store._chains(modules)
-    assert chains["p1"] == ["json", "base", "p1"] and chains["p2"] == ["json", "base", "p2"]
+    assert chains["p1"] == ["base", "p1"] and chains["p2"] == ["base", "p2"]  # json: stdlib, never an anchor
     tree = measure_tree(python, modules, 60, chains=chains)
     for module in modules:
         alone = store._run(module)

@@ -50,6 +50,11 @@ nodes = [node[2] for node in nodes]
 clock = sys.modules['time'].perf_counter if 'time' in sys.modules else (lambda: os.times()[4])
 log = os.dup(2)
 quiet = os.open(os.devnull, os.O_WRONLY)
+# gc.freeze() before each fork: a child's collections then skip what its
+# parents made, instead of writing to (copying) every page of it. The module
+# leaves sys.modules, so a measured import of gc still loads (and logs) it.
+import gc
+del sys.modules['gc']
 children = {}
 for index, parent in enumerate(parents):
     children.setdefault(parent, []).append(index)
@@ -70,8 +75,14 @@ def failure(exc):
     return name + (': ' + message[-1] if message else '')
 
 def measure(index, run):
-    # The import's -X importtime lines go to the inherited stderr (a pipe:
-    # a file's writes would count in the self times), between markers.
+    # A first import touches (and so copies) the import system's shared
+    # pages: a failed one does it before the measured one. Then the import's
+    # -X importtime lines go to the inherited stderr (a pipe: a file's
+    # writes would count in the self times), between markers.
+    try:
+        __import__('__advisor_warm_up__')
+    except ImportError:
+        pass
     os.dup2(log, 2)
     os.write(2, ('\n%s %d %d\n' % (mark, index, run)).encode())
     started = clock()
@@ -90,6 +101,7 @@ def measure(index, run):
     return error is None, took_us
 
 def child(work):
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         try:

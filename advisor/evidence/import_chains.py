@@ -1,21 +1,21 @@
-"""Which modules a module's import is sure to load first, read from the
-installed sources: the order a fork tree imports them in.
+"""Which installed module a module's import is sure to load first, read from
+the installed sources: where a fork tree forks its measurement from.
 
-Why: a fork tree along package lines measures ``django.contrib.auth.models``
-and ``django.contrib.admin.models`` in sibling children, so each imports
-``django.db.models`` again. Both sources import it unconditionally at
-module level (``from django.db import models``), so it is in both closures:
-a child forked after ``import django.db.models`` is a state both imports
-pass through, with everything it loaded loaded. The measured closure is the
-union of the logs along the chain.
+Why: a fork tree along package lines measures ``modelcluster.fields`` and
+``taggit.managers`` from a fresh interpreter each, so each imports Django's
+``django.db.models`` again. Both sources import it unconditionally at module
+level (``from django.db import models``), so it is in both closures: a child
+forked from the tree's ``django.db.models`` node is a state both imports
+pass through. The measured closure is the union of the logs along the path.
 
 This holds when a module's imports do not depend on what was imported
 before it, the same assumption as timing a closure outside its program
 (``benchmarks/closure_tree_check.py`` compares the sets with one fresh
 interpreter per module). Only statements at a module's top level, outside
-any ``if``, ``try``, ``with``, loop, function or class, count; a source that
-cannot be found or parsed gives no dependencies, and its chain is its
-package prefixes, which is exact.
+any ``if``, ``try``, ``with``, loop, function or class, count, and only
+modules under site-packages of another top-level package; a source that
+cannot be found or parsed gives no anchor, and the chain is the package
+prefixes, which is exact.
 """
 
 from __future__ import annotations
@@ -40,42 +40,44 @@ for name in sys.argv[1:]:
 print(json.dumps(out))
 """
 
-#: A chain this long is long enough (and a cycle cannot run away).
-_MAX_DEPTH = 40
-
-
 def import_chains(modules: Iterable[str], roots: Mapping[str, tuple[str | None, Sequence[str]]]) -> dict[str, list[str]]:
-    """Each module's chain: modules its import loads first (each in its
-    closure), ending with its package prefixes and itself. ``roots``: the
-    probe's ``{top-level: (origin, search locations)}``."""
+    """Each module's chain: its package prefixes and itself, after the
+    prefixes of its *anchor* when it has one: the deepest installed
+    (site-packages) module of another top-level package that it, or one of
+    its packages, imports unconditionally at module level, and that is
+    measured too. One anchor, not a chain of them: each step is one more
+    fork, and a fork costs its child about a millisecond of copied pages
+    (``docs/performance.md``), so only a framework's import is worth
+    sharing (``django.db.models`` under ``modelcluster.fields``). Within one
+    top-level package the chain is its package lines, which is exact.
+    ``roots``: the probe's ``{top-level: (origin, search locations)}``."""
     wanted = sorted(set(modules))
     universe = {".".join(m.split(".")[:i]) for m in wanted for i in range(1, m.count(".") + 2)}
     found = {module: locate(module, roots) for module in universe}
-    real = {module for module, where in found.items() if where is not None}  # a name, not a module: no step
+    real = {module for module, where in found.items() if where is not None and _installed(where)}
     deps: dict[str, list[str]] = {}
-    for module, where in found.items():
-        source = where if where is not None and where.suffix == ".py" else None
-        deps[module] = [d for d in _top_level_imports(source, module) if d in real and d != module] if source else []
     chains: dict[str, list[str]] = {}
+    for module in wanted:
+        top = module.split(".")[0]
+        anchor: str | None = None
+        for prefix in _prefixes(module):  # a package's own imports run before its submodules
+            if prefix not in deps:
+                where = found.get(prefix)
+                deps[prefix] = _top_level_imports(where, prefix) if where is not None and where.suffix == ".py" else []
+            for dep in deps[prefix]:
+                if dep in real and dep.split(".")[0] != top and (anchor is None or _deeper(dep, anchor)):
+                    anchor = dep
+        chains[module] = (_prefixes(anchor) if anchor else []) + _prefixes(module)
+    return chains
 
-    def chain(module: str, visiting: frozenset[str]) -> list[str]:
-        if module in chains:
-            return chains[module]
-        prefixes = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 2)]
-        best: list[str] = []
-        for prefix in prefixes:  # a package's own imports run before its submodules
-            for dep in deps.get(prefix, ()):
-                if dep in visiting or dep in prefixes or any(p in visiting for p in _prefixes(dep)):
-                    continue
-                found = chain(dep, visiting | {module})
-                if len(found) > len(best) and module not in found and len(found) < _MAX_DEPTH:
-                    best = found
-        result = best + [p for p in prefixes if p not in best]
-        if len(visiting) == 0 or module not in visiting:
-            chains[module] = result
-        return result
 
-    return {m: chain(m, frozenset()) for m in wanted}
+def _deeper(one: str, other: str) -> bool:
+    return (one.count("."), one) > (other.count("."), other)
+
+
+def _installed(where: Path) -> bool:
+    """Under site-packages (or Debian's dist-packages): a distribution, not the stdlib."""
+    return any(part in ("site-packages", "dist-packages") for part in where.parts)
 
 
 def locate(module: str, roots: Mapping[str, tuple[str | None, Sequence[str]]]) -> Path | None:
