@@ -174,3 +174,11 @@ def test_chained_trees_equal_fresh_interpreters_on_packages_that_share_imports(
         alone = store._run(module)
         assert tree[module].ok and set(tree[module].modules) == set(alone["modules"]), module  # type: ignore[arg-type]
     assert "csv" in tree["p2"].modules and "email.utils" in tree["p1"].modules and "json" in tree["p1"].modules
+
+
+def test_an_anchor_measured_in_another_slice_is_a_step_here(tmp_path: Path) -> None:
+    """A chain may pass through a module this tree does not report (the other
+    slice's): it is imported on the way, and only the asked modules come back."""
+    chains = {"email.utils": ["json", "email", "email.utils"]}
+    tree = measure_tree(sys.executable, ["email.utils"], 60, precise={"json", "email.utils"}, chains=chains)
+    assert set(tree) == {"email", "email.utils"} and "json" in tree["email.utils"].modules

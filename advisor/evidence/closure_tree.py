@@ -206,7 +206,7 @@ def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: 
     maybe = sorted({m for m in optional if m not in trie.end and "." in m and m.rpartition(".")[0] in trie.end})
     for module in maybe:
         trie.add(module, [*trie.chain(module.rpartition(".")[0]), module])
-    argv = [f"{parent}:{'?' if name in maybe else ''}{'!' if name in precise and trie.end[name] == i else ''}:{name}"
+    argv = [f"{parent}:{'?' if name in maybe else ''}{'!' if name in precise and trie.end.get(name) == i else ''}:{name}"
             for i, (parent, name) in enumerate(trie.nodes)]
     alarm = max(1, int(timeout))
     table = ",".join(f"{int(limit * 1000)}:{count}" for limit, count in runs)
