@@ -120,7 +120,7 @@ def took(index):
 
 def fan_out(index, before_us):
     mine = children.get(index, ())
-    subs = listing(index, True) if index >= 0 and any(i in optional for i in mine) else None
+    subs = listing(index) if index >= 0 else None
     for node in mine:
         if node in optional and (subs is None or nodes[node].rpartition('.')[2] not in subs):
             continue
@@ -135,26 +135,45 @@ def fan_out(index, before_us):
                 child(lambda: measure(node, again))
 
 def whole(node, before_us):
-    # Measure, then the subtree from this state, then list submodules.
+    # Measure, then list its submodules and measure the subtree from this state.
     ok, own_us = measure(node, 0)
     if ok:
         fan_out(node, before_us + own_us)
-        listing(node, False)
 
-def listing(index, forked):
-    # Before fan-out, in a child of its own: pkgutil must not load into this process.
-    if forked:
-        child(lambda: listing(index, False))
+external = sys.modules.get('_frozen_importlib_external') or sys.modules.get('importlib._bootstrap_external')
+suffixes = sorted(getattr(external, 'SOURCE_SUFFIXES', ['.py']) + getattr(external, 'BYTECODE_SUFFIXES', ['.pyc'])
+                  + getattr(external, 'EXTENSION_SUFFIXES', ['.so']), key=len, reverse=True)
+
+def module_name(filename):
+    for suffix in suffixes:
+        if filename.endswith(suffix):
+            return filename[:-len(suffix)]
+    return None
+
+def listing(index):
+    # pkgutil.iter_modules' answer for a package's directories, with os only
+    # (importing pkgutil would load modules into every later measurement).
+    path = getattr(sys.modules.get(nodes[index]), '__path__', None)
+    if path is None:
+        return None
+    found = set()
+    for entry in list(path):
         try:
-            with open(os.path.join(out, '%d.subs' % index)) as found:
-                return set(found.read().split())
-        except OSError:
-            return None
-    if not os.path.exists(os.path.join(out, '%d.subs' % index)):
-        path = getattr(sys.modules.get(nodes[index]), '__path__', None)
-        if path is not None:
-            import pkgutil
-            put('%d.subs' % index, '\n'.join(sorted(m.name for m in pkgutil.iter_modules(path))))
+            names = os.listdir(entry)
+        except (OSError, TypeError, ValueError):
+            continue
+        for filename in names:
+            name = module_name(filename)
+            if name is None and '.' not in filename and os.path.isdir(os.path.join(entry, filename)):
+                try:
+                    inner = os.listdir(os.path.join(entry, filename))
+                except OSError:
+                    continue
+                name = filename if any(module_name(x) == '__init__' for x in inner) else None
+            if name and name != '__init__' and '.' not in name:
+                found.add(name)
+    put('%d.subs' % index, '\n'.join(sorted(found)))
+    return found
 
 fan_out(-1, 0)
 """

@@ -92,6 +92,7 @@ class ClosureStore:
         self.runs = 0
         #: Where each top-level package lives in this interpreter (a probe's answer).
         self._roots: dict[str, tuple[str | None, list[str]]] = {}
+        self._path: list[str] = []
 
     def closures(self, modules: Mapping[str, str | None], progress: Callable[[int, int], None] | None = None,
                  precise: AbstractSet[str] = frozenset(),
@@ -228,11 +229,14 @@ class ClosureStore:
                 found = json.loads(probe.stdout.strip().splitlines()[-1]) if probe.returncode == 0 else {}
             except (OSError, subprocess.SubprocessError, ValueError, IndexError):
                 found = {}
+            roots = found.get("roots") if isinstance(found, dict) else None
+            path = found.get("path") if isinstance(found, dict) else None
+            self._path = [p for p in path if isinstance(p, str)] if isinstance(path, list) else self._path
             self._roots.update(
                 (name, (where[0] if isinstance(where[0], str) else None, [str(p) for p in where[1]]))
-                for name, where in (found.items() if isinstance(found, dict) else ())
+                for name, where in (roots.items() if isinstance(roots, dict) else ())
                 if isinstance(where, list) and len(where) == 2 and isinstance(where[1], list))
-        return import_chains(tree_nodes(modules), self._roots)
+        return import_chains(tree_nodes(modules), self._roots, self._path)
 
     def _run_tree(self, modules: list[str], maybe: list[str] | None = None, precise: AbstractSet[str] = frozenset(),
                   chains: Mapping[str, list[str]] | None = None) -> dict[str, dict[str, object]]:

@@ -21,12 +21,14 @@ prefixes, which is exact.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 #: Finds where each top-level package lives, in the measured interpreter
-#: (``find_spec`` of a top-level name runs finders only, imports nothing).
+#: (``find_spec`` of a top-level name runs finders only, imports nothing),
+#: and its ``sys.path``, where other top-level modules are looked up.
 PROBE = r"""
 import sys, json, importlib.util
 out = {}
@@ -37,38 +39,94 @@ for name in sys.argv[1:]:
         spec = None
     if spec is not None:
         out[name] = [spec.origin if spec.has_location else None, list(spec.submodule_search_locations or [])]
-print(json.dumps(out))
+print(json.dumps({"roots": out, "path": [p for p in sys.path if isinstance(p, str)]}))
 """
 
-def import_chains(modules: Iterable[str], roots: Mapping[str, tuple[str | None, Sequence[str]]]) -> dict[str, list[str]]:
-    """Each module's chain: its package prefixes and itself, after the
-    prefixes of its *anchor* when it has one: the deepest installed
-    (site-packages) module of another top-level package that it, or one of
-    its packages, imports unconditionally at module level, and that is
-    measured too. One anchor, not a chain of them: each step is one more
-    fork, and a fork costs its child about a millisecond of copied pages
-    (``docs/performance.md``), so only a framework's import is worth
-    sharing (``django.db.models`` under ``modelcluster.fields``). Within one
-    top-level package the chain is its package lines, which is exact.
-    ``roots``: the probe's ``{top-level: (origin, search locations)}``."""
+#: Files read to follow imports, at most (a bound on a first scan's cost).
+_MAX_FILES = 2000
+#: An anchor must load at least this many modules to be worth a fork.
+_MIN_REACH = 8
+
+
+def import_chains(modules: Iterable[str], roots: Mapping[str, tuple[str | None, Sequence[str]]],
+                  path: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Each module's chain: its package prefixes and itself, after the chain
+    of its *anchor* when it has one: of the measured modules its import is
+    sure to load (unconditional top-level imports, followed through the
+    installed sources), the one that loads the most, when that is at least
+    ``_MIN_REACH`` modules. Each step is one more fork (a millisecond or two
+    of copied pages, ``docs/performance.md``), so only a big import is worth
+    sharing: ``django.db.models`` under ``modelcluster.fields`` and under
+    ``django.contrib.admin``. ``roots``: the probe's ``{top-level: (origin,
+    search locations)}`` and ``path``, its ``sys.path``."""
     wanted = sorted(set(modules))
     universe = {".".join(m.split(".")[:i]) for m in wanted for i in range(1, m.count(".") + 2)}
-    found = {module: locate(module, roots) for module in universe}
-    real = {module for module, where in found.items() if where is not None and _installed(where)}
-    deps: dict[str, list[str]] = {}
+    graph = _Graph(roots, path)
     chains: dict[str, list[str]] = {}
-    for module in wanted:
-        top = module.split(".")[0]
-        anchor: str | None = None
-        for prefix in _prefixes(module):  # a package's own imports run before its submodules
-            if prefix not in deps:
-                where = found.get(prefix)
-                deps[prefix] = _top_level_imports(where, prefix) if where is not None and where.suffix == ".py" else []
-            for dep in deps[prefix]:
-                if dep in real and dep.split(".")[0] != top and (anchor is None or _deeper(dep, anchor)):
-                    anchor = dep
-        chains[module] = (_prefixes(anchor) if anchor else []) + _prefixes(module)
-    return chains
+
+    def chain(module: str, depth: int) -> list[str]:
+        if module in chains:
+            return chains[module]
+        reach = graph.reach(module)
+        inside = set(_prefixes(module))
+        candidates = [d for d in reach & universe if d not in inside and not d.startswith(module + ".")
+                      and module not in graph.reach(d) and len(graph.reach(d)) >= _MIN_REACH]
+        anchor = max(candidates, key=lambda d: (len(graph.reach(d)), d), default=None)
+        before = chain(anchor, depth + 1) if anchor is not None and depth < 8 else []
+        chains[module] = before + [p for p in _prefixes(module) if p not in before]
+        return chains[module]
+
+    return {m: chain(m, 0) for m in wanted}
+
+
+class _Graph:
+    """Unconditional module-level imports between installed and stdlib
+    modules, read from their sources on demand."""
+
+    def __init__(self, roots: Mapping[str, tuple[str | None, Sequence[str]]], path: Sequence[str]) -> None:
+        self.roots = dict(roots)
+        self.path = [entry for entry in path if entry and os.path.isdir(entry)]
+        self.read = 0
+        self._deps: dict[str, list[str]] = {}
+        self._reach: dict[str, frozenset[str]] = {}
+        self._located: dict[str, Path | None] = {}
+
+    def where(self, module: str) -> Path | None:
+        if module not in self._located:
+            top = module.partition(".")[0]
+            if top not in self.roots:
+                self.roots[top] = _find_top(top, self.path)
+            self._located[module] = locate(module, self.roots)
+        return self._located[module]
+
+    def deps(self, module: str) -> list[str]:
+        """What ``module``'s own source always imports (modules that exist)."""
+        if module not in self._deps:
+            where = self.where(module)
+            found: list[str] = []
+            if where is not None and where.suffix == ".py" and self.read < _MAX_FILES:
+                self.read += 1
+                found = [d for d in _top_level_imports(where, module) if d != module and self.where(d) is not None]
+            self._deps[module] = found
+        return self._deps[module]
+
+    def reach(self, module: str) -> frozenset[str]:
+        """Every module ``import module`` is sure to load (itself included);
+        a cycle is cut where it closes, which can only leave modules out."""
+        if module in self._reach:
+            return self._reach[module]
+        seen = {module}
+        stack = [module]
+        while stack:
+            current = stack.pop()
+            for step in [*_prefixes(current)[:-1], *self.deps(current)]:
+                if step not in seen:
+                    known = self._reach.get(step)
+                    seen.update(known if known is not None else (step,))
+                    if known is None:
+                        stack.append(step)
+        self._reach[module] = frozenset(seen)
+        return self._reach[module]
 
 
 def _deeper(one: str, other: str) -> bool:
@@ -102,6 +160,21 @@ def locate(module: str, roots: Mapping[str, tuple[str | None, Sequence[str]]]) -
         if extension is not None:
             return extension
     return None
+
+
+def _find_top(name: str, path: Sequence[str]) -> tuple[str | None, Sequence[str]]:
+    """Where a top-level module is on ``sys.path``, as a file finder looks:
+    a package directory, a ``.py`` file, an extension (nothing found: not
+    followed)."""
+    for entry in path:
+        package = Path(entry, name)
+        if (package / "__init__.py").is_file():
+            return str(package / "__init__.py"), [str(package)]
+        if Path(entry, f"{name}.py").is_file():
+            return str(Path(entry, f"{name}.py")), []
+        if package.is_dir() or any(Path(entry).glob(f"{name}.*.so")):
+            return None, []
+    return None, []
 
 
 def _prefixes(module: str) -> list[str]:
