@@ -13,6 +13,7 @@ import pytest
 
 from advisor.evidence.closure_tree import can_fork, measure_tree, tree_nodes
 from advisor.evidence.closures import ClosureStore
+from advisor.evidence.self_times import RUNS
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="fork trees need os.fork")
 
@@ -64,23 +65,29 @@ def test_optional_names_are_measured_only_when_they_are_submodules(tmp_path: Pat
     found, failed = ClosureStore(python, cache, jobs=1).closures({"email.mime": "stdlib"}, optional=optional)
     assert set(found) == {"email.mime", "email.mime.text"} and failed == []
     assert "email.mime.text" in found["email.mime.text"].modules
-    assert log.read_text().count("run") == 1
+    assert log.read_text().count("run") == 1 + RUNS  # the tree, then the union runs for self times
     again = ClosureStore(python, cache, jobs=1)
     assert again.closures({"email.mime": "stdlib"}, optional=optional)[0] == found and again.runs == 0
 
 
-def test_precise_small_closures_are_run_again_inside_the_tree(tmp_path: Path) -> None:
-    """A small closure that decides a finding is timed three times, in one
-    subprocess (plus the probe that finds the packages' sources); its figures
-    are each module's fastest."""
+def test_self_times_are_the_fastest_of_the_union_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree says which modules a closure holds; plain interpreters that import
+    every measured module say what each costs: per module, the fastest run."""
+    from advisor.evidence import self_times as union
+
+    logs = iter([f"import time: {us} | {us} | json\nimport time: 50 | 50 | json.decoder" for us in (900, 300, 600)])
+    monkeypatch.setattr(union, "_run", lambda argv, timeout: next(logs))
+    times, runs = union.self_times(sys.executable, ["json"], 60, runs=3, jobs=1)
+    assert times == {"json": 300, "json.decoder": 50} and runs == 3
+    monkeypatch.undo()
+
     python, log = counting_python(tmp_path)
     store = ClosureStore(python, tmp_path / "closures.json", jobs=1)
-    found, _ = store.closures({"json": "stdlib", "email.utils": "stdlib"}, precise={"json"})
-    assert log.read_text().count("run") == 2 and store.runs == 2
-    total = sum(found["json"].modules.values())
-    entry = store._entries["json"]
-    assert entry["runs"] == entry["wanted"] == (1 if total <= 1.0 else 3 if total <= 40.0 else 2 if total <= 200.0 else 1)
-    assert "runs" in store._entries["email.utils"] and "wanted" not in store._entries["email.utils"]
+    found, _ = store.closures({"json": "stdlib", "email.utils": "stdlib"})
+    assert log.read_text().count("run") == 2 + RUNS and store.runs == 2 + RUNS  # probe, tree, union runs
+    assert store._entries["json"]["runs"] == RUNS and set(found["json"].modules) >= {"json", "json.decoder"}
+    again = ClosureStore(python, tmp_path / "closures.json", jobs=1)
+    assert again.closures({"json": "stdlib", "email.utils": "stdlib"})[0] == found and again.runs == 0
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +116,7 @@ def test_a_module_that_ends_its_process_is_measured_alone(hostile_python: str, t
     store = ClosureStore(hostile_python, None, jobs=1)
     found, failed = store.closures({"ends_process": "1", "json": "stdlib"})
     assert set(found) == {"json"} and [(f.module, f.reason) for f in failed] == [("ends_process", "exit 3")]
-    assert store.runs == 3  # the probe, the tree, then the one module alone
+    assert store.runs == 3 + RUNS  # the probe, the tree, the one module alone, the union runs
 
 
 def site_packages(tmp_path: Path, files: dict[str, str]) -> dict[str, tuple[str | None, list[str]]]:
@@ -183,5 +190,5 @@ def test_an_anchor_measured_in_another_slice_is_a_step_here(tmp_path: Path) -> N
     """A chain may pass through a module this tree does not report (the other
     slice's): it is imported on the way, and only the asked modules come back."""
     chains = {"email.utils": ["json", "email", "email.utils"]}
-    tree = measure_tree(sys.executable, ["email.utils"], 60, precise={"json", "email.utils"}, chains=chains)
+    tree = measure_tree(sys.executable, ["email.utils"], 60, chains=chains)
     assert set(tree) == {"email", "email.utils"} and "json" in tree["email.utils"].modules

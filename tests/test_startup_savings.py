@@ -322,10 +322,11 @@ def test_django_settings_apps_and_urlconf_are_one_entry(tmp_path: Path) -> None:
     assert set(entry["roots"]) >= {"site.settings", "pkg", "pkg.models", "site.urls"} and entry["saving_ms"] == 120.0
 
 
-def test_closures_that_decide_a_finding_are_timed_again_once_and_cached(tmp_path: Path) -> None:
-    """Every closure is timed once; one whose figure decides a finding (small ones,
-    where noise matters) up to three times, the fastest kept; then nothing runs again."""
+def test_closures_are_timed_by_union_runs_once_and_cached(tmp_path: Path) -> None:
+    """A first measurement is one tree plus the union runs that time every module
+    (the fastest kept); then nothing runs again."""
     from advisor.evidence.closures import ClosureStore
+    from advisor.evidence.self_times import RUNS
 
     log = tmp_path / "runs.log"
     wrapper = tmp_path / "python"
@@ -334,10 +335,7 @@ def test_closures_that_decide_a_finding_are_timed_again_once_and_cached(tmp_path
     cache = tmp_path / "closures.json"
     store = ClosureStore(str(wrapper), cache)
     found, _ = store.closures({"json": "stdlib-x"})
-    assert "json" in found["json"].modules and store.runs == 1
-    found, _ = ClosureStore(str(wrapper), cache).closures({"json": "stdlib-x"}, precise={"json"})
-    total = sum(found["json"].modules.values())
-    wanted = 1 if total <= 1.0 else 3 if total <= 40.0 else 2 if total <= 200.0 else 1
-    assert log.read_text().count("run") == wanted
+    assert "json" in found["json"].modules and store.runs == 1 + RUNS
+    assert log.read_text().count("run") == 1 + RUNS
     again = ClosureStore(str(wrapper), cache)
-    assert again.closures({"json": "stdlib-x"}, precise={"json"})[0] == found and again.runs == 0
+    assert again.closures({"json": "stdlib-x"})[0] == found and again.runs == 0

@@ -30,29 +30,25 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from advisor.evidence.importtime import parse_importtime
 
 #: Runs in the measured interpreter (any Python 3): argv = out dir, alarm
-#: seconds, runs by total (``us:runs,...``), the log marker, then the nodes
-#: as ``parent:flags:module``, parents before children (parent -1: the
-#: server; flags ``?`` optional, ``!`` precise).
+#: seconds, the log marker, then the nodes as ``parent:flags:module``,
+#: parents before children (parent -1: the server; flag ``?``: optional).
 _SERVER = r"""
 import os, sys, _signal
-out, alarm, runs, mark, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
-runs = [tuple(int(x) for x in pair.split(':')) for pair in runs.split(',') if pair]
+out, alarm, mark, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 nodes = [node.split(':', 2) for node in nodes]
 optional = set(i for i, node in enumerate(nodes) if '?' in node[1])
-precise = set(i for i, node in enumerate(nodes) if '!' in node[1])
 parents = [int(node[0]) for node in nodes]
 nodes = [node[2] for node in nodes]
-clock = sys.modules['time'].perf_counter if 'time' in sys.modules else (lambda: os.times()[4])
 log = os.dup(2)
 quiet = os.open(os.devnull, os.O_WRONLY)
 # gc.freeze() before each fork: a child's collections then skip what its
-# parents made, instead of writing to (copying) every page of it. The module
-# leaves sys.modules, so a measured import of gc still loads (and logs) it.
+# parents made instead of copying every page of it. The module leaves
+# sys.modules, so a measured import of gc still loads (and logs) it.
 import gc
 del sys.modules['gc']
 children = {}
@@ -74,18 +70,16 @@ def failure(exc):
         message = []
     return name + (': ' + message[-1] if message else '')
 
-def measure(index, run):
-    # A first import touches (and so copies) the import system's shared
-    # pages: a failed one does it before the measured one. Then the import's
-    # -X importtime lines go to the inherited stderr (a pipe: a file's
-    # writes would count in the self times), between markers.
+def measure(index):
+    # The import's -X importtime lines go to the inherited stderr (a pipe),
+    # between markers; a failed warm-up import first touches (and so copies)
+    # the import system's shared pages.
     try:
         __import__('__advisor_warm_up__')
     except ImportError:
         pass
     os.dup2(log, 2)
-    os.write(2, ('\n%s %d %d\n' % (mark, index, run)).encode())
-    started = clock()
+    os.write(2, ('\n%s %d\n' % (mark, index)).encode())
     _signal.alarm(alarm)
     try:
         __import__(nodes[index])
@@ -93,12 +87,10 @@ def measure(index, run):
     except BaseException as exc:
         error = failure(exc)[:200]
     _signal.alarm(0)
-    took_us = int((clock() - started) * 1e6)
     os.write(2, ('\n%s end\n' % mark).encode())
     os.dup2(quiet, 2)
-    if run == 0:
-        put('%d.status' % index, 'error\n' + error if error else 'ok\n%d' % took_us)
-    return error is None, took_us
+    put('%d.status' % index, 'error\n' + error if error else 'ok\n')
+    return error is None
 
 def child(work):
     gc.freeze()
@@ -110,35 +102,14 @@ def child(work):
             os._exit(0)
     return os.waitpid(pid, 0)[1]
 
-def took(index):
-    try:
-        with open(os.path.join(out, '%d.status' % index)) as status:
-            kind, _, us = status.read().partition('\n')
-        return int(us) if kind == 'ok' else None
-    except (OSError, ValueError):
-        return None
-
-def fan_out(index, before_us):
-    mine = children.get(index, ())
+def fan_out(index):
     subs = listing(index) if index >= 0 else None
-    for node in mine:
+    for node in children.get(index, ()):
         if node in optional and (subs is None or nodes[node].rpartition('.')[2] not in subs):
             continue
-        code = child(lambda: whole(node, before_us))
+        code = child(lambda: measure(node) and fan_out(node))
         if os.WIFSIGNALED(code) and os.WTERMSIG(code) == _signal.SIGALRM:
             put('%d.status' % node, 'error\ntimed out after %d s' % alarm)
-        own_us = took(node) if node in precise else None
-        if own_us is not None:
-            # Runs by the closure's first total (its import's wall time here).
-            wanted = next((n for limit, n in runs if before_us + own_us <= limit), 1)
-            for again in range(1, wanted):
-                child(lambda: measure(node, again))
-
-def whole(node, before_us):
-    # Measure, then list its submodules and measure the subtree from this state.
-    ok, own_us = measure(node, 0)
-    if ok:
-        fan_out(node, before_us + own_us)
 
 external = sys.modules.get('_frozen_importlib_external') or sys.modules.get('importlib._bootstrap_external')
 suffixes = sorted(getattr(external, 'SOURCE_SUFFIXES', ['.py']) + getattr(external, 'BYTECODE_SUFFIXES', ['.pyc'])
@@ -175,7 +146,7 @@ def listing(index):
     put('%d.subs' % index, '\n'.join(sorted(found)))
     return found
 
-fan_out(-1, 0)
+fan_out(-1)
 """
 
 
@@ -191,8 +162,6 @@ class TreeResult:
     submodules: tuple[str, ...] = ()
     error: str | None = None
     absent: bool = False
-    #: How many runs of the node its figures are the fastest of.
-    runs: int = 1
 
 
 def tree_nodes(modules: Iterable[str]) -> list[str]:
@@ -206,7 +175,6 @@ def tree_nodes(modules: Iterable[str]) -> list[str]:
 
 
 def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: Iterable[str] = (),
-                 precise: AbstractSet[str] = frozenset(), runs: Sequence[tuple[float, int]] = (),
                  chains: Mapping[str, Sequence[str]] | None = None) -> dict[str, TreeResult]:
     """Closures of ``modules`` (and of their package prefixes) from one
     fork-tree run of ``python``; a module missing from the result must be
@@ -214,9 +182,9 @@ def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: 
     first, in order (``advisor.evidence.import_chains``; by default its
     package prefixes). ``optional``: names that are measured only when their
     package lists them as submodules (``from pkg import name``), else absent.
-    ``precise`` nodes are run again from their parent's state as ``runs``
-    asks by closure total (``(up to ms, runs)``): only what the node adds is
-    imported again, and each module keeps its fastest run."""
+    The self times are one forked run's: the store replaces them with
+    ``advisor.evidence.self_times`` (a forked child pays for copying the
+    pages of its parents it touches)."""
     from advisor.evidence.importtime import run_isolated
 
     trie = _Trie()
@@ -225,14 +193,12 @@ def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: 
     maybe = sorted({m for m in optional if m not in trie.end and "." in m and m.rpartition(".")[0] in trie.end})
     for module in maybe:
         trie.add(module, [*trie.chain(module.rpartition(".")[0]), module])
-    argv = [f"{parent}:{'?' if name in maybe else ''}{'!' if name in precise and trie.end.get(name) == i else ''}:{name}"
-            for i, (parent, name) in enumerate(trie.nodes)]
+    argv = [f"{parent}:{'?' if name in maybe else ''}:{name}" for parent, name in trie.nodes]
     alarm = max(1, int(timeout))
-    table = ",".join(f"{int(limit * 1000)}:{count}" for limit, count in runs)
     mark = f"@@advisor-node-{os.urandom(8).hex()}@@"
     with tempfile.TemporaryDirectory(prefix="advisor-closures-") as out:
         try:
-            done = run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), table, mark, *argv],
+            done = run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), mark, *argv],
                                 timeout + 2.0 * len(trie.nodes))
             stderr = done.stderr
         except subprocess.TimeoutExpired as stopped:
@@ -278,18 +244,18 @@ def _text(data: bytes | str | None) -> str:
     return data or ""
 
 
-def _logs(stderr: str, mark: str) -> dict[int, list[str]]:
-    """Each node's log: runs as ``{index: [first, again, ...]}``; a run
-    whose end marker is missing (the process died in it) is left out."""
-    logs: dict[int, list[str]] = {}
+def _logs(stderr: str, mark: str) -> dict[int, str]:
+    """Each node's log, ``{index: text}``; a log whose end marker is
+    missing (the process died in it) is left out."""
+    logs: dict[int, str] = {}
     current: tuple[int, list[str]] | None = None
     for line in stderr.splitlines():
         if line.startswith(mark):
             words = line.split()
             if words[1:] == ["end"] and current is not None:
-                logs.setdefault(current[0], []).append("\n".join(current[1]))
+                logs[current[0]] = "\n".join(current[1])
                 current = None
-            elif len(words) == 3 and words[1].isdigit():
+            elif len(words) == 2 and words[1].isdigit():
                 current = (int(words[1]), [])
         elif current is not None:
             current[1].append(line)
@@ -297,7 +263,7 @@ def _logs(stderr: str, mark: str) -> dict[int, list[str]]:
 
 
 def _collect(out: Path, nodes: list[tuple[int, str]], optional: set[str],
-             logs: Mapping[int, list[str]]) -> dict[int, TreeResult]:
+             logs: Mapping[int, str]) -> dict[int, TreeResult]:
     """Each node's closure is its parent's plus its own log."""
     results: dict[int, TreeResult] = {}
     for index, (at, name) in enumerate(nodes):
@@ -314,16 +280,11 @@ def _collect(out: Path, nodes: list[tuple[int, str]], optional: set[str],
         if kind != "ok":
             results[index] = TreeResult(False, {}, error=detail.strip() or "import failed")
             continue
-        first, *again = logs.get(index) or [""]
         own: dict[str, int] = {}
-        for record in parse_importtime(first):
+        for record in parse_importtime(logs.get(index, "")):
             own.setdefault(record.module, record.self_us)
-        for log in again:  # noise only ever adds time: each module's fastest run
-            for record in parse_importtime(log):
-                if record.module in own:
-                    own[record.module] = min(own[record.module], record.self_us)
         subs = (_read(out / f"{index}.subs") or "").split()
-        results[index] = TreeResult(True, {**parent.modules, **own}, tuple(subs), runs=1 + len(again))
+        results[index] = TreeResult(True, {**parent.modules, **own}, tuple(subs))
     return results
 
 

@@ -23,18 +23,14 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from advisor.evidence.importtime import parse_importtime, run_isolated
 
 #: Bump when what is stored or how it is measured changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _START = "@@advisor-closure-start@@"
 _END = "@@advisor-closure-end@@"
-#: Runs of a closure whose figure decides a finding, by its first total (ms):
-#: small closures, where a busy machine's noise matters most against the
-#: threshold, are cheap to run again. Every other closure is timed once.
-_RUNS_BY_TOTAL = ((1.0, 1), (40.0, 3), (200.0, 2))
 _SCRIPT = """\
 import sys
 sys.stderr.write('\\n{start}\\n'); sys.stderr.flush()
@@ -95,20 +91,16 @@ class ClosureStore:
         self._path: list[str] = []
 
     def closures(self, modules: Mapping[str, str | None], progress: Callable[[int, int], None] | None = None,
-                 precise: AbstractSet[str] = frozenset(),
                  optional: Mapping[str, str | None] | None = None) -> tuple[dict[str, Closure], list[Failure]]:
         """``{module: version}`` -> the closures known or measured now, and the
         modules that failed; a module whose version is None (not installed) is
-        skipped. ``precise``: modules whose figures decide a finding: timed
-        again when small (``_RUNS_BY_TOTAL``); the rest are timed once.
-        ``optional``: ``pkg.name`` of ``from pkg import name``, measured (and
-        returned) only if ``pkg`` lists ``name`` as a submodule."""
+        skipped. ``optional``: ``pkg.name`` of ``from pkg import name``,
+        measured (and returned) only if ``pkg`` lists ``name`` as a submodule."""
         wanted: dict[str, str | None] = {m: v for m, v in modules.items() if v and measurable(m)}
         maybe = self._submodules_to_ask(optional or {}, wanted)
         todo = sorted(m for m, v in wanted.items() if self._cached(m, v) is None)
-        todo += sorted(m for m, v in wanted.items() if m in precise and m not in todo and self._short(m, v))
         if todo:
-            self._measure(todo, {**wanted, **maybe}, progress, precise, maybe)
+            self._measure(todo, {**wanted, **maybe}, progress, maybe)
         wanted.update((m, v) for m, v in maybe.items() if self._cached(m, v) is not None)
         found: dict[str, Closure] = {}
         failed: list[Failure] = []
@@ -142,10 +134,11 @@ class ClosureStore:
         return maybe
 
     def _measure(self, todo: list[str], versions: Mapping[str, str | None],
-                 progress: Callable[[int, int], None] | None, precise: AbstractSet[str],
-                 maybe: Mapping[str, str | None]) -> None:
-        """First measurements, then more runs for the precise ones that want them."""
-        fresh = [m for m in todo if self._cached(m, versions[m]) is None]
+                 progress: Callable[[int, int], None] | None, maybe: Mapping[str, str | None]) -> None:
+        """Which modules each closure holds (fork trees, or one fresh
+        interpreter per module), then what each module costs (union runs)."""
+        from advisor.evidence.self_times import RUNS, self_times
+
         done = 0
 
         def counted(count: int) -> None:
@@ -154,18 +147,22 @@ class ClosureStore:
             if progress:
                 progress(min(done, len(todo)), len(todo))
 
-        for module, entry in self._first_runs(fresh, counted, sorted(maybe), precise).items():
+        entries = self._first_runs(todo, counted, sorted(maybe))
+        measured = sorted(m for m, e in entries.items() if e.get("ok"))
+        times, runs = self_times(self.python, measured, self.timeout, RUNS, self.jobs)
+        self.runs += RUNS if measured else 0
+        for module, entry in entries.items():
+            closure = entry.get("modules")
+            if isinstance(closure, dict) and runs:
+                entry["modules"] = {m: times.get(m, us) for m, us in closure.items()}
+                entry["runs"] = runs
             entry["version"] = versions[module]
             self._entries[module] = entry
-        again = [m for m in [*todo, *maybe] if m in precise and self._short(m, versions[m])]
-        while again:
-            self._run_again(again)
-            again = [m for m in again if self._short(m, versions[m])]
         counted(len(todo))
         self._save()
 
-    def _first_runs(self, modules: list[str], counted: Callable[[int], None], maybe: list[str],
-                    precise: AbstractSet[str]) -> dict[str, dict[str, object]]:
+    def _first_runs(self, modules: list[str], counted: Callable[[int], None],
+                    maybe: list[str]) -> dict[str, dict[str, object]]:
         """A fork tree per slice of ``modules`` (sorted, so siblings share a
         slice and its package imports), one slice per job; whatever a tree
         could not tell is measured alone, one fresh interpreter each. Optional
@@ -181,7 +178,7 @@ class ClosureStore:
                 parts = _slices(modules, self.jobs)
                 asked = [[m for m in maybe if m.rpartition(".")[0] in set(tree_nodes(part))] for part in parts]
                 chains = [self._chains(modules)] * len(parts)
-                for found in pool.map(self._run_tree, parts, asked, [precise] * len(parts), chains):
+                for found in pool.map(self._run_tree, parts, asked, chains):
                     entries.update(found)
                     counted(len([m for m in found if m in modules]))
                 alone = [m for m in modules if m not in entries]
@@ -189,28 +186,6 @@ class ClosureStore:
                 entries[module] = entry
                 counted(1)
         return entries
-
-    def _run_again(self, modules: list[str]) -> None:
-        """One more run of each of ``modules`` (cached, ok): a module's self
-        time is the fastest it has shown, since noise only ever adds time."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from advisor.evidence.closure_tree import can_fork
-
-        found: dict[str, dict[str, object]] = {}
-        if can_fork():
-            parts = _slices(modules, self.jobs)
-            with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                for part in pool.map(self._run_tree, parts, [[]] * len(parts), [frozenset()] * len(parts),
-                                     [self._chains(modules)] * len(parts)):
-                    found.update(part)
-        for module in modules:
-            entry = self._entries[module]
-            again = found.get(module) or self._run(module)
-            times, fresh = entry["modules"], again.get("modules")
-            if again.get("ok") and isinstance(fresh, dict) and isinstance(times, dict):
-                entry["modules"] = {m: min(us, fresh.get(m, us)) for m, us in times.items()}
-            entry["runs"] = int(entry.get("runs", 1)) + 1  # type: ignore[call-overload]
 
     def _chains(self, modules: list[str]) -> dict[str, list[str]]:
         """What each module's import is sure to load first, from the
@@ -238,7 +213,7 @@ class ClosureStore:
                 if isinstance(where, list) and len(where) == 2 and isinstance(where[1], list))
         return import_chains(tree_nodes(modules), self._roots, self._path)
 
-    def _run_tree(self, modules: list[str], maybe: list[str] | None = None, precise: AbstractSet[str] = frozenset(),
+    def _run_tree(self, modules: list[str], maybe: list[str] | None = None,
                   chains: Mapping[str, list[str]] | None = None) -> dict[str, dict[str, object]]:
         """Entries for ``modules`` (and the ``maybe`` that are submodules)
         from one fork-tree run (missing: measure alone)."""
@@ -247,27 +222,15 @@ class ClosureStore:
         self.runs += 1
         wanted = {*modules, *(maybe or ())}
         entries: dict[str, dict[str, object]] = {}
-        found = measure_tree(self.python, modules, self.timeout, maybe or (), precise, _RUNS_BY_TOTAL, chains)
+        found = measure_tree(self.python, modules, self.timeout, maybe or (), chains)
         for module, result in found.items():
             if module not in wanted or result.absent:
                 continue
             if result.ok:
-                entries[module] = {"ok": True, "modules": dict(result.modules), "submodules": list(result.submodules),
-                                   "runs": result.runs}
-                if module in precise:  # decided in the tree, from the first figures
-                    entries[module]["wanted"] = result.runs
+                entries[module] = {"ok": True, "modules": dict(result.modules), "submodules": list(result.submodules)}
             else:
                 entries[module] = {"ok": False, "error": result.error or "import failed"}
         return entries
-
-    def _short(self, module: str, version: str | None) -> bool:
-        """A cached closure timed fewer times than a precise figure wants."""
-        entry = self._cached(module, version) or {}
-        times, runs = entry.get("modules"), entry.get("runs", 1)
-        if not entry.get("ok") or not isinstance(times, dict) or not isinstance(runs, int):
-            return False
-        wanted = entry.setdefault("wanted", _wanted_runs(times))
-        return isinstance(wanted, int) and runs < wanted
 
     def _run(self, module: str) -> dict[str, object]:
         code = _SCRIPT.format(start=_START, end=_END, module=module)
@@ -333,11 +296,6 @@ def _slices(modules: list[str], count: int) -> list[list[str]]:
     return [ordered[i:i + size] for i in range(0, len(ordered), size)] if ordered else []
 
 
-def _wanted_runs(times: Mapping[str, int]) -> int:
-    total = sum(times.values()) / 1000
-    return next((n for limit, n in _RUNS_BY_TOTAL if total <= limit), 1)
-
-
 def interpreter_identity(python: str) -> str:
     """Which interpreter: the directory it is called from (a virtualenv's
     ``bin``), its real path, size and mtime (a rebuilt or upgraded Python is
@@ -354,13 +312,13 @@ def interpreter_identity(python: str) -> str:
 
 
 def _valid(entry: object) -> bool:
-    """The shape ``_first_runs`` and ``_run_again`` store."""
+    """The shape ``_measure`` stores."""
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str) or type(entry.get("ok")) is not bool:
         return False
     if not entry["ok"]:
         return isinstance(entry.get("error", ""), str)
     modules, subs = entry.get("modules"), entry.get("submodules", [])
-    if type(entry.get("runs", 1)) is not int or type(entry.get("wanted", 1)) is not int:
+    if type(entry.get("runs", 1)) is not int:
         return False
     return (isinstance(modules, dict) and all(isinstance(k, str) and type(v) is int for k, v in modules.items())
             and isinstance(subs, list) and all(isinstance(s, str) for s in subs))

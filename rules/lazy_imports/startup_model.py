@@ -245,8 +245,7 @@ def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closur
                     progress(f"measuring import times {done}/{total}")
 
             optional = {m: versions.get(m.split(".")[0]) for m in named if m not in known}
-            found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report, precise,
-                                             optional)
+            found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report, optional)
             missing = [m for m in wanted if m not in found and not versions.get(m.split(".")[0])]
             found.update(_table_closures(missing))
             failures += [Failure(m, NOT_INSTALLED) for m in missing]

@@ -1,0 +1,80 @@
+"""Each module's self time from plain interpreters that import every measured
+module in turn: the figures a closure's total is made of.
+
+Why not the fork tree's own figures: a forked child pays copy-on-write
+faults for every page of its parents' memory it touches (refcounts on
+Django's classes, free slots in their allocator pools), and that cost lands
+in the self times of whatever it imports: deep in a framework's tree it
+added 30-60 % (``benchmarks/closure_tree_check.py``). A module's self time
+is its own body's work, with the time of the imports it starts taken out,
+so it hardly depends on what else is loaded: one interpreter that imports
+everything once, as a program does, gives every module's self time at the
+cost of one import of the union. The tree says *which* modules a closure
+holds; these runs say what each costs. Several runs, each module's fastest
+kept: noise only ever adds time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable
+
+from advisor.evidence.importtime import parse_importtime, run_isolated
+
+#: Imports each module named in argv (after the alarm seconds) under an
+#: alarm that ends only that import; a failure ends only that import too.
+_UNION = r"""
+import sys, _signal
+def stop(number, frame):
+    raise TimeoutError('import took too long')
+_signal.signal(_signal.SIGALRM, stop)
+alarm = int(sys.argv[1])
+for name in sys.argv[2:]:
+    _signal.alarm(alarm)
+    try:
+        __import__(name)
+    except BaseException:
+        pass
+    _signal.alarm(0)
+"""
+
+#: Union runs per first measurement: each module keeps its fastest.
+RUNS = 3
+
+
+def self_times(python: str, modules: Iterable[str], timeout: float, runs: int = RUNS,
+               jobs: int = 2) -> tuple[dict[str, int], int]:
+    """``{module: self time in us}`` for every module the runs loaded (the
+    fastest of ``runs``), and how many runs gave figures. A run that dies
+    (a module that ends its process) still gives what it logged before."""
+    names = sorted(set(modules))
+    if not names:
+        return {}, 0
+    alarm = max(1, int(timeout))
+    argv = [python, "-X", "importtime", "-c", _UNION, str(alarm), *names]
+    budget = timeout + 0.5 * len(names)
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, runs))) as pool:
+        logs = list(pool.map(lambda _: _run(argv, budget), range(runs)))
+    fastest: dict[str, int] = {}
+    for log in logs:
+        seen: set[str] = set()
+        for record in parse_importtime(log):
+            if record.module in seen:
+                continue
+            seen.add(record.module)
+            fastest[record.module] = min(record.self_us, fastest.get(record.module, record.self_us))
+    return fastest, sum(1 for log in logs if log)
+
+
+def _run(argv: list[str], timeout: float) -> str:
+    try:
+        return run_isolated(argv, timeout).stderr
+    except subprocess.TimeoutExpired as stopped:
+        data = stopped.stderr
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+__all__ = ["RUNS", "self_times"]
