@@ -1,9 +1,10 @@
 """Measure what importing one installed (or stdlib) module loads: its closure,
 each module with its self time, as an isolated ``python -I -X importtime -c
-"import x"`` run shows it. Many closures come from one fork-tree run
-(``advisor.evidence.closure_tree``: exact, since a submodule's import
-passes through its packages' imports); what a tree cannot tell is measured
-in a fresh interpreter per module.
+"import x"`` run shows it. Which modules a closure holds comes from fork
+trees (``advisor.evidence.closure_tree``: many closures per interpreter,
+each child forked from a state its import passes through); what a tree
+cannot tell is measured in a fresh interpreter per module. What each
+module costs comes from union runs (``advisor.evidence.self_times``).
 
 Why cached per interpreter, module and module version only: a closure depends on the interpreter and the installed
 packages, never on the scanned project, so editing a project file must not

@@ -54,9 +54,8 @@ def import_chains(modules: Iterable[str], roots: Mapping[str, tuple[str | None, 
     of its *anchor* when it has one: of the measured modules its import is
     sure to load (unconditional top-level imports, followed through the
     installed sources), the one that loads the most, when that is at least
-    ``_MIN_REACH`` modules. Each step is one more fork (a millisecond or two
-    of copied pages, ``docs/performance.md``), so only a big import is worth
-    sharing: ``django.db.models`` under ``modelcluster.fields`` and under
+    ``_MIN_REACH`` modules. Each step is one more fork and wait, so only a
+    big import is worth sharing: ``django.db.models`` under ``modelcluster.fields`` and under
     ``django.contrib.admin``. ``roots``: the probe's ``{top-level: (origin,
     search locations)}`` and ``path``, its ``sys.path``."""
     wanted = sorted(set(modules))
