@@ -95,17 +95,13 @@ def build_model(project: "Project") -> StartupModel:
                   and (d.get("imports") or {}).get("deferrable") for m in [f.module]]
     reached = reached | _reached_project(raw, [Entry("", tuple(candidates))], modules)
     external = {t for m in reached for s in raw.get(m, []) for t in _direct_targets(s, modules)}
-    deferrable = {f.module: set((d.get("imports") or {}).get("deferrable") or ()) for f, d in project.facts_of(RULE_ID)
-                  if f.module and isinstance(d, dict)}
-    precise = {t for m in candidates for s in raw.get(m, []) if s[1] in deferrable.get(m, ())
-               for t in (*_direct_targets(s, modules), *(f"{s[2]}.{n}" for n in s[3]))}
     named = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules for n in s[3]}
-    closures, failures, source, runs = _closures_by_package(project, external, precise, named)
+    closures, failures, source, runs = _closures_by_package(project, external, named)
     subs = {f"{s[2]}.{n}" for m in reached for s in raw.get(m, []) if s[3] and s[2] not in modules
             for n in s[3] if s[2] in closures and n in closures[s[2]].submodules
             and f"{s[2]}.{n}" not in closures[s[2]].modules}
     if subs:
-        more, more_failures, _, more_runs = _closures(project, subs, closures, precise)
+        more, more_failures, _, more_runs = _closures(project, subs, closures)
         closures.update(more)
         failures += more_failures
         runs += more_runs
@@ -191,7 +187,7 @@ def _with_parents(module: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _closures_by_package(project: "Project", modules: set[str], precise: set[str], named: set[str]) -> tuple[
+def _closures_by_package(project: "Project", modules: set[str], named: set[str]) -> tuple[
         dict[str, "Closure"], list["Failure"], str, int]:
     """Where fork trees measure, all at once: a submodule costs only what it
     adds to its package's import, and ``named`` (``from pkg import name``)
@@ -204,27 +200,26 @@ def _closures_by_package(project: "Project", modules: set[str], precise: set[str
     from advisor.evidence.closures import Closure
 
     if can_fork():
-        return _closures(project, modules, {}, precise, named)
+        return _closures(project, modules, {}, named)
 
     tops = {m for m in modules if not any(p in modules for p in _with_parents(m)[:-1])}
-    closures, failures, source, runs = _closures(project, tops, {}, precise)
+    closures, failures, source, runs = _closures(project, tops, {})
     covered = {}
     for module in modules - tops:
         top = next((closures[p] for p in _with_parents(module)[:-1] if p in closures), None)
-        if top is not None and module in top.modules and module not in precise:
+        if top is not None and module in top.modules:
             # A from-import's names count as submodules when the package loaded them.
             subs = frozenset(m[len(module) + 1:] for m in top.modules if m.startswith(module + ".")
                              and "." not in m[len(module) + 1:])
             covered[module] = Closure(top.modules, subs)
-    rest, more_failures, _, more_runs = _closures(project, modules - tops - set(covered), closures, precise)
+    rest, more_failures, _, more_runs = _closures(project, modules - tops - set(covered), closures)
     return {**closures, **covered, **rest}, failures + more_failures, source, runs + more_runs
 
 
-def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"], precise: set[str],
+def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closure"],
               named: AbstractSet[str] = frozenset()) -> tuple[dict[str, "Closure"], list["Failure"], str, int]:
     """Measured closures (or, without measuring, the bundled table's figures);
-    ``precise``: the targets of the imports the rule may report; ``named``:
-    ``pkg.name`` of from-imports, measured if they are submodules."""
+    ``named``: ``pkg.name`` of from-imports, measured if they are submodules."""
     from advisor.evidence.closures import Closure, ClosureStore, Failure
     from advisor.evidence.importtime import ImportTimer
     from advisor.evidence.unmeasured import NOT_INSTALLED
