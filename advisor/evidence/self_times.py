@@ -22,9 +22,7 @@ medians is what a typical run adds up to.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from advisor.evidence.importtime import parse_importtime, run_isolated
@@ -55,6 +53,9 @@ def self_times(python: str, modules: Iterable[str], timeout: float, runs: int = 
     """``{module: self time in us}`` for every module the runs loaded (the
     median of its ``runs``), and how many runs gave figures. A run that dies
     (a module that ends its process) still gives what it logged before."""
+    import statistics
+    from concurrent.futures import ThreadPoolExecutor
+
     names = sorted(set(modules))
     if not names:
         return {}, 0
