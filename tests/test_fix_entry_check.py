@@ -165,3 +165,18 @@ def test_the_fixed_tree_is_left_in_place_when_nothing_is_rolled_back(tmp_path) -
                             log=_fake(tmp_path, loads))
     assert checked.rolled_back == [] and not checked.reverted_all
     assert paid.path.read_text() == "fixed\n"
+
+
+def test_an_entry_that_imports_only_without_the_fixes_rolls_every_fix_back(tmp_path) -> None:
+    paid = _written(tmp_path, "paid.py", "import asyncio")
+    report = FixReport("lazy-imports", files={paid.path: paid}, written=True, entries=[("cli", ("pkg.cli",))])
+
+    def log(roots: Sequence[str]) -> tuple[str | None, str]:
+        fixed = paid.path.read_text() == "fixed\n"
+        return (None, "NameError") if fixed else (_log(["pkg.cli", "pkg.paid", "asyncio"]), "")
+
+    checked = check_entries(report, sys.executable, tmp_path, lambda: (True, ""), 10, log=log)
+    assert paid.path.read_text() == "original\n" and not report.changed
+    assert paid.rolled_back == "cli no longer imports with the fixes (NameError)"
+    assert checked.lines()[1:] == ["  cli: not checked (the import fails with the fixes: NameError)",
+                                   "  cli imports without the fixes but not with them: every fix was rolled back"]

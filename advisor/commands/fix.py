@@ -127,7 +127,8 @@ def run_fix_command(args: argparse.Namespace) -> int:
         (sys.stderr if args.diff else out).write(render_summary(report, verified, checked))
     if args.measure:
         out.write(_measure(args.measure, report, args.runs, cwd, args.timeout))
-    return _exit_code(report, verified, args.diff) or (1 if checked is not None and checked.rolled_back else 0)
+    rolled = checked is not None and bool(checked.rolled_back or checked.reverted_all)
+    return _exit_code(report, verified, args.diff) or (1 if rolled else 0)
 
 
 def _check_entries(command: str, report: "FixReport", config: "Config", cwd: Path, timeout: float) -> "EntryCheck":

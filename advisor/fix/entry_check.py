@@ -44,6 +44,8 @@ class EntryLoads:
     self_ms: dict[str, float] = field(default_factory=dict)
     #: Why it gave no evidence ("" when it did).
     unchecked: str = ""
+    #: It imported without the fixes and fails with them (why): the fixes broke it.
+    broken: str = ""
 
     @property
     def removed(self) -> frozenset[str]:
@@ -88,6 +90,12 @@ def check_entries(report: "FixReport", python: str, cwd: Path, run_cmd: Callable
     now = current_versions([entry.path for entry in changed])
     was = [Version(v.path, entry.original, v.mtime_ns - 2_000_000_000) for v, entry in zip(now, changed)]
     result.loads = [_loads(name, roots, logger, was, now) for name, roots in report.entries]
+    broken = next((e for e in result.loads if e.broken), None)
+    if broken is not None:  # CMD passed, yet an entry no longer imports: nothing here is safe to keep
+        for entry in changed:
+            _roll_back(entry, f"{broken.name} no longer imports with the fixes ({broken.broken})")
+        result.reverted_all = f"{broken.name} imports without the fixes but not with them: every fix was rolled back"
+        return result
     for entry in changed:
         why = _removed_nothing(entry, result.loads)
         if why:
@@ -115,6 +123,8 @@ def _loads(name: str, roots: Sequence[str], logger: ImportLog, was: Sequence["Ve
         before, why_before = logger(roots)
         _put(now)
         after, why_after = logger(roots)
+    if before is not None and after is None:
+        return EntryLoads(name, unchecked=f"the import fails with the fixes: {why_after}", broken=why_after)
     if before is None or after is None:
         return EntryLoads(name, unchecked=f"the import failed: {why_before or why_after}")
     records = parse_importtime(before)
