@@ -16,20 +16,10 @@ from advisor.rank.score import rank_findings
 from advisor.report import RenderOptions, get_renderer
 from advisor.report.html import context
 from conftest import run_advisor
+from test_fix_entry_check import _project  # a console script `demo` (pkg.cli:main), the bundled cost table
 from test_ranking import evidence_for, finding, module, with_lines  # noqa: F401  (module: a fixture)
 from test_reports import chromium
 
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "0.1"
-
-[project.scripts]
-demo = "pkg.cli:main"
-
-[tool.advisor]
-measure-imports = false
-"""
 # Two lines that load one package: each alone saves nothing (the other keeps
 # asyncio loaded), so both are reported with what they save together; and tomllib.
 JOBS = """\
@@ -53,12 +43,8 @@ def config(text):
 
 @pytest.fixture
 def overlapping(tmp_path: Path) -> Path:
-    root = tmp_path / "p"
-    for name, text in {"pyproject.toml": PYPROJECT, "pkg/__init__.py": "", "pkg/jobs.py": JOBS,
-                       "pkg/cli.py": "from pkg import jobs\n\n\ndef main():\n    return jobs\n"}.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return _project(tmp_path / "p", {"pkg/jobs.py": JOBS,
+                                     "pkg/cli.py": "from pkg import jobs\n\n\ndef main():\n    return jobs\n"})
 
 
 def test_the_html_bar_of_a_file_shows_its_findings_saved_together(overlapping: Path, tmp_path: Path) -> None:
