@@ -180,3 +180,14 @@ def test_an_entry_that_imports_only_without_the_fixes_rolls_every_fix_back(tmp_p
     assert paid.rolled_back == "cli no longer imports with the fixes (NameError)"
     assert checked.lines()[1:] == ["  cli: not checked (the import fails with the fixes: NameError)",
                                    "  cli imports without the fixes but not with them: every fix was rolled back"]
+
+
+def test_after_every_fix_is_rolled_back_no_saving_is_expected(tmp_path: Path) -> None:
+    project = _project(tmp_path / "p", {"pkg/cli.py": "from pkg import a\n\n\ndef main():\n    return a\n",
+                                        "pkg/a.py": USES_ASYNCIO})
+    fixed = run_advisor("fix", "pkg", "--diff", cwd=project)
+    assert "expected startup saving" in fixed.stderr  # the model does expect one from the fix
+    result = run_advisor("fix", "pkg", "--verify", f"{sys.executable} -c \"raise SystemExit(3)\"", cwd=project)
+    assert result.returncode == 2 and (project / "pkg/a.py").read_text() == USES_ASYNCIO
+    assert "fails even without the fixes" in result.stdout
+    assert "expected startup saving" not in result.stdout

@@ -121,6 +121,8 @@ def run_fix_command(args: argparse.Namespace) -> int:
 
         verified = verify(args.verify, report, cwd, args.timeout)
         checked = _check_entries(args.verify, report, config, cwd, args.timeout) if not verified.broken else None
+        if report.expected_for is not None:  # the saving of what stays written, not of what went back
+            report.expected = report.expected_for([f for entry in report.changed for f in entry.applied])
     if not args.quiet or not args.diff:
         from advisor.fix.summary import render_summary
 
@@ -132,15 +134,11 @@ def run_fix_command(args: argparse.Namespace) -> int:
 
 
 def _check_entries(command: str, report: "FixReport", config: "Config", cwd: Path, timeout: float) -> "EntryCheck":
-    """--verify: import the entries before and after; roll back what removed
-    nothing; the expected saving then counts only the fixes still written."""
+    """--verify: import the entries before and after; roll back what removed nothing."""
     from advisor.fix.entry_check import check_entries
     from advisor.fix.verify import command_runner
 
-    checked = check_entries(report, config.python, config.root, command_runner(command, cwd, timeout), timeout)
-    if report.expected_for is not None:
-        report.expected = report.expected_for([f for entry in report.changed for f in entry.applied])
-    return checked
+    return check_entries(report, config.python, config.root, command_runner(command, cwd, timeout), timeout)
 
 
 def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: float) -> str:
