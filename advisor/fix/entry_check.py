@@ -65,12 +65,17 @@ class EntryCheck:
         if not self.loads:
             return []
         out = ["startup check: each entry point imported before and after the fixes (-X importtime, one run each):"]
+        unchanged = [e.name for e in self.loads if not e.unchecked and not e.removed]
         for entry in self.loads:
             if entry.unchecked:
                 out.append(f"  {entry.name}: not checked ({entry.unchecked})")
-                continue
-            ms = sum(entry.self_ms.get(m, 0.0) for m in entry.removed)
-            out.append(f"  {entry.name}: {len(entry.removed)} modules no longer loaded ({ms:.1f} ms self time)")
+            elif entry.removed:
+                ms = sum(entry.self_ms.get(m, 0.0) for m in entry.removed)
+                count = len(entry.removed)
+                out.append(f"  {entry.name}: {count} module{'s' if count != 1 else ''} no longer loaded ({ms:.1f} ms self time)")
+        if unchanged:
+            names = ", ".join(unchanged[:3]) + (f" and {len(unchanged) - 3} more" if len(unchanged) > 3 else "")
+            out.append(f"  {names}: no module less")
         out.extend(f"  rolled back {line}" for line in self.rolled_back)
         if self.reverted_all:
             out.append(f"  {self.reverted_all}")
