@@ -12,6 +12,7 @@ from advisor.commands.common import Progress, add_config_options, load_config_fo
 
 if TYPE_CHECKING:
     from advisor.config import Config
+    from advisor.fix.entry_check import EntryCheck
     from advisor.fix.runner import FixReport
 
 DESCRIPTION = """\
@@ -57,7 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--unsafe", action="store_true", help="also apply fixes the rule marks unsafe")
     parser.add_argument("--strategy", choices=("inline", "type-checking", "lazy", "lazy-modules", "getattr"),
                         help="force one lazy-imports strategy (findings it cannot serve are left alone)")
-    parser.add_argument("--verify", metavar="CMD", help="run CMD after fixing; roll back the fixes that make it fail")
+    parser.add_argument("--verify", metavar="CMD", help="run CMD after fixing; roll back the fixes that make it fail, "
+                        "then import the entry points before and after and roll back files that removed nothing")
     parser.add_argument("--measure", metavar="CMD", help="time CMD on the tree before and after fixing, run by run, with a noise estimate")
     parser.add_argument("--runs", type=int, default=7, metavar="N", help="timed runs per side for --measure, after one warm-up (default 7)")
     parser.add_argument("--timeout", type=float, default=1800.0, metavar="S", help="time limit of one --verify/--measure run (default 1800)")
@@ -113,18 +115,30 @@ def run_fix_command(args: argparse.Namespace) -> int:
         from advisor.fix.summary import unified_diff
 
         out.write(unified_diff(report))
-    verified = None
+    verified = checked = None
     if args.verify and report.changed:
         from advisor.fix.verify import verify
 
         verified = verify(args.verify, report, cwd, args.timeout)
+        checked = _check_entries(args.verify, report, config, cwd, args.timeout) if not verified.broken else None
+        if report.expected_for is not None:  # the saving of what stays written, not of what went back
+            report.expected = report.expected_for([f for entry in report.changed for f in entry.applied])
     if not args.quiet or not args.diff:
         from advisor.fix.summary import render_summary
 
-        (sys.stderr if args.diff else out).write(render_summary(report, verified))
+        (sys.stderr if args.diff else out).write(render_summary(report, verified, checked))
     if args.measure:
         out.write(_measure(args.measure, report, args.runs, cwd, args.timeout))
-    return _exit_code(report, verified, args.diff)
+    rolled = checked is not None and bool(checked.rolled_back or checked.reverted_all)
+    return _exit_code(report, verified, args.diff) or (1 if rolled else 0)
+
+
+def _check_entries(command: str, report: "FixReport", config: "Config", cwd: Path, timeout: float) -> "EntryCheck":
+    """--verify: import the entries before and after; roll back what removed nothing."""
+    from advisor.fix.entry_check import check_entries
+    from advisor.fix.verify import command_runner
+
+    return check_entries(report, config.python, config.root, command_runner(command, cwd, timeout), timeout)
 
 
 def _measure(command: str, report: "FixReport", runs: int, cwd: Path, timeout: float) -> str:

@@ -118,10 +118,12 @@ def _add_time_table(report: ScanReport, evidence: "Evidence | None") -> None:
     """Where the time goes, and the run-time findings' saving together, from
     the evidence, for the renderers (which never rank)."""
     if evidence is not None:
+        from advisor.rank.group_totals import runtime_groups
         from advisor.rank.score import runtime_total_ms, time_table
 
         report.time_table = time_table(evidence)
         report.runtime_total_ms = runtime_total_ms(report.findings, evidence)
+        report.summary["runtime_groups"] = runtime_groups(report.findings, evidence)
 
 
 @dataclass

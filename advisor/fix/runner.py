@@ -57,6 +57,9 @@ class FileFix:
     skipped: str = ""
     #: How the result was checked ("compile()" or the libcst parser).
     checked: str = ""
+    #: Why the whole file went back to its original bytes after it was written
+    #: (``fix --verify``'s startup check: the fix removed nothing).
+    rolled_back: str = ""
 
     @property
     def changed(self) -> bool:
@@ -78,6 +81,12 @@ class FixReport:
     #: The startup saving the written fixes should bring, per entry point, computed
     #: together on the startup model: {"name", "saving_ms", "total_ms"} (lazy-imports).
     expected: list[dict[str, object]] = field(default_factory=list)
+    #: The startup model's entry points (name, modules it imports) and the project's
+    #: source roots: what ``--verify`` imports to check that the fixes pay.
+    entries: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    source_roots: list[Path] = field(default_factory=list)
+    #: ``expected`` recomputed for the fixes still applied (after a rollback).
+    expected_for: Callable[[list["Finding"]], list[dict[str, object]]] | None = None
 
     @property
     def changed(self) -> list[FileFix]:
@@ -156,13 +165,18 @@ def run_fix(request: FixRequest, config: "Config", progress: Callable[[str], Non
 
 
 def _expected(first: ScanReport | None, report: FixReport) -> list[dict[str, object]]:
-    """What the applied fixes save per entry, on the first round's startup model."""
+    """What the applied fixes save per entry, on the first round's startup model;
+    records the model's entries and how to recompute this after a rollback."""
     project = first.project() if first is not None else None
     applied = [f for entry in report.files.values() for f in entry.applied]
     if project is None or not applied:
         return []
     from advisor.rules.lazy_imports.savings import expected_by_entry
+    from advisor.rules.lazy_imports.startup_model import startup_model
 
+    report.entries = [(e.name, tuple(e.roots)) for e in startup_model(project).entries]
+    report.source_roots = list(project.source_roots)
+    report.expected_for = lambda kept: expected_by_entry(project, kept) if kept else []
     return expected_by_entry(project, applied)
 
 

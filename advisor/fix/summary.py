@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from advisor.fix.runner import FileFix, FixReport
+    from advisor.fix.entry_check import EntryCheck
     from advisor.fix.verify import VerifyResult
 
 
@@ -24,7 +25,8 @@ def unified_diff(report: "FixReport") -> str:
     return "".join(chunks)
 
 
-def render_summary(report: "FixReport", verified: "VerifyResult | None" = None) -> str:
+def render_summary(report: "FixReport", verified: "VerifyResult | None" = None,
+                   checked: "EntryCheck | None" = None) -> str:
     """Changed files with what moved where; then what was left alone, and why."""
     lines: list[str] = []
     verb = "fixed" if report.written else "would fix"
@@ -38,18 +40,24 @@ def render_summary(report: "FixReport", verified: "VerifyResult | None" = None) 
     changed = report.changed
     applied = sum(len(f.applied) for f in changed)
     left = sum(1 for f in report.files.values() for o in f.outcomes if not o.applied and o.finding not in f.applied)
+    rolled = len({(f.display, o.finding.span.line, o.finding.data.get("statement")) for f in report.files.values()
+                  for o in f.outcomes if o.applied and o.finding not in f.applied})
     tail = f"{applied} fix{'es' if applied != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}"
     tail += " written" if report.written else " (--diff: nothing written)"
+    if rolled:
+        tail += f"; {rolled} rolled back"
     if left:
         tail += f"; {left} left alone"
     if report.rounds > 1:
         tail += f"; {report.rounds} rounds"
-    lines.append(f"advisor fix --rule {report.rule}: {tail}" if changed or left else
+    lines.append(f"advisor fix --rule {report.rule}: {tail}" if changed or left or rolled else
                  f"advisor fix --rule {report.rule}: nothing to fix")
     lines.extend(_expected_lines(report))
     lines.extend(f"note: {n}" for n in report.notices)
     if verified is not None:
         lines.extend(verified.lines())
+    if checked is not None:
+        lines.extend(checked.lines())
     return "\n".join(lines) + "\n"
 
 
@@ -68,7 +76,8 @@ def _file_lines(entry: "FileFix", verb: str) -> list[str]:
         if outcome.applied and finding in entry.applied:
             lines.append(f"{where}: {verb}: {outcome.detail}")
         elif outcome.applied:
-            lines.append(f"{where}: rolled back: {outcome.detail} (the --verify command failed with it)")
+            why = entry.rolled_back or "the --verify command failed with it"
+            lines.append(f"{where}: rolled back: {outcome.detail} ({why})")
         elif not outcome.applied and finding not in entry.applied:
             statement = finding.data.get("statement", finding.message)
             lines.append(f"{where}: left alone: `{statement}`: {outcome.detail}")

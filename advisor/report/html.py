@@ -65,7 +65,7 @@ def context(report: "ScanReport") -> dict[str, Any]:
     from advisor.report import headline_entry, saving_totals
 
     totals = saving_totals(report)
-    by_file = stacked_bars(report.findings, lambda f: f.path, colours)
+    by_file = stacked_bars(report, "file", lambda f: f.path, colours)
     charted = {seg["rule"] for bar in by_file for seg in bar["segments"]}
     return {
         "version": __version__,
@@ -75,7 +75,7 @@ def context(report: "ScanReport") -> dict[str, Any]:
         "startup": headline_entry(report),
         "fixable": sum(1 for f in report.findings if f.fix.safety == "safe"),
         "by_file": by_file,
-        "by_rule": stacked_bars(report.findings, lambda f: f.rule, colours),
+        "by_rule": stacked_bars(report, "rule", lambda f: f.rule, colours),
         "unestimated": _unestimated(report.findings),
         "hotspots": hotspot_bars(getattr(report, "hotspots", None) or _profile_hotspots(evidence)),
         "import_tree": import_tree_rows(_after_site(getattr(report, "import_tree", None) or getattr(evidence, "imports", None) or [])),
@@ -87,28 +87,28 @@ def context(report: "ScanReport") -> dict[str, Any]:
     }
 
 
-def stacked_bars(findings: Iterable["Finding"], key: Any, colours: dict[str, str]) -> list[dict[str, Any]]:
-    """Estimated ms per group (file or rule), split by rule, largest first."""
-    groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    counts: dict[str, int] = defaultdict(int)
-    for finding in findings:
-        if finding.impact.estimate_ms:
-            groups[key(finding)][finding.rule] += finding.impact.estimate_ms
-            counts[key(finding)] += 1
-    ranked = sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:BARS]
-    peak = max((sum(parts.values()) for _, parts in ranked), default=0.0) or 1.0
-    return [
-        {
-            "label": label,
-            "ms": sum(parts.values()),
-            "count": counts[label],
+def stacked_bars(report: "ScanReport", kind: str, key: Any, colours: dict[str, str]) -> list[dict[str, Any]]:
+    """Estimated ms per group (``kind`` "file" or "rule"), split by rule, largest
+    first: each group's figure as the scan computed it together (never a sum
+    of its findings, ``advisor.report.together``); a rule's segment shows that
+    rule's own figure, and the segments are scaled to fill the group's figure
+    when they overlap."""
+    from advisor.report.together import group_figures
+
+    ranked = group_figures(report, kind, key)[:BARS]
+    peak = max((g.ms for g in ranked), default=0.0) or 1.0
+    bars = []
+    for group in ranked:
+        parts = sum(group.rules.values()) or 1.0
+        scale = min(1.0, group.ms / parts)
+        bars.append({
+            "label": group.label, "ms": group.ms, "count": group.count, "at_least": group.at_least,
             "segments": [
-                {"rule": rule, "ms": ms, "pct": 100.0 * ms / peak, "colour": colours.get(rule, PALETTE[0])}
-                for rule, ms in sorted(parts.items(), key=lambda p: -p[1])
+                {"rule": rule, "ms": ms, "pct": 100.0 * ms * scale / peak, "colour": colours.get(rule, PALETTE[0])}
+                for rule, ms in sorted(group.rules.items(), key=lambda p: (-p[1], p[0]))
             ],
-        }
-        for label, parts in ranked
-    ]
+        })
+    return bars
 
 
 def _unestimated(findings: Iterable["Finding"]) -> list[tuple[str, int]]:

@@ -77,7 +77,9 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
         kept.append(_with_saving(finding, model, statement, figure, why if why else "", reached))
     kept.extend(_saved_together(model, pending, options.threshold_ms))
     _notices(project, model, unreached)
-    project.summary["startup"] = startup_summary(model, kept)
+    from advisor.rules.lazy_imports.group_figures import group_figures
+
+    project.summary["startup"] = {**startup_summary(model, kept), "groups": group_figures(model, kept)}
     return kept
 
 
