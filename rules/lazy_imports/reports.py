@@ -97,6 +97,7 @@ class _ReportWalker(_Walker):
         self.reads_annotations = False
         self.value_refs: set[str] = set()
         self.called_in_loop: set[str] = set()
+        self.imported_names: set[str] = set()  # names the module's top-level imports bind
         self.parameters: dict[str, set[str]] = {}
         self.top_level: list[tuple[Any, list[ImportTarget]]] = []
         self.stack: list[tuple[str, str, bool]] = []  # (kind, qualname, its annotations are read at run time) of open defs/classes
@@ -112,6 +113,7 @@ class _ReportWalker(_Walker):
                 targets = self.targets(statement)
                 if targets:
                     self.top_level.append((statement, targets))
+        self.imported_names = {name for _, targets in self.top_level for target in targets for name in target.bound}
         super().run(tree)
 
     def targets(self, node: Any) -> list[ImportTarget]:
@@ -257,8 +259,8 @@ class _ReportWalker(_Walker):
         last = called.rpartition(".")[2]
         if called in ANNOTATION_READERS or last in ("get_type_hints", "get_annotations"):
             self.reads_annotations = True
-        if self.loop_depth and last:
-            self.called_in_loop.add(last)
+        if self.loop_depth and last and called.partition(".")[0] not in self.imported_names:
+            self.called_in_loop.add(last)  # (``linter.run()`` in a loop is another module's run(), not this one's)
         # (LazyImports.visit_Call's ``globals()`` in a function: call_facts marks it dynamic)
         func = node.func
         if type(func) is ast.Name:  # a called name is a use, but no value reference
