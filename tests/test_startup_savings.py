@@ -301,6 +301,26 @@ def test_imports_that_save_only_together_are_reported_as_a_group(tmp_path: Path)
     assert run(root).findings == []
 
 
+def test_a_group_whose_other_member_is_unsafe_is_not_fixed_by_default(tmp_path: Path) -> None:
+    """cookiecutter 2.6.0: two lines load one module, and a test patches the name one of
+    them binds (that one is in the unsafe tier). The safe line alone removes nothing,
+    so `advisor fix` must not write it by default: it takes the group's unsafe tier."""
+    root = project(tmp_path, {
+        "pkg/cli.py": "import numpy\nfrom pkg import b\n\ndef main():\n    return b.f()\n\ndef compute():\n    return numpy.zeros(1)\n",
+        "pkg/b.py": "import numpy\n\ndef f():\n    return numpy.ones(1)\n",
+        "tests/test_b.py": "from unittest import mock\n\n@mock.patch('pkg.b.numpy')\ndef test_f(numpy):\n    pass\n",
+    })
+    report = run(root)
+    found = {f.path.replace(os.sep, "/"): f for f in report.findings}
+    assert sorted(found) == ["pkg/b.py", "pkg/cli.py"]
+    assert found["pkg/b.py"].fix.safety == "unsafe" and found["pkg/cli.py"].fix.safety == "unsafe"
+    assert "saves only with `import numpy` in pkg/b.py:1, an unsafe fix" in found["pkg/cli.py"].message
+    assert report.summary["startup"]["fixable_saving_ms"] == 0
+    # without the patch, both lines are safe and fixed together
+    (root / "tests" / "test_b.py").write_text("def test_f():\n    pass\n")
+    assert {f.fix.safety for f in run(root).findings} == {"safe"}
+
+
 def test_django_settings_apps_and_urlconf_are_one_entry(tmp_path: Path) -> None:
     """Read from the facts the workers recorded: settings, installed apps' models, ROOT_URLCONF.
     Migrations are not startup (and not scanned by default)."""

@@ -89,13 +89,35 @@ def _saved_together(model: "StartupModel", pending: list[tuple[Finding, str, str
     reasons = {id(f): why for f, _, why in pending}
     found = []
     for group in together(model, [(f, s) for f, s, _ in pending], threshold):
+        members = []
         for finding, statement in group.members:
             figure = (group.best_ms, model.source, group.saving)
             with_saving = _with_saving(finding, model, statement, figure, reasons[id(finding)], True)
-            members = [s for _, s in group.members]
-            found.append(with_saving.with_(message=with_saving.message + others_text(group, finding),
-                                           data={**with_saving.data, "together": members}))
+            members.append(with_saving.with_(message=with_saving.message + others_text(group, finding),
+                                             data={**with_saving.data, "together": [s for _, s in group.members]}))
+        found.extend(_group_tier(model, members))
     return found
+
+
+def _group_tier(model: "StartupModel", members: list[Finding]) -> list[Finding]:
+    """A group's safe members alone may save nothing (cookiecutter: one of two
+    lines that load `cookiecutter.config` is patched by the tests, so it is in
+    the unsafe tier): writing them would change code for nothing. They then
+    take the tier that completes the group: unsafe when the unsafe members
+    complete it (``--unsafe`` writes them all), else not fixed."""
+    safe = [f for f in members if fixable(f)]
+    if not safe or len(safe) == len(members) or model.saving([f.data["statement_id"] for f in safe]).removed:
+        return members
+    unsafe = [f for f in members if f.fix.available and f.fix.safety == "unsafe" and not f.data.get("no_fix")]
+    others = [f for f in members if not fixable(f)]
+    named = ", ".join(f"`{f.data['statement']}` in {f.path}:{f.span.line}" for f in others[:2])
+    if model.saving([f.data["statement_id"] for f in safe + unsafe]).removed:
+        return [f.with_(fix=FixInfo(available=True, safety="unsafe"),
+                        message=f"{f.message} (unsafe fix: it saves only with {named}, an unsafe fix, deferred too)")
+                if fixable(f) else f for f in members]
+    why = f"it saves only with {named} deferred too, which `advisor fix` leaves alone"
+    return [f.with_(fix=FixInfo(available=False, safety="none"), data={**f.data, "no_fix": why})
+            if fixable(f) else f for f in members]
 
 
 def project_runs_of(project: "Project", model: "StartupModel") -> "Runs":
