@@ -125,3 +125,58 @@ def test_this_modules_function_called_in_a_loop_keeps_its_import(call: str) -> N
             for name in names:
                 {call}
     """) == []
+
+
+# sqlite-utils 3.37, sqlite_utils/cli.py: `tabulate` is read only inside
+# output_options(), but output_options is a decorator applied at module
+# level: it runs while the module is imported, and the import with it.
+DECORATOR_AT_IMPORT = [
+    pytest.param("""\
+        import tabulate
+
+        def output_options(fn):
+            return option("--fmt", help=", ".join(tabulate.tabulate_formats))(fn)
+
+        @output_options
+        def query():
+            pass
+    """, id="sqlite-utils-output-options"),
+    pytest.param("""\
+        import tabulate
+
+        def registered(name):
+            return tabulate.tabulate_formats
+
+        class Commands:
+            @registered("rows")
+            def rows(self):
+                pass
+    """, id="a-decorator-factory-on-a-method"),
+]
+
+
+@pytest.mark.parametrize("code", DECORATOR_AT_IMPORT)
+def test_an_import_used_by_a_decorator_applied_at_import_stays(code: str) -> None:
+    assert reported(code) == []
+
+
+def test_a_decorator_applied_only_inside_functions_does_not_run_at_import() -> None:
+    """The same helper, applied inside a function and by another module's
+    decorator of the same name (``cli.output_options``): the import may move."""
+    assert reported("""\
+        import cli
+        import tabulate
+
+        def output_options(fn):
+            return option("--fmt", help=", ".join(tabulate.tabulate_formats))(fn)
+
+        @cli.output_options
+        def query():
+            pass
+
+        def build():
+            @output_options
+            def inner():
+                pass
+            return inner
+    """) == ["tabulate"]

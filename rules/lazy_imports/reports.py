@@ -98,6 +98,7 @@ class _ReportWalker(_Walker):
         self.value_refs: set[str] = set()
         self.called_in_loop: set[str] = set()
         self.imported_names: set[str] = set()  # names the module's top-level imports bind
+        self.decorators_at_import: set[str] = set()  # this module's names applied as decorators while it is imported
         self.parameters: dict[str, set[str]] = {}
         self.top_level: list[tuple[Any, list[ImportTarget]]] = []
         self.stack: list[tuple[str, str, bool]] = []  # (kind, qualname, its annotations are read at run time) of open defs/classes
@@ -114,6 +115,7 @@ class _ReportWalker(_Walker):
                 if targets:
                     self.top_level.append((statement, targets))
         self.imported_names = {name for _, targets in self.top_level for target in targets for name in target.bound}
+        self.decorators_at_import = set(_decorators_at_import(tree.body))
         super().run(tree)
 
     def targets(self, node: Any) -> list[ImportTarget]:
@@ -379,6 +381,25 @@ def _class_runtime(node: ast.ClassDef) -> bool:
         if _dotted(value) not in PASSIVE_BASES:
             return True
     return False
+
+
+def _decorators_at_import(body: list[Any]) -> Iterator[str]:
+    """Names applied as decorators while the module is imported (``@name`` or
+    ``@name(...)`` on a module-level def or class, or on a method of a
+    module-level class): the function they name runs then, so an import it
+    uses is used at import time (sqlite-utils' ``@output_options``)."""
+    for node in body:
+        if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            for decorator in node.decorator_list:
+                called = decorator.func if type(decorator) is ast.Call else decorator
+                if type(called) is ast.Name:
+                    yield called.id
+            if type(node) is ast.ClassDef:
+                yield from _decorators_at_import(node.body)
+        elif type(node) in (ast.If, ast.Try, ast.With):
+            for block in (node.body, getattr(node, "orelse", []), getattr(node, "finalbody", []),
+                          *(h.body for h in getattr(node, "handlers", []))):
+                yield from _decorators_at_import(block)
 
 
 _ReportWalker.handlers = {

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         def value_refs(self) -> AbstractSet[str]: ...
         @property
         def called_in_loop(self) -> AbstractSet[str]: ...
+        @property
+        def decorators_at_import(self) -> AbstractSet[str]: ...
 
 #: Modules whose import does something: they must stay where they are.
 BUILTIN_SIDE_EFFECT_MODULES = frozenset({
@@ -795,6 +797,9 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
             return Decision(reason=f"the annotations of {use.function or 'a class'} are read at run time "
                                    "(a model base class, dataclass, decorator or registry)")
     functions = sorted({u.function for u in uses if u.where == "function"})
+    decorators = [f for f in functions if f in usage.decorators_at_import]
+    if decorators:
+        return Decision(reason=f"used by {', '.join(decorators)}(), a decorator that runs while the module is imported")
     loop = [f for f in functions if _leaf(f) in usage.called_in_loop]
     if loop:  # deferring into a tight loop's callee trades startup for run time
         return Decision(reason=f"{', '.join(loop)}() runs in a loop in this module: an import there would run on every call")
