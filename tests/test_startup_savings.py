@@ -361,3 +361,34 @@ def test_closures_that_decide_a_finding_are_timed_again_once_and_cached(tmp_path
     assert log.read_text().count("run") == wanted
     again = ClosureStore(str(wrapper), cache)
     assert again.closures({"json": "stdlib-x"}, precise={"json"})[0] == found and again.runs == 0
+
+
+def test_a_group_member_that_removes_nothing_beside_the_others_is_not_written() -> None:
+    """datasette 0.65.5, app.py: `import asgi_csrf` (it loads itsdangerous),
+    `from itsdangerous import URLSafeSerializer` (safe) and `from itsdangerous
+    import BadSignature` (per request: left alone) form one group. With
+    BadSignature staying, URLSafeSerializer removes nothing the asgi_csrf line
+    does not: it is left alone, and asgi_csrf is still written."""
+    from advisor.evidence.startup import Entry, StartupGraph, Statement, load
+    from advisor.findings import Finding, FixInfo, Impact, Span
+    from advisor.rules.lazy_imports.savings import _group_tier
+    from advisor.rules.lazy_imports.startup_model import StartupModel
+
+    lines = {"csrf": "import asgi_csrf", "signer": "from itsdangerous import URLSafeSerializer",
+             "bad": "from itsdangerous import BadSignature"}
+    graph = StartupGraph(project={"app": (Statement("app:1", ("asgi_csrf",)), Statement("app:2", ("itsdangerous",)),
+                                          Statement("app:3", ("itsdangerous",)))},
+                         closures={"asgi_csrf": {"asgi_csrf": 4.0, "itsdangerous": 3.0}, "itsdangerous": {"itsdangerous": 3.0}})
+    entry = Entry("`import app`", ("app",))
+    model = StartupModel(graph, [entry], {}, before={entry.name: load(graph, entry)})
+
+    def finding(line: int, key: str, fixable: bool) -> Finding:
+        data = {"statement": lines[key], "statement_id": f"app:{line}", **({} if fixable else {"no_fix": "per request"})}
+        return Finding("lazy-imports", "app.py", Span(line, 0, line, 1), lines[key], Impact(kind="startup", estimate_ms=7.0),
+                       FixInfo(available=fixable, safety="safe" if fixable else "none"), data=data)
+
+    tiered = _group_tier(model, [finding(1, "csrf", True), finding(2, "signer", True), finding(3, "bad", False)])
+    assert [(f.data["statement"], f.fix.safety) for f in tiered] == [
+        (lines["csrf"], "safe"), (lines["signer"], "none"), (lines["bad"], "none")]
+    assert tiered[1].data["no_fix"] == ("it saves only with `from itsdangerous import BadSignature` in app.py:3 "
+                                        "deferred too, which `advisor fix` leaves alone")

@@ -100,24 +100,36 @@ def _saved_together(model: "StartupModel", pending: list[tuple[Finding, str, str
 
 
 def _group_tier(model: "StartupModel", members: list[Finding]) -> list[Finding]:
-    """A group's safe members alone may save nothing (cookiecutter: one of two
-    lines that load `cookiecutter.config` is patched by the tests, so it is in
-    the unsafe tier): writing them would change code for nothing. They then
-    take the tier that completes the group: unsafe when the unsafe members
-    complete it (``--unsafe`` writes them all), else not fixed."""
+    """A group's safe member is written only if it removes something the
+    group's other safe members do not (cookiecutter: one of two lines that load
+    `cookiecutter.config` is patched by the tests, so it is in the unsafe tier;
+    datasette: `from itsdangerous import URLSafeSerializer` beside a per-request
+    `BadSignature` import). Otherwise it takes the tier that completes it:
+    unsafe when unsafe members do (``--unsafe`` writes them all), else it is
+    left alone, with the reason."""
     safe = [f for f in members if fixable(f)]
-    if not safe or len(safe) == len(members) or model.saving([f.data["statement_id"] for f in safe]).removed:
-        return members
     unsafe = [f for f in members if f.fix.available and f.fix.safety == "unsafe" and not f.data.get("no_fix")]
-    others = [f for f in members if not fixable(f)]
-    named = ", ".join(f"`{f.data['statement']}` in {f.path}:{f.span.line}" for f in others[:2])
-    if model.saving([f.data["statement_id"] for f in safe + unsafe]).removed:
-        return [f.with_(fix=FixInfo(available=True, safety="unsafe"),
-                        message=f"{f.message} (unsafe fix: it saves only with {named}, an unsafe fix, deferred too)")
-                if fixable(f) else f for f in members]
-    why = f"it saves only with {named} deferred too, which `advisor fix` leaves alone"
-    return [f.with_(fix=FixInfo(available=False, safety="none"), data={**f.data, "no_fix": why})
-            if fixable(f) else f for f in members]
+    found = []
+    for finding in members:
+        if not any(finding is f for f in safe) or _adds(model, finding, safe):
+            found.append(finding)
+            continue
+        others = [f for f in members if not fixable(f)]
+        named = ", ".join(f"`{f.data['statement']}` in {f.path}:{f.span.line}" for f in others[:2]) or "no other line"
+        if unsafe and _adds(model, finding, safe + unsafe):
+            found.append(finding.with_(fix=FixInfo(available=True, safety="unsafe"), message=(
+                f"{finding.message} (unsafe fix: it saves only with {named}, an unsafe fix, deferred too)")))
+        else:
+            why = f"it saves only with {named} deferred too, which `advisor fix` leaves alone"
+            found.append(finding.with_(fix=FixInfo(available=False, safety="none"), data={**finding.data, "no_fix": why}))
+    return found
+
+
+def _adds(model: "StartupModel", finding: Finding, written: list[Finding]) -> bool:
+    """Whether deferring ``finding`` removes a module that deferring the rest of ``written`` keeps."""
+    with_it = model.saving([f.data["statement_id"] for f in written]).removed
+    without = model.saving([f.data["statement_id"] for f in written if f is not finding]).removed
+    return bool(with_it - without)
 
 
 def project_runs_of(project: "Project", model: "StartupModel") -> "Runs":
