@@ -301,6 +301,26 @@ def test_imports_that_save_only_together_are_reported_as_a_group(tmp_path: Path)
     assert run(root).findings == []
 
 
+def test_a_group_whose_other_member_is_unsafe_is_not_fixed_by_default(tmp_path: Path) -> None:
+    """cookiecutter 2.6.0: two lines load one module, and a test patches the name one of
+    them binds (that one is in the unsafe tier). The safe line alone removes nothing,
+    so `advisor fix` must not write it by default: it takes the group's unsafe tier."""
+    root = project(tmp_path, {
+        "pkg/cli.py": "import numpy\nfrom pkg import b\n\ndef main():\n    return b.f()\n\ndef compute():\n    return numpy.zeros(1)\n",
+        "pkg/b.py": "import numpy\n\ndef f():\n    return numpy.ones(1)\n",
+        "tests/test_b.py": "from unittest import mock\n\n@mock.patch('pkg.b.numpy')\ndef test_f(numpy):\n    pass\n",
+    })
+    report = run(root)
+    found = {f.path.replace(os.sep, "/"): f for f in report.findings}
+    assert sorted(found) == ["pkg/b.py", "pkg/cli.py"]
+    assert found["pkg/b.py"].fix.safety == "unsafe" and found["pkg/cli.py"].fix.safety == "unsafe"
+    assert "saves only with `import numpy` in pkg/b.py:1, an unsafe fix" in found["pkg/cli.py"].message
+    assert report.summary["startup"]["fixable_saving_ms"] == 0
+    # without the patch, both lines are safe and fixed together
+    (root / "tests" / "test_b.py").write_text("def test_f():\n    pass\n")
+    assert {f.fix.safety for f in run(root).findings} == {"safe"}
+
+
 def test_django_settings_apps_and_urlconf_are_one_entry(tmp_path: Path) -> None:
     """Read from the facts the workers recorded: settings, installed apps' models, ROOT_URLCONF.
     Migrations are not startup (and not scanned by default)."""
@@ -339,3 +359,34 @@ def test_closures_are_timed_by_union_runs_once_and_cached(tmp_path: Path) -> Non
     assert log.read_text().count("run") == 1 + RUNS
     again = ClosureStore(str(wrapper), cache)
     assert again.closures({"json": "stdlib-x"})[0] == found and again.runs == 0
+
+
+def test_a_group_member_that_removes_nothing_beside_the_others_is_not_written() -> None:
+    """datasette 0.65.5, app.py: `import asgi_csrf` (it loads itsdangerous),
+    `from itsdangerous import URLSafeSerializer` (safe) and `from itsdangerous
+    import BadSignature` (per request: left alone) form one group. With
+    BadSignature staying, URLSafeSerializer removes nothing the asgi_csrf line
+    does not: it is left alone, and asgi_csrf is still written."""
+    from advisor.evidence.startup import Entry, StartupGraph, Statement, load
+    from advisor.findings import Finding, FixInfo, Impact, Span
+    from advisor.rules.lazy_imports.savings import _group_tier
+    from advisor.rules.lazy_imports.startup_model import StartupModel
+
+    lines = {"csrf": "import asgi_csrf", "signer": "from itsdangerous import URLSafeSerializer",
+             "bad": "from itsdangerous import BadSignature"}
+    graph = StartupGraph(project={"app": (Statement("app:1", ("asgi_csrf",)), Statement("app:2", ("itsdangerous",)),
+                                          Statement("app:3", ("itsdangerous",)))},
+                         closures={"asgi_csrf": {"asgi_csrf": 4.0, "itsdangerous": 3.0}, "itsdangerous": {"itsdangerous": 3.0}})
+    entry = Entry("`import app`", ("app",))
+    model = StartupModel(graph, [entry], {}, before={entry.name: load(graph, entry)})
+
+    def finding(line: int, key: str, fixable: bool) -> Finding:
+        data = {"statement": lines[key], "statement_id": f"app:{line}", **({} if fixable else {"no_fix": "per request"})}
+        return Finding("lazy-imports", "app.py", Span(line, 0, line, 1), lines[key], Impact(kind="startup", estimate_ms=7.0),
+                       FixInfo(available=fixable, safety="safe" if fixable else "none"), data=data)
+
+    tiered = _group_tier(model, [finding(1, "csrf", True), finding(2, "signer", True), finding(3, "bad", False)])
+    assert [(f.data["statement"], f.fix.safety) for f in tiered] == [
+        (lines["csrf"], "safe"), (lines["signer"], "none"), (lines["bad"], "none")]
+    assert tiered[1].data["no_fix"] == ("it saves only with `from itsdangerous import BadSignature` in app.py:3 "
+                                        "deferred too, which `advisor fix` leaves alone")

@@ -3,7 +3,6 @@ left alone and why; and the unified diff for ``--diff``."""
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,6 +13,8 @@ if TYPE_CHECKING:
 
 def unified_diff(report: "FixReport") -> str:
     """One unified diff for every file that would change (in path order)."""
+    import difflib  # only `fix --diff` needs it
+
     chunks: list[str] = []
     for entry in sorted(report.changed, key=lambda f: f.display):
         before = entry.original.decode(entry.encoding).splitlines(keepends=True)

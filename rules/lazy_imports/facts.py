@@ -58,6 +58,11 @@ class _Walker:
         self.patches: set[str] = set()
         self.aliases: dict[str, str] = {}
         self.bindings: dict[str, int] = {}
+        #: Names passed to eval/exec as their globals, and names assigned a fresh dict / anything else:
+        #: ``exec(code, ns)`` after ``ns = {...}`` reads that dict, not this module's namespace.
+        self.namespaces: set[str] = set()
+        self.fresh_dicts: set[str] = set()
+        self.other_values: set[str] = set()
 
     # -- driving -------------------------------------------------------------------
 
@@ -66,6 +71,8 @@ class _Walker:
             if type(statement) is ast.ImportFrom and statement.module == "__future__":
                 self.future |= any(alias.name == "annotations" for alias in statement.names)
         self.visit_all(tree.body)
+        if self.namespaces - (self.fresh_dicts - self.other_values):
+            self.dynamic = True  # a namespace that may be this module's (a parameter, globals() kept in a name)
 
     def visit(self, node: Any) -> None:
         handler = self.handlers.get(type(node))
@@ -262,6 +269,10 @@ class _Walker:
         if not self.body_depth and any(type(t) is ast.Name and t.id == "__all__" for t in targets):
             if type(node.value) not in (ast.List, ast.Tuple, ast.Set):
                 self.dynamic = True
+        fresh = type(node) is ast.Assign and _fresh_dict(node.value)
+        for target in targets:
+            if type(target) is ast.Name:
+                (self.fresh_dicts if fresh else self.other_values).add(target.id)
         self.children(node)
 
     # -- calls ---------------------------------------------------------------------------------
@@ -275,7 +286,9 @@ class _Walker:
         func = node.func
         if type(func) is ast.Name:
             called = func.id
-            if called in ("eval", "exec", "globals") or (called in _DYNAMIC_AT_MODULE and not self.body_depth):
+            if called in ("eval", "exec"):
+                self.dynamic |= self._own_namespace(node)
+            elif called == "globals" or (called in _DYNAMIC_AT_MODULE and not self.body_depth):
                 self.dynamic |= not (self.own_getattr and called == "globals")
         else:
             called = _dotted(func) if type(func) is ast.Attribute else ""
@@ -287,6 +300,16 @@ class _Walker:
             elif called.endswith("patch.object") and len(args) >= 2:
                 self._patch_object(args)
         return called
+
+    def _own_namespace(self, node: ast.Call) -> bool:
+        """Whether an eval/exec may read this module's globals: none passed (it
+        gets the caller's), or a value not known to be a fresh dict. A name is
+        decided in ``run``, once every assignment has been seen."""
+        given = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "globals"), None)
+        if type(given) is ast.Name:
+            self.namespaces.add(given.id)
+            return False
+        return given is None or not _fresh_dict(given)
 
     def _patch(self, called: str, args: list[Any]) -> None:
         first = args[0]
@@ -321,6 +344,11 @@ class _Walker:
         except (tokenize.TokenError, SyntaxError):
             return True
         return kinds.count(tokenize.STRING) == 1
+
+
+def _fresh_dict(node: Any) -> bool:
+    """``{...}`` or ``dict(...)``: a new namespace, not the module's."""
+    return type(node) is ast.Dict or (type(node) is ast.Call and type(node.func) is ast.Name and node.func.id == "dict")
 
 
 def _leaf(walker: _Walker, node: Any) -> None:

@@ -97,6 +97,8 @@ class _ReportWalker(_Walker):
         self.reads_annotations = False
         self.value_refs: set[str] = set()
         self.called_in_loop: set[str] = set()
+        self.imported_names: set[str] = set()  # names the module's top-level imports bind
+        self.decorators_at_import: set[str] = set()  # this module's names applied as decorators while it is imported
         self.parameters: dict[str, set[str]] = {}
         self.top_level: list[tuple[Any, list[ImportTarget]]] = []
         self.stack: list[tuple[str, str, bool]] = []  # (kind, qualname, its annotations are read at run time) of open defs/classes
@@ -112,6 +114,8 @@ class _ReportWalker(_Walker):
                 targets = self.targets(statement)
                 if targets:
                     self.top_level.append((statement, targets))
+        self.imported_names = {name for _, targets in self.top_level for target in targets for name in target.bound}
+        self.decorators_at_import = set(_decorators_at_import(tree.body))
         super().run(tree)
 
     def targets(self, node: Any) -> list[ImportTarget]:
@@ -257,8 +261,8 @@ class _ReportWalker(_Walker):
         last = called.rpartition(".")[2]
         if called in ANNOTATION_READERS or last in ("get_type_hints", "get_annotations"):
             self.reads_annotations = True
-        if self.loop_depth and last:
-            self.called_in_loop.add(last)
+        if self.loop_depth and last and called.partition(".")[0] not in self.imported_names:
+            self.called_in_loop.add(last)  # (``linter.run()`` in a loop is another module's run(), not this one's)
         # (LazyImports.visit_Call's ``globals()`` in a function: call_facts marks it dynamic)
         func = node.func
         if type(func) is ast.Name:  # a called name is a use, but no value reference
@@ -377,6 +381,25 @@ def _class_runtime(node: ast.ClassDef) -> bool:
         if _dotted(value) not in PASSIVE_BASES:
             return True
     return False
+
+
+def _decorators_at_import(body: list[Any]) -> Iterator[str]:
+    """Names applied as decorators while the module is imported (``@name`` or
+    ``@name(...)`` on a module-level def or class, or on a method of a
+    module-level class): the function they name runs then, so an import it
+    uses is used at import time (sqlite-utils' ``@output_options``)."""
+    for node in body:
+        if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            for decorator in node.decorator_list:
+                called = decorator.func if type(decorator) is ast.Call else decorator
+                if type(called) is ast.Name:
+                    yield called.id
+            if type(node) is ast.ClassDef:
+                yield from _decorators_at_import(node.body)
+        elif type(node) in (ast.If, ast.Try, ast.With):
+            for block in (node.body, getattr(node, "orelse", []), getattr(node, "finalbody", []),
+                          *(h.body for h in getattr(node, "handlers", []))):
+                yield from _decorators_at_import(block)
 
 
 _ReportWalker.handlers = {

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         def value_refs(self) -> AbstractSet[str]: ...
         @property
         def called_in_loop(self) -> AbstractSet[str]: ...
+        @property
+        def decorators_at_import(self) -> AbstractSet[str]: ...
 
 #: Modules whose import does something: they must stay where they are.
 BUILTIN_SIDE_EFFECT_MODULES = frozenset({
@@ -121,7 +123,9 @@ class LazyImports(Rule):
     ## Known limits
     Files are analysed with this interpreter's `ast`: a file whose syntax it
     rejects (code for a newer Python than the one running advisor) gets no
-    lazy-imports analysis. Usage is tracked by name, without scope analysis: a local variable that
+    lazy-imports analysis, nor does one that reads its own namespace
+    dynamically (`globals()`, `eval`/`exec` without a fresh dict of their
+    own, a module `__getattr__`). Usage is tracked by name, without scope analysis: a local variable that
     shadows an import counts as a use (the rule stays silent rather than
     wrong). Imports inside `try`/`if` blocks are never reported (they are
     usually optional-dependency probes). Code outside the scanned paths
@@ -129,15 +133,19 @@ class LazyImports(Rule):
     re-exports in `__all__`. Each saving assumes every other import stays
     where it is: two lines that load the same module each save nothing
     alone, so they are reported as a group, with the group's figure and
-    the others named (the fix's later rounds catch chains). A module
+    the others named (the fix's later rounds catch chains); a group that
+    `advisor fix` cannot write whole (a member in the unsafe tier, or one
+    left alone) gives its other members that tier, since they save nothing
+    on their own. A module
     that two or more other (non-test) modules of the project import eagerly
     is taken as loaded anyway, and a project module that any other module
     imports eagerly likewise. A module no entry point loads at startup is
     reported with its cost when it is imported, and is not fixed. Deferring
     into a function that always runs at startup (the console script's
     function, what it always calls, functions called at module level,
-    `__init__` of classes built there, `AppConfig.ready()`) saves nothing and
-    is not reported; into a property, a per-item dunder or a request handler
+    `__init__` of classes built there, `AppConfig.ready()`, and the
+    module's own functions applied as decorators at module level) saves
+    nothing and is not reported; into a property, a per-item dunder or a request handler
     it is reported but not fixed.
     A derived cost leaves out a project module's own top-level work (a
     table built at import): `--measure-project` imports the project's
@@ -795,6 +803,9 @@ def decide(target: "ImportTarget", usage: "ImportUsage", parameters: dict[str, s
             return Decision(reason=f"the annotations of {use.function or 'a class'} are read at run time "
                                    "(a model base class, dataclass, decorator or registry)")
     functions = sorted({u.function for u in uses if u.where == "function"})
+    decorators = [f for f in functions if f in usage.decorators_at_import]
+    if decorators:
+        return Decision(reason=f"used by {', '.join(decorators)}(), a decorator that runs while the module is imported")
     loop = [f for f in functions if _leaf(f) in usage.called_in_loop]
     if loop:  # deferring into a tight loop's callee trades startup for run time
         return Decision(reason=f"{', '.join(loop)}() runs in a loop in this module: an import there would run on every call")

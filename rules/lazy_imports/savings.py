@@ -91,13 +91,47 @@ def _saved_together(model: "StartupModel", pending: list[tuple[Finding, str, str
     reasons = {id(f): why for f, _, why in pending}
     found = []
     for group in together(model, [(f, s) for f, s, _ in pending], threshold):
+        members = []
         for finding, statement in group.members:
             figure = (group.best_ms, model.source, group.saving)
             with_saving = _with_saving(finding, model, statement, figure, reasons[id(finding)], True)
-            members = [s for _, s in group.members]
-            found.append(with_saving.with_(message=with_saving.message + others_text(group, finding),
-                                           data={**with_saving.data, "together": members}))
+            members.append(with_saving.with_(message=with_saving.message + others_text(group, finding),
+                                             data={**with_saving.data, "together": [s for _, s in group.members]}))
+        found.extend(_group_tier(model, members))
     return found
+
+
+def _group_tier(model: "StartupModel", members: list[Finding]) -> list[Finding]:
+    """A group's safe member is written only if it removes something the
+    group's other safe members do not (cookiecutter: one of two lines that load
+    `cookiecutter.config` is patched by the tests, so it is in the unsafe tier;
+    datasette: `from itsdangerous import URLSafeSerializer` beside a per-request
+    `BadSignature` import). Otherwise it takes the tier that completes it:
+    unsafe when unsafe members do (``--unsafe`` writes them all), else it is
+    left alone, with the reason."""
+    safe = [f for f in members if fixable(f)]
+    unsafe = [f for f in members if f.fix.available and f.fix.safety == "unsafe" and not f.data.get("no_fix")]
+    found = []
+    for finding in members:
+        if not any(finding is f for f in safe) or _adds(model, finding, safe):
+            found.append(finding)
+            continue
+        others = [f for f in members if not fixable(f)]
+        named = ", ".join(f"`{f.data['statement']}` in {f.path}:{f.span.line}" for f in others[:2]) or "no other line"
+        if unsafe and _adds(model, finding, safe + unsafe):
+            found.append(finding.with_(fix=FixInfo(available=True, safety="unsafe"), message=(
+                f"{finding.message} (unsafe fix: it saves only with {named}, an unsafe fix, deferred too)")))
+        else:
+            why = f"it saves only with {named} deferred too, which `advisor fix` leaves alone"
+            found.append(finding.with_(fix=FixInfo(available=False, safety="none"), data={**finding.data, "no_fix": why}))
+    return found
+
+
+def _adds(model: "StartupModel", finding: Finding, written: list[Finding]) -> bool:
+    """Whether deferring ``finding`` removes a module that deferring the rest of ``written`` keeps."""
+    with_it = model.saving([f.data["statement_id"] for f in written]).removed
+    without = model.saving([f.data["statement_id"] for f in written if f is not finding]).removed
+    return bool(with_it - without)
 
 
 def project_runs_of(project: "Project", model: "StartupModel") -> "Runs":
