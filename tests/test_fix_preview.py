@@ -9,6 +9,7 @@ own encoding, so a latin-1 file compares too).
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -113,3 +114,20 @@ def test_a_path_outside_the_project_gets_a_first_round_preview_with_a_notice(tmp
     report = preview_fix(FixRequest(paths=[outside], write=False, use_cache=False), config)
     assert any("first round of fixes only" in n for n in report.notices)
     assert (outside / "mod.py").read_text() == TWO_ROUNDS["app/sub.py"]
+
+
+def test_reasons_name_the_projects_files_whichever_form_the_copys_path_took(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reason may hold the copy's path absolute or relative to the working
+    directory; the relative one contains the absolute one after its `../`."""
+    from advisor.fix.preview import _mapped
+
+    shadow = tmp_path / "advisor-preview-x"
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    relative = os.path.relpath(shadow)
+    assert relative.startswith("..")
+    message = f"patched in {relative}/tests/replay/conftest.py and {shadow}/pkg/cli.py"
+    assert _mapped(message, shadow, ".") == "patched in tests/replay/conftest.py and pkg/cli.py"
+    assert _mapped(message, shadow, "proj") == "patched in proj/tests/replay/conftest.py and proj/pkg/cli.py"

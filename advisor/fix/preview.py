@@ -108,11 +108,7 @@ def _as_preview(report: "FixReport", root: Path, shadow: Path) -> "FixReport":
         return display_path(real(absolute)) if _inside(absolute, shadow) else display
 
     def text(message: str) -> str:
-        shown_root = display_path(root)
-        for prefix in (str(shadow), os.path.relpath(shadow)):
-            message = message.replace(prefix + os.sep, "" if shown_root == "." else shown_root + os.sep)
-            message = message.replace(prefix, shown_root)
-        return message
+        return _mapped(message, shadow, display_path(root))
 
     files = {}
     for path, entry in report.files.items():
@@ -126,6 +122,16 @@ def _as_preview(report: "FixReport", root: Path, shadow: Path) -> "FixReport":
     report.left_alone = [replace(k, path=shown(k.path), reason=text(k.reason)) for k in report.left_alone]
     report.written = False
     return report
+
+
+def _mapped(message: str, shadow: Path, shown_root: str) -> str:
+    """``message`` with the copy's paths written as the project's. The
+    relative form goes first: it contains the absolute one after its
+    ``../``, and replacing that first left ``../../..tests/x.py``."""
+    for prefix in sorted({str(shadow), os.path.relpath(shadow)}, key=len, reverse=True):
+        message = message.replace(prefix + os.sep, "" if shown_root == "." else shown_root + os.sep)
+        message = message.replace(prefix, shown_root)
+    return message
 
 
 def _moved(finding: Any, shown: Callable[[str], str], text: Callable[[str], str] = lambda t: t) -> Any:
