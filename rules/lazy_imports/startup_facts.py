@@ -55,6 +55,9 @@ def startup_facts(tree: ast.Module, module: str, is_package: bool, text: str) ->
     if named:
         facts["settings_env"] = named
     facts["runs"] = _runs(tree)
+    from advisor.rules.lazy_imports.always_facts import always_facts
+
+    facts["always"] = always_facts(tree, module, is_package)
     return facts
 
 
