@@ -185,25 +185,41 @@ def _unconditional(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 return  # nothing after it runs
 
 
+_SKIPPED = frozenset({ast.Lambda, *_DEFS, ast.Constant, ast.Name})
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+#: Fields that hold only operator and context singletons: never a call.
+_NO_CALLS = frozenset({"ctx", "op", "ops", "type_comment"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _calls(statement: ast.stmt) -> Iterator[ast.Call]:
     """The calls a simple statement makes whenever it runs, in no particular order."""
     stack: list[ast.AST] = [statement]
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.Lambda, *_DEFS)):
+        kind = type(node)
+        if kind in _SKIPPED:
             continue
-        if isinstance(node, ast.IfExp):
-            stack.append(node.test)
+        if kind is ast.IfExp:
+            stack.append(node.test)  # type: ignore[attr-defined]
             continue
-        if isinstance(node, ast.BoolOp):
-            stack.append(node.values[0])
+        if kind is ast.BoolOp:
+            stack.append(node.values[0])  # type: ignore[attr-defined]
             continue
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            stack.append(node.generators[0].iter)
+        if kind in _COMPREHENSIONS:
+            stack.append(node.generators[0].iter)  # type: ignore[attr-defined]
             continue
-        if isinstance(node, ast.Call):
-            yield node
-        stack.extend(ast.iter_child_nodes(node))
+        if kind is ast.Call:
+            yield node  # type: ignore[misc]
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _NO_CALLS)
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
 
 
 __all__ = ["MAIN", "MODULE", "always_facts"]
