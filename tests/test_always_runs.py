@@ -153,6 +153,31 @@ def test_a_click_command_and_the_object_it_builds() -> None:
     assert found["litecli.main.LiteCli.connect"] == "the console script's function cli() → LiteCli.connect()"
 
 
+TYPER_ONE = '''
+    import typer
+
+    app = typer.Typer()
+
+    @app.callback()
+    def setup():
+        pass
+
+    @app.command()
+    def run():
+        pass
+'''
+
+
+def test_a_typer_app_as_the_console_script() -> None:
+    """`tool = "pkg.cli:app"`: the app's callback runs on every invocation, and
+    its only command too; with two commands, neither is always run."""
+    one = walk({"pkg.cli": TYPER_ONE}, ["pkg.cli"], function="pkg.cli.app")
+    assert set(one) == {"pkg.cli.setup", "pkg.cli.run"}
+    assert one["pkg.cli.run"] == "the console script's app `app` runs run()"
+    two = walk({"pkg.cli": TYPER_ONE.replace("@app.callback()", "@app.command()")}, ["pkg.cli"], function="pkg.cli.app")
+    assert two == {}
+
+
 def test_django_app_config_ready_calls_into_another_module() -> None:
     facts = facts_of({
         "shop.apps": "from django.apps import AppConfig\nfrom shop.signals import connect_all\n\n"

@@ -40,15 +40,19 @@ _TRIES: tuple[type[ast.stmt], ...] = (ast.Try, *([ast.TryStar] if hasattr(ast, "
 
 
 def always_facts(tree: ast.Module, module: str, is_package: bool) -> dict[str, Any]:
-    """``{"imports", "classes", "defs", "calls", "ready"}`` for one file (see the module docstring)."""
+    """``{"imports", "classes", "defs", "calls", "ready", "commands"}`` for one file (see the
+    module docstring); ``commands``: app name -> {"command" | "callback": functions}."""
     package = module if is_package else module.rpartition(".")[0]
     collector = _Collector(module, package, _imports(tree, package))
     collector.local = {n.name for n in tree.body if isinstance(n, _DEFS)}
     classes: dict[str, list[str]] = {}
     ready: list[str] = []
+    commands: dict[str, dict[str, list[str]]] = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             collector.function(node.name, node, "")
+            for owner, kind in _app_decorators(node):
+                commands.setdefault(owner, {}).setdefault(kind, []).append(node.name)
         elif isinstance(node, ast.ClassDef):
             bases = [collector.resolve(ast_dotted_name(b)) for b in node.bases]
             classes[node.name] = [b for b in bases if b]
@@ -65,7 +69,18 @@ def always_facts(tree: ast.Module, module: str, is_package: bool) -> dict[str, A
                              "calls": {k: v for k, v in collector.calls.items() if v}}
     if ready:
         facts["ready"] = ready
+    if commands:
+        facts["commands"] = commands
     return facts
+
+
+def _app_decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tuple[str, str]]:
+    """(app name, "command" | "callback") for ``@app.command()`` / ``@app.callback()``
+    on a module-level function (a typer or click app held in a module-level name)."""
+    for decorator in node.decorator_list:
+        func = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in ("command", "callback"):
+            yield func.value.id, func.attr
 
 
 def _imports(tree: ast.Module, package: str) -> dict[str, str]:

@@ -125,7 +125,16 @@ class _Index:
 def always_runs(facts: Mapping[str, Mapping[str, Any]], seeds: Mapping[str, list[Seed]]) -> AlwaysRuns:
     """``facts``: module -> its ``always_facts``; ``seeds``: entry name -> where it starts."""
     index = _Index(facts)
-    return AlwaysRuns({entry: _walk(index, start) for entry, start in seeds.items()})
+    walked: dict[Seed, dict[str, str]] = {}  # most seeds (a module's import-time code) are shared by many entries
+    by_entry: dict[str, dict[str, str]] = {}
+    for entry, start in seeds.items():
+        found = by_entry[entry] = {}
+        for seed in start:
+            if seed not in walked:
+                walked[seed] = _walk(index, [seed])
+            for function, why in walked[seed].items():
+                found.setdefault(function, why)
+    return AlwaysRuns(by_entry)
 
 
 def entry_seeds(facts: Mapping[str, Mapping[str, Any]], loaded: Iterable[str], roots: Iterable[str],
@@ -146,7 +155,23 @@ def entry_seeds(facts: Mapping[str, Mapping[str, Any]], loaded: Iterable[str], r
         seeds.extend(Seed(f"{root}:{MAIN}", "", f"the __main__ block of `{root}`") for root in roots)
     if function:
         seeds.append(Seed(function, "", "the console script's function"))
+        seeds.extend(_app_seeds(facts, function))
     return seeds
+
+
+def _app_seeds(facts: Mapping[str, Mapping[str, Any]], target: str) -> list[Seed]:
+    """A console script that names a typer/click app object (``pkg.cli:app``):
+    its ``@app.callback()`` runs on every invocation, and so does its command
+    when it has only one (typer then runs it without a subcommand name)."""
+    module, _, name = target.rpartition(".")
+    data = facts.get(module) or {}
+    app = (data.get("commands") or {}).get(name)
+    if not isinstance(app, Mapping) or name in data.get("defs", ()):
+        return []  # a click group is a function: its subcommands run only when named
+    runs = [f for f in app.get("callback", ()) if isinstance(f, str)]
+    commands = [f for f in app.get("command", ()) if isinstance(f, str)]
+    runs += commands if len(commands) == 1 else []
+    return [Seed(f"{module}.{f}", "", f"the console script's app `{name}` runs") for f in runs]
 
 
 def _walk(index: _Index, seeds: list[Seed]) -> dict[str, str]:
