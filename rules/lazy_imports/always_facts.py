@@ -29,12 +29,14 @@ Plain data (lists and dicts): cached as JSON.
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Any, Iterator
 
 from advisor.rules.support.imports import ast_dotted_name
 
 #: The caller name of a module's import-time code, and of its ``if __name__ == "__main__":`` block.
 MODULE, MAIN = "<module>", "<main>"
+_STDLIB = frozenset(sys.stdlib_module_names)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _TRIES: tuple[type[ast.stmt], ...] = (ast.Try, *([ast.TryStar] if hasattr(ast, "TryStar") else []))
 
@@ -173,7 +175,7 @@ class _Collector:
                 if value.id in bound:
                     return ["obj", bound[value.id], func.attr]
         target = self.resolve(ast_dotted_name(func))
-        return ["f", target] if target else []
+        return ["f", target] if target and target.partition(".")[0] not in _STDLIB else []
 
 
 def _unconditional(body: list[ast.stmt]) -> Iterator[ast.stmt]:
