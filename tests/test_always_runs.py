@@ -12,17 +12,14 @@ methods), Django (``AppConfig.ready()`` calls into another module).
 from __future__ import annotations
 
 import ast
-import os
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from advisor.config import config_from_table
-from advisor.engine.scan import scan
-from advisor.findings import ScanReport
 from advisor.rules.lazy_imports.always_facts import always_facts
 from advisor.rules.lazy_imports.always_runs import AlwaysRuns, always_runs, entry_seeds
 from conftest import run_advisor
+from test_startup_savings import project, run
 
 # -- the walk, on per-file facts ------------------------------------------------------
 
@@ -250,25 +247,6 @@ def test_entries_running_names_the_entry_and_the_chain() -> None:
 
 
 # -- the rule, on small projects (--no-measure: the bundled table's figures) -------------------------------
-
-def project(root: Path, files: dict[str, str], scripts: str = "") -> Path:
-    (root / "pyproject.toml").write_text(f"[project]\nname = 'demo'\nversion = '0'\n\n[project.scripts]\n{scripts}\n")
-    for name, text in {"pkg/__init__.py": "", **files}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
-def run(root: Path) -> ScanReport:
-    config = config_from_table({"measure-imports": False, "select": ["lazy-imports"]}, root=root)
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return scan([root], config, use_cache=False)
-    finally:
-        os.chdir(cwd)
-
 
 CSV_BASE = '''
     import sys
