@@ -4,7 +4,9 @@ Runs `advisor scan --no-cache --no-measure` in-process on a tree, alternating
 two variants run by run: as shipped, and with the always-run facts and walk
 switched off (``always_facts`` returns nothing: the scan as it was before
 ``rules/lazy_imports/always_{facts,runs}.py``). Reports CPU time (this
-process and its forked workers) and wall time, best and median of each.
+process and its forked workers) and wall time, best and median of each,
+and the CPU time of ``always_facts`` alone beside ``ast.parse`` on the
+same files.
 
     python benchmarks/always_runs_cost.py /path/to/django [--runs 5] [--jobs 2]
 """
@@ -45,6 +47,27 @@ def one_scan(tree: Path, jobs: int, off: bool) -> tuple[float, float, int]:
     return cpu, wall, len(report.findings)
 
 
+def facts_cost(tree: Path) -> tuple[int, float, float]:
+    """(files, CPU s of ast.parse, CPU s of always_facts) over every .py file of ``tree``."""
+    import ast
+
+    from advisor.rules.lazy_imports.always_facts import always_facts
+
+    parsed, parse_s = [], 0.0
+    for path in sorted(tree.rglob("*.py")):
+        try:
+            text = path.read_text("utf-8")
+            started = time.process_time()
+            parsed.append((ast.parse(text), ".".join(path.relative_to(tree).with_suffix("").parts)))
+            parse_s += time.process_time() - started
+        except (SyntaxError, ValueError, UnicodeDecodeError):
+            continue
+    started = time.process_time()
+    for module_tree, module in parsed:
+        always_facts(module_tree, module, module.endswith("__init__"))
+    return len(parsed), parse_s, time.process_time() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tree", type=Path)
@@ -56,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         order = ["before (off)", "after (shipped)"] if run % 2 == 0 else ["after (shipped)", "before (off)"]
         for name in order:
             results[name].append(one_scan(args.tree.resolve(), args.jobs, name.startswith("before")))
+    files, parse_s, facts_s = facts_cost(args.tree.resolve())
     print(f"tree: {args.tree}  runs: {args.runs}  jobs: {args.jobs}")
+    print(f"always_facts alone: {facts_s:.2f} s CPU over {files} files (ast.parse of the same files: {parse_s:.2f} s)")
     print("| variant | CPU best | CPU median | wall best | wall median | findings |")
     print("| --- | --: | --: | --: | --: | --: |")
     for name, rows in results.items():
