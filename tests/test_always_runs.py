@@ -372,3 +372,16 @@ def test_fix_writes_nothing_for_the_always_run_import(tmp_path: Path) -> None:
     result = run_advisor("fix", "pkg", "--no-measure", "--rule", "lazy-imports", cwd=root)
     assert result.returncode in (0, 1), result.stderr
     assert "        import numpy\n" in (root / "pkg" / "tool.py").read_text()
+
+
+def test_the_main_block_runs_only_for_its_python_m_entry(tmp_path: Path) -> None:
+    """`if __name__ == "__main__": main()` runs for `python -m pkg.cli`, not when
+    the package imports the module: the finding holds for `import pkg` alone."""
+    root = project(tmp_path, {
+        "pkg/__init__.py": "from pkg import cli\n",
+        "pkg/cli.py": "import numpy\n\ndef main():\n    print(numpy.zeros(1))\n\nif __name__ == '__main__':\n    main()\n",
+    }, "")
+    [finding] = run(root).findings
+    assert list(finding.data["entries"]) == ["`import pkg`"]
+    assert finding.data["always_runs"] == {
+        "`python -m pkg.cli`": "main() runs at every start of `python -m pkg.cli`: the __main__ block of `pkg.cli` → main()"}
