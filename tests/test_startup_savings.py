@@ -286,9 +286,11 @@ def test_modules_that_do_something_when_imported_are_never_measured(tmp_path: Pa
 
 def test_imports_that_save_only_together_are_reported_as_a_group(tmp_path: Path) -> None:
     """numpy in cli.py and in b.py (which cli.py imports), each used only in a function:
-    alone each saves nothing, together they take numpy off the startup."""
+    alone each saves nothing, together they take numpy off the startup. (main() calls
+    b.f() only on some runs: called unconditionally, b.f() would run at every start.)"""
     root = project(tmp_path, {
-        "pkg/cli.py": "import numpy\nfrom pkg import b\n\ndef main():\n    return b.f()\n\ndef compute():\n    return numpy.zeros(1)\n",
+        "pkg/cli.py": "import sys\nimport numpy\nfrom pkg import b\n\ndef main():\n    if sys.argv[1:]:\n        return b.f()\n\n"
+                      "def compute():\n    return numpy.zeros(1)\n",
         "pkg/b.py": "import numpy\n\ndef f():\n    return numpy.ones(1)\n",
         "pkg/c.py": "import numpy\n\nX = numpy.ones(1)\n",  # never imported at startup: not part of it
     })

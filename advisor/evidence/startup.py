@@ -135,7 +135,7 @@ def load(graph: StartupGraph, entry: Entry, deferred: Iterable[str] = ()) -> Loa
 
 
 def saving(graph: StartupGraph, entries: Iterable[Entry], deferred: Iterable[str],
-           loaded: Mapping[str, Load] | None = None) -> Saving:
+           loaded: Mapping[str, Load] | None = None, kept: Mapping[str, Iterable[str]] | None = None) -> Saving:
     """The saving of deferring every statement in ``deferred`` together.
 
     Never a sum of single savings: the two differ in both directions (two
@@ -143,13 +143,17 @@ def saving(graph: StartupGraph, entries: Iterable[Entry], deferred: Iterable[str
     set is evaluated on the graph as one change. ``loaded``: each entry's
     ``load`` with nothing deferred, when the caller asks many times (an
     entry that loads none of the deferred statements' modules is unchanged).
+    ``kept``: entry name -> statements that still load at that entry's start
+    although deferred (their function always runs there).
     """
     chosen = frozenset(deferred)
     entries = list(entries)
     owners = _statement_owners(graph)
     before = [loaded[e.name] if loaded is not None and e.name in loaded else load(graph, e) for e in entries]
     touched = {owners.get(s) for s in chosen}
-    after = [load(graph, e, chosen) if touched & b.modules else b for e, b in zip(entries, before)]
+    stays = {name: frozenset(statements) for name, statements in (kept or {}).items()}
+    after = [load(graph, e, chosen - stays.get(e.name, frozenset())) if touched & b.modules else b
+             for e, b in zip(entries, before)]
     loaded_before = frozenset().union(*(b.modules for b in before)) if before else frozenset()
     loaded_after = frozenset().union(*(a.modules for a in after)) if after else frozenset()
     removed = loaded_before - loaded_after

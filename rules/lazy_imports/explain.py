@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.findings import Finding
+    from advisor.project import Project
     from advisor.rules.lazy_imports.graph import StartupGraph
     from advisor.rules.lazy_imports.startup_model import StartupModel
 
@@ -54,12 +55,30 @@ def dropped_reason(finding: "Finding", graph: "StartupGraph", module: str, thres
     kind, why = project_runs_of(graph.project, model).problem(module, finding.data.get("functions", []))
     if kind == "always":
         return why
-    if model.isolated_ms(statement) < threshold_ms or statement_saving(model, module, statement) >= threshold_ms:
+    if model.isolated_ms(statement) < threshold_ms:
         return ""  # cheap on its own: nothing worth saying
-    loaders = loaded_anyway_by(model, statement)
+    saving = statement_saving(model, module, statement)
+    loaders = loaded_anyway_by(model, statement) if saving < threshold_ms else []
     if loaders:
         return f"deferring it saves nothing: it is loaded at startup anyway by {', '.join(loaders[:3])}"
+    always = always_reason(graph.project, model, module, statement, finding.data.get("functions", []))
+    if always or saving >= threshold_ms:
+        return always
     return f"deferring it saves less than threshold-ms ({threshold_ms:g} ms) on the startup path"
+
+
+def always_reason(project: "Project", model: "StartupModel", module: str, statement: str, functions: list[str]) -> str:
+    """Why deferring into ``functions`` saves nothing: one of them runs at every
+    start of each entry the move would help ("" otherwise; ``always_runs.py``)."""
+    from advisor.rules.lazy_imports.savings import project_always_of
+
+    always = project_always_of(project, model).entries_running(module, functions) if module in model.reached else {}
+    kept = {entry: [statement] for entry in always}
+    if not always or any(saved > 0 for saved, _ in model.saving([statement], kept).per_entry.values()):
+        return ""
+    first = sorted(always)[0]
+    others = f" (and {len(always) - 1} other entr{'ies' if len(always) > 2 else 'y'})" if len(always) > 1 else ""
+    return f"{always[first]}{others}: deferring into it saves nothing"
 
 
 def statement_saving(model: "StartupModel", module: str, statement: str) -> float:

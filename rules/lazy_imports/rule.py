@@ -141,12 +141,18 @@ class LazyImports(Rule):
     is taken as loaded anyway, and a project module that any other module
     imports eagerly likewise. A module no entry point loads at startup is
     reported with its cost when it is imported, and is not fixed. Deferring
-    into a function that always runs at startup (the console script's
-    function, what it always calls, functions called at module level,
-    `__init__` of classes built there, `AppConfig.ready()`, and the
-    module's own functions applied as decorators at module level) saves
-    nothing and is not reported; into a property, a per-item dunder or a request handler
-    it is reported but not fixed.
+    into a function that always runs at an entry's startup saves nothing
+    for that entry: the console script's function (click and typer
+    commands too), the `__main__` block, functions called at module level,
+    `AppConfig.ready()`, the module's own functions applied as decorators
+    at module level, and what those call unconditionally, followed
+    across the project's modules, into `__init__` of the classes they
+    build, methods called on those objects, and `self.method()` resolved on
+    the instance's class (csvkit's base `run()` calling the subclass's
+    `main()`). Such a finding is reported only for the entries where the
+    function does not run, naming the others, and is dropped when none is
+    left. Into a property, a per-item dunder or a request handler it is
+    reported but not fixed.
     A derived cost leaves out a project module's own top-level work (a
     table built at import): `--measure-project` imports the project's
     modules to time it. Measured costs are wall-clock times: on a busy
@@ -353,6 +359,26 @@ class LazyImports(Rule):
         """, why="deferral-into-init-of-an-object-built-at-import-time"),
         Valid("""\
             import numpy as np
+
+            class Utility:
+                def run(self):
+                    try:
+                        self.main()
+                    finally:
+                        print("done")
+
+            class Tool(Utility):
+                def main(self):
+                    print(np.zeros(3))
+
+            def launch():
+                Tool().run()
+
+            if __name__ == "__main__":
+                launch()
+        """, why="deferral-into-a-subclass-main-that-the-base-run-always-calls"),
+        Valid("""\
+            import numpy as np
             from numpy import ones
 
             ONES = ones(3)
@@ -472,6 +498,38 @@ class LazyImports(Rule):
 
                     return requests.get(url)
         """, why="used-only-in-a-method", line=1, message="Client.fetch()"),
+        Invalid("""\
+            import sys
+
+            import numpy as np
+
+            class Tool:
+                def run(self):
+                    if "--export" in sys.argv:
+                        self.export()
+
+                def export(self):
+                    print(np.zeros(3))
+
+            if __name__ == "__main__":
+                Tool().run()
+        """,
+                fixed="""\
+            import sys
+
+            class Tool:
+                def run(self):
+                    if "--export" in sys.argv:
+                        self.export()
+
+                def export(self):
+                    import numpy as np
+
+                    print(np.zeros(3))
+
+            if __name__ == "__main__":
+                Tool().run()
+        """, why="used-only-in-a-method-some-runs-call", line=3, message="Tool.export()"),
         Invalid("""\
             from __future__ import annotations
 

@@ -9,7 +9,11 @@ move saves nothing. One moved into code that runs per item or per request
 startup for the first call of each worker and a lookup on every call: the
 finding is kept, but ``advisor fix`` leaves it alone.
 
-Facts come from ``startup_facts._runs`` (per file, in the worker).
+Facts come from ``startup_facts._runs`` (per file, in the worker). This
+module keeps what holds for every entry that loads the module (module-level
+calls, ``AppConfig.ready()``); console scripts' functions, ``__main__``
+blocks and calls across modules and methods are followed per entry by
+``always_runs.py`` (``savings.project_always_of``).
 """
 
 from __future__ import annotations

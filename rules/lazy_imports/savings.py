@@ -13,7 +13,11 @@ Decisions taken here, each in words for the user:
   loads it, adds nothing to the startup totals, and ``advisor fix`` leaves
   it alone (``--entry`` names an entry that makes it count);
 - a finding whose users include a function that always runs at startup is
-  not reported (the move saves nothing, ``runs.py``);
+  not reported (the move saves nothing, ``runs.py``); one whose user always
+  runs at the start of some entries only (``always_runs.py``: followed
+  across modules, methods and class hierarchies) counts for the other
+  entries alone, says which entries it does not help and why
+  (``data["always_runs"]``), and is dropped when no entry is left;
 - a finding whose users run per item or per request is reported, but
   ``advisor fix`` leaves it alone (``data["no_fix"]``).
 """
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from advisor.evidence.profile import Evidence
     from advisor.project import Project
     from advisor.rules.lazy_imports.rule import LazyImportsOptions
+    from advisor.rules.lazy_imports.always_runs import AlwaysRuns
     from advisor.rules.lazy_imports.runs import Runs
     from advisor.rules.lazy_imports.startup_model import StartupModel
 
@@ -46,6 +51,7 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
     graph = startup_graph(project)
     model = startup_model(project)
     runs = project_runs_of(project, model)
+    always = project_always_of(project, model)
     kept: list[Finding] = []
     pending: list[tuple[Finding, str, str]] = []  # under the threshold alone: (finding, statement id, no_fix)
     unreached = 0
@@ -62,13 +68,18 @@ def refine_findings(findings: list[Finding], project: "Project", options: "LazyI
         kind, why = runs.problem(module, finding.data.get("functions", []))
         if kind == "always":
             continue
+        always_for = always.entries_running(module, finding.data.get("functions", []))
+        if always_for:
+            finding = finding.with_(data={**finding.data, "always_runs": always_for})
         reached = module in model.reached
         threshold = deferral_threshold(finding, evidence, options.threshold_ms)
         if threshold > options.threshold_ms:
             continue  # a hot function uses it: it stays eager, whatever it costs
         figure = _figure(finding, model, statement, options.threshold_ms, module if not reached else "")
+        if reached and always_for and not any(saved > 0 for saved, _ in figure[2].per_entry.values()):
+            continue  # its function runs at every start of each entry it would help: the move saves nothing
         if figure[0] < threshold and figure[1] != "config":
-            if reached:
+            if reached and not always_for:
                 pending.append((finding, statement, why))
             continue
         if not reached:
@@ -140,16 +151,37 @@ def project_runs_of(project: "Project", model: "StartupModel") -> "Runs":
     def build(project: "Project") -> "Runs":
         facts = {f.module: d.get("startup") or {} for f, d in project.facts_of("lazy-imports")
                  if f.module and isinstance(d, dict)}
-        return project_runs(facts, model.entry_functions)
+        return project_runs(facts, {})  # console scripts' functions: per entry, in always_runs
 
     return project.derived("lazy-imports/runs", build)
+
+
+def project_always_of(project: "Project", model: "StartupModel") -> "AlwaysRuns":
+    """Per entry, the functions that run at its every start (``always_runs.py``)."""
+    from advisor.rules.lazy_imports.always_runs import always_runs, entry_seeds
+    from advisor.rules.lazy_imports.startup_model import script_functions
+
+    def build(project: "Project") -> "AlwaysRuns":
+        facts = {f.module: (d.get("startup") or {}).get("always") or {} for f, d in project.facts_of("lazy-imports")
+                 if f.module and isinstance(d, dict)}
+        functions = script_functions(project.config.root)
+        seeds = {}
+        for entry in model.entries:
+            loaded = model.before[entry.name].modules & facts.keys() if entry.name in model.before else set()
+            named = entry.name.strip("`").partition(":")  # a user-named `pkg.cli:main`
+            function = functions.get(entry.name, "") or (f"{named[0]}.{named[2]}" if named[2] else "")
+            seeds[entry.name] = entry_seeds(facts, loaded, entry.roots, entry.name.startswith("`python "), function)
+        return always_runs(facts, seeds)
+
+    return project.derived("lazy-imports/always-runs", build)
 
 
 def _figure(finding: Finding, model: "StartupModel", statement: str, threshold: float,
             unreached: str) -> tuple[float, str, Any]:
     """(saving ms, source, Saving) of deferring this one statement; for a
     module no entry reaches (``unreached``), when that module is imported."""
-    alone = model.saving_when_imported(unreached, statement) if unreached else model.saving([statement])
+    kept = {entry: [statement] for entry in finding.data.get("always_runs", {})}
+    alone = model.saving_when_imported(unreached, statement) if unreached else model.saving([statement], kept)
     # The entry it helps most: "costs ~X ms at startup of E" holds for E. (The
     # scan's totals count only what no entry loads any more: startup_summary.)
     ms, source = max([saved for saved, _ in alone.per_entry.values()] + [0.0]), model.source
@@ -176,6 +208,9 @@ def _with_saving(finding: Finding, model: "StartupModel", statement: str, figure
     named = max(per_entry, key=lambda n: (per_entry[n], n)) if per_entry else ""
     text = message(finding, ms, named, len(per_entry) - 1, at_least) if reached else \
         unreached_message(finding, ms, model.graph.owners.get(statement, ""), at_least)
+    if finding.data.get("always_runs") and reached:
+        text += "; " + "; ".join(finding.data["always_runs"][e] for e in sorted(finding.data["always_runs"])[:2]) + \
+            " (no saving there)"
     if finding.data.get("unsafe"):
         text += f" (unsafe fix: {finding.data['unsafe']})"
     return finding.with_(
@@ -217,8 +252,9 @@ def startup_summary(model: "StartupModel", findings: Iterable[Finding]) -> dict[
     """The scan's startup figures, each computed on the graph as one change."""
     findings = list(findings)
     on_entries = [f for f in findings if f.data.get("startup") == "entry"]
-    every = model.saving([f.data["statement_id"] for f in on_entries])
-    fix = model.saving([f.data["statement_id"] for f in on_entries if fixable(f)])
+    kept = always_kept(on_entries)
+    every = model.saving([f.data["statement_id"] for f in on_entries], kept)
+    fix = model.saving([f.data["statement_id"] for f in on_entries if fixable(f)], kept)
     entries = [{"name": e.name, "roots": list(e.roots), "total_ms": round(model.before[e.name].total_ms, 1),
                 "saving_ms": round(every.per_entry.get(e.name, (0.0, 0.0))[0], 1),
                 "fixable_saving_ms": round(fix.per_entry.get(e.name, (0.0, 0.0))[0], 1)}
@@ -237,11 +273,27 @@ def expected_by_entry(project: "Project", applied: Iterable[Finding]) -> list[di
     from advisor.rules.lazy_imports.startup_model import startup_model
 
     model, graph = startup_model(project), startup_graph(project)
+    applied = list(applied)
     ids = {model.statement_id(graph.module_of(f.path), f.data.get("statement", ""), f.span.line) for f in applied}
-    together = model.saving(sorted(i for i in ids if i))
+    kept: dict[str, list[str]] = {}
+    for finding in applied:
+        statement = model.statement_id(graph.module_of(finding.path), finding.data.get("statement", ""), finding.span.line)
+        for entry in finding.data.get("always_runs") or {}:
+            kept.setdefault(entry, []).append(statement)
+    together = model.saving(sorted(i for i in ids if i), kept)
     return [{"name": name, "saving_ms": round(saved, 1), "total_ms": round(total, 1),
              "modules_removed": len(together.removed)}
             for name, (saved, total) in together.per_entry.items() if saved > 0]
+
+
+def always_kept(findings: Iterable[Finding]) -> dict[str, list[str]]:
+    """Entry name -> statements of ``findings`` that still load at its start
+    (a function using them always runs there)."""
+    kept: dict[str, list[str]] = {}
+    for finding in findings:
+        for entry in finding.data.get("always_runs") or {}:
+            kept.setdefault(entry, []).append(finding.data["statement_id"])
+    return kept
 
 
 def _notices(project: "Project", model: "StartupModel", unreached: int) -> None:

@@ -55,6 +55,9 @@ def startup_facts(tree: ast.Module, module: str, is_package: bool, text: str) ->
     if named:
         facts["settings_env"] = named
     facts["runs"] = _runs(tree)
+    from advisor.rules.lazy_imports.always_facts import always_facts
+
+    facts["always"] = always_facts(tree, module, is_package)
     return facts
 
 
@@ -140,9 +143,12 @@ def _run_by_call(name: str, defs: dict[str, str]) -> list[str]:
 
 def _import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Statements that run at import time (function and class bodies left out;
-    ``if __name__ == "__main__":`` included: it runs whenever the file is the program)."""
+    the ``if __name__ == "__main__":`` block too: it runs only for a ``python -m``
+    entry, which ``always_runs`` follows per entry)."""
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.If) and _is_main_test(node.test):
             continue
         if isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
             for block in ("body", "orelse", "finalbody"):

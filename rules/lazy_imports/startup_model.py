@@ -55,8 +55,9 @@ class StartupModel:
         chosen = max(before) if before else (min(candidates) if candidates else None)
         return chosen[1] if chosen else ""
 
-    def saving(self, deferred: Iterable[str]) -> Saving:
-        return saving(self.graph, self.entries, deferred, self.before)
+    def saving(self, deferred: Iterable[str], kept: Mapping[str, Iterable[str]] | None = None) -> Saving:
+        """``kept``: entry name -> deferred statements that still load at its start (``always_runs``)."""
+        return saving(self.graph, self.entries, deferred, self.before, kept)
 
     def isolated_ms(self, statement: str) -> float:
         """What the statement's modules cost imported alone, in a fresh interpreter."""
@@ -330,6 +331,33 @@ def _entry_functions(pyproject: Mapping[str, Any], setup_cfg: str, setup_py: str
     return found
 
 
+def script_functions(root: Path) -> dict[str, str]:
+    """Console and GUI script entry name -> the function it calls
+    ("console script `tool`" -> "pkg.cli.main"), named as ``find_entries`` names them."""
+    from advisor.evidence.entries import _ini_scripts, _setup_py_scripts
+
+    pyproject = _toml(root / "pyproject.toml")
+    named: list[tuple[str, str]] = []
+    project = pyproject.get("project", {}) if isinstance(pyproject, dict) else {}
+    for table, kind in (("scripts", "console script"), ("gui-scripts", "GUI script")):
+        scripts = project.get(table, {}) if isinstance(project, dict) else {}
+        named += [(f"{kind} `{k}`", str(v)) for k, v in scripts.items()] if isinstance(scripts, dict) else []
+    poetry = ((pyproject.get("tool") or {}).get("poetry") or {}) if isinstance(pyproject, dict) else {}
+    if isinstance(poetry, dict) and isinstance(poetry.get("scripts"), dict):
+        named += [(f"console script `{k}`", str(v)) for k, v in poetry["scripts"].items()]
+    setup_cfg = _text(root / "setup.cfg")
+    lines = (_ini_scripts(setup_cfg, "options.entry_points", "console_scripts") if setup_cfg else []) + \
+        _setup_py_scripts(_text(root / "setup.py"))
+    named += [(f"console script `{n.strip()}`", t) for n, _, t in (line.partition("=") for line in lines) if n.strip()]
+    found: dict[str, str] = {}
+    for name, spec in named:
+        module, _, function = spec.strip().partition(":")
+        function = function.strip().split()[0] if function.strip() else ""
+        if _DOTTED.match(module.strip()) and _DOTTED.match(function):
+            found.setdefault(name, f"{module.strip()}.{function}")
+    return found
+
+
 def _toml(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -349,4 +377,4 @@ def _text(path: Path) -> str:
         return ""
 
 
-__all__ = ["StartupModel", "build_model", "find_entries", "startup_model"]
+__all__ = ["StartupModel", "build_model", "find_entries", "script_functions", "startup_model"]
