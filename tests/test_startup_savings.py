@@ -394,3 +394,22 @@ def test_a_group_member_that_removes_nothing_beside_the_others_is_not_written() 
         (lines["csrf"], "safe"), (lines["signer"], "none"), (lines["bad"], "none")]
     assert tiered[1].data["no_fix"] == ("it saves only with `from itsdangerous import BadSignature` in app.py:3 "
                                         "deferred too, which `advisor fix` leaves alone")
+
+
+@pytest.mark.parametrize("load", [99.0, 0.1])
+def test_import_times_measured_on_a_busy_machine_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         load: float) -> None:
+    """A claim is taken once and cached: made while the load average was over
+    twice the cores, it may be high, and the notice says how to measure again."""
+    from advisor.evidence import closures
+
+    monkeypatch.setattr(closures, "_load", lambda: load)
+    root = project(tmp_path, {"pkg/cli.py": "import json\n\ndef run():\n    return json\n"})
+    config = config_from_table({"select": ["lazy-imports"], "python": sys.executable,
+                                "cache-dir": str(tmp_path.parent / f"cache-{tmp_path.name}")}, root=root)
+    notices = [n for n in scan([root], config, use_cache=False).notices if "busy" in n]
+    if load > 2 * (os.cpu_count() or 1):
+        assert len(notices) == 1 and f"(load {load:.1f} on {os.cpu_count() or 1} cores)" in notices[0]
+        assert "closures.json to measure them again" in notices[0]
+    else:
+        assert notices == []

@@ -87,6 +87,9 @@ class ClosureStore:
         self._entries: dict[str, dict[str, object]] = self._load()
         #: Subprocesses run by this store (benchmarks and tests count them).
         self.runs = 0
+        #: The 1-minute load average while this store measured, when it was
+        #: over twice the cores: figures taken then may be high.
+        self.busy: float | None = None
         #: Where each top-level package lives in this interpreter (a probe's answer).
         self._roots: dict[str, tuple[str | None, list[str]]] = {}
         self._path: list[str] = []
@@ -148,9 +151,13 @@ class ClosureStore:
             if progress:
                 progress(min(done, len(todo)), len(todo))
 
+        load = _load()
         entries = self._first_runs(todo, counted, sorted(maybe))
         measured = sorted(m for m, e in entries.items() if e.get("ok"))
         times, runs = self_times(self.python, measured, self.timeout, RUNS, self.jobs)
+        load = max(load, _load())
+        if load > 2 * (os.cpu_count() or 1):
+            self.busy = load
         self.runs += RUNS if measured else 0
         for module, entry in entries.items():
             closure = entry.get("modules")
@@ -288,6 +295,14 @@ class ClosureStore:
             interpreters = {}
         interpreters[self.identity] = self._entries
         write_document(self.cache_file, "closures", CACHE_FORMAT, {"interpreters": interpreters})
+
+
+def _load() -> float:
+    """The 1-minute load average (0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def _slices(modules: list[str], count: int) -> list[list[str]]:

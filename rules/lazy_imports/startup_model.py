@@ -10,6 +10,8 @@ project modules is a lower bound ("at least").
 
 from __future__ import annotations
 
+import os
+
 import re
 import sys
 from dataclasses import dataclass, field
@@ -242,6 +244,11 @@ def _closures(project: "Project", modules: set[str], known: Mapping[str, "Closur
 
             optional = {m: versions.get(m.split(".")[0]) for m in named if m not in known}
             found, failures = store.closures({m: versions.get(m.split(".")[0]) for m in wanted}, report, optional)
+            if store.busy is not None:
+                project.notices.append(
+                    f"import times were measured while this machine was busy (load {store.busy:.1f} on "
+                    f"{os.cpu_count() or 1} cores), so they may be high; they are cached: delete "
+                    f"{store.cache_file} to measure them again on a quieter machine")
             missing = [m for m in wanted if m not in found and not versions.get(m.split(".")[0])]
             found.update(_table_closures(missing))
             failures += [Failure(m, NOT_INSTALLED) for m in missing]
