@@ -239,7 +239,7 @@ def test_fixture_with_a_recorded_profile_ranks_hot_first(hotcold: Path) -> None:
 
 def test_explicit_profile_and_bad_profile(hotcold: Path, tmp_path: Path) -> None:
     out = tmp_path / "p.pyisession"
-    recorded = run_advisor("profile", "--out", str(out), "--", sys.executable, "-m", "hotcold", "report", "3000", cwd=hotcold)
+    recorded = run_advisor("profile", "--out", str(out), "--", sys.executable, "-m", "hotcold", "report", "8000", cwd=hotcold)
     assert recorded.returncode == 0 and out.is_file(), recorded.stderr
     report = scan_json(hotcold, "--no-profile", "--profile", str(out))
     assert not any("using .advisor" in n for n in report["summary"]["notices"])
