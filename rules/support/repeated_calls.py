@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from advisor.rules.support.call_index import MODULE_CODE, CallIndex, Site
 from advisor.rules.support.calls import CONSTANT_ARGS, NO_ARGS, NOT_IN_LOOP, READ
 
 if TYPE_CHECKING:
     from advisor.findings import Finding
+    from advisor.rules.support.call_index import CallIndex, Site
 
 
 def called_repeatedly(finding: "Finding", index: CallIndex, module: str,
                       min_call_sites: int) -> tuple[str, list[str]] | None:
     """(how it is called, the call sites that show it) or None when the project
     does not call it repeatedly, or one of its calls could not share a cached answer."""
+    from advisor.rules.support.call_index import MODULE_CODE
+
     data: dict[str, Any] = finding.data
     name = f"{module}.{data['function']}" if module else str(data["function"])
     sites = index.callers.get(name, [])
