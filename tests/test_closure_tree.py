@@ -76,7 +76,7 @@ def test_self_times_are_the_median_of_the_union_runs(tmp_path: Path, monkeypatch
     from advisor.evidence import self_times as union
 
     logs = iter([f"import time: {us} | {us} | json\nimport time: 50 | 50 | json.decoder" for us in (900, 300, 600)])
-    monkeypatch.setattr(union, "_run", lambda argv, timeout: next(logs))
+    monkeypatch.setattr(union, "isolated_stderr", lambda argv, timeout: next(logs))
     times, runs = union.self_times(sys.executable, ["json"], 60, runs=3, jobs=1)
     assert times == {"json": 600, "json.decoder": 50} and runs == 3
     monkeypatch.undo()

@@ -1,4 +1,5 @@
-"""Measure many closures in one interpreter: a fork tree along package lines.
+"""Measure many closures in one interpreter: a fork tree along package
+lines and import chains.
 
 Why this is exact: ``import a.b.c`` always imports ``a`` first, then
 ``a.b``, then ``a.b.c``. So a process that has imported ``a`` (and nothing
@@ -11,13 +12,18 @@ from a fresh interpreter that imports Django again. Top-level nodes fork
 from the server right after interpreter startup, so they are measured as
 ``python -I -X importtime -c "import x"`` measures them.
 
-The server uses only what interpreter startup already loaded (``os``,
-``sys``, ``_signal``) until every measurement is done: anything it
-imported itself would be missing from the closures. Each child has its own
-log (fd 2 pointed at a file) and an alarm for its own import. A node whose
-import fails stops there; its descendants fail with the same error, as they
-would in a fresh interpreter. A node that dies any other way leaves no
-status, and the caller measures it the old way, one fresh interpreter.
+Across packages a module may fork from its anchor, a module its import is
+sure to load (``advisor.evidence.import_chains``). The server uses only
+what interpreter startup already loaded (``os``, ``sys``, ``_signal``; it
+takes ``gc`` for ``freeze`` and removes it from ``sys.modules`` again)
+until every measurement is done: anything it imported itself would be
+missing from the closures. Each child's ``-X importtime`` lines go through
+the inherited stderr pipe between markers, and it has an alarm for its own
+import. A node whose import fails stops there; its descendants fail with
+the same error, as they would in a fresh interpreter. A node that dies any
+other way leaves no status, and the caller measures it the old way, one
+fresh interpreter. The tree says which modules a closure holds; their self
+times come from ``advisor.evidence.self_times``.
 
 ``benchmarks/closure_tree_check.py`` compares these closures with one fresh
 interpreter per module on real packages.
@@ -26,13 +32,12 @@ interpreter per module on real packages.
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from advisor.evidence.importtime import parse_importtime
+from advisor.evidence.importtime import first_self_us
+from advisor.evidence.startup import package_prefixes
 
 #: Runs in the measured interpreter (any Python 3): argv = out dir, alarm
 #: seconds, the log marker, then the nodes as ``parent:flags:module``,
@@ -167,10 +172,7 @@ class TreeResult:
 def tree_nodes(modules: Iterable[str]) -> list[str]:
     """Every package prefix of ``modules`` and the modules themselves,
     parents before children."""
-    nodes: set[str] = set()
-    for module in modules:
-        parts = module.split(".")
-        nodes.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    nodes = {prefix for module in modules for prefix in package_prefixes(module)}
     return sorted(nodes, key=lambda name: (name.count("."), name))
 
 
@@ -185,26 +187,22 @@ def measure_tree(python: str, modules: Iterable[str], timeout: float, optional: 
     The self times are one forked run's: the store replaces them with
     ``advisor.evidence.self_times`` (a forked child pays for copying the
     pages of its parents it touches)."""
-    from advisor.evidence.importtime import run_isolated
+    import tempfile
+
+    from advisor.evidence.importtime import isolated_stderr
 
     trie = _Trie()
     for module in tree_nodes(modules):
-        trie.add(module, (chains or {}).get(module) or _prefixes(module))
+        trie.add(module, (chains or {}).get(module) or package_prefixes(module))
     maybe = sorted({m for m in optional if m not in trie.end and "." in m and m.rpartition(".")[0] in trie.end})
     for module in maybe:
-        trie.add(module, [*trie.chain(module.rpartition(".")[0]), module])
+        trie.add(module, [*trie.chains[module.rpartition(".")[0]], module])
     argv = [f"{parent}:{'?' if name in maybe else ''}:{name}" for parent, name in trie.nodes]
     alarm = max(1, int(timeout))
     mark = f"@@advisor-node-{os.urandom(8).hex()}@@"
     with tempfile.TemporaryDirectory(prefix="advisor-closures-") as out:
-        try:
-            done = run_isolated([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), mark, *argv],
-                                timeout + 2.0 * len(trie.nodes))
-            stderr = done.stderr
-        except subprocess.TimeoutExpired as stopped:
-            stderr = _text(stopped.stderr)
-        except (OSError, subprocess.SubprocessError):
-            stderr = ""
+        stderr = isolated_stderr([python, "-X", "importtime", "-c", _SERVER, out, str(alarm), mark, *argv],
+                                 timeout + 2.0 * len(trie.nodes))
         found = _collect(Path(out), trie.nodes, set(maybe), _logs(stderr, mark))
     return {module: found[index] for module, index in trie.end.items() if index in found}
 
@@ -229,19 +227,6 @@ class _Trie:
             parent = self.index[key]
         self.end[module] = parent
         self.chains[module] = list(chain)
-
-    def chain(self, module: str) -> list[str]:
-        return self.chains[module]
-
-
-def _prefixes(module: str) -> list[str]:
-    return [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 2)]
-
-
-def _text(data: bytes | str | None) -> str:
-    if isinstance(data, bytes):
-        return data.decode("utf-8", "replace")
-    return data or ""
 
 
 def _logs(stderr: str, mark: str) -> dict[int, str]:
@@ -280,9 +265,7 @@ def _collect(out: Path, nodes: list[tuple[int, str]], optional: set[str],
         if kind != "ok":
             results[index] = TreeResult(False, {}, error=detail.strip() or "import failed")
             continue
-        own: dict[str, int] = {}
-        for record in parse_importtime(logs.get(index, "")):
-            own.setdefault(record.module, record.self_us)
+        own = first_self_us(logs.get(index, ""))
         subs = (_read(out / f"{index}.subs") or "").split()
         results[index] = TreeResult(True, {**parent.modules, **own}, tuple(subs))
     return results

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from advisor.evidence.importtime import parse_importtime, run_isolated
+from advisor.evidence.importtime import first_self_us, run_isolated
 
 #: Bump when what is stored or how it is measured changes.
 CACHE_FORMAT = 2
@@ -184,7 +184,8 @@ class ClosureStore:
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             if can_fork() and modules:
                 parts = _slices(modules, self.jobs)
-                asked = [[m for m in maybe if m.rpartition(".")[0] in set(tree_nodes(part))] for part in parts]
+                nodes = [set(tree_nodes(part)) for part in parts]
+                asked = [[m for m in maybe if m.rpartition(".")[0] in part] for part in nodes]
                 chains = [self._chains(modules)] * len(parts)
                 for found in pool.map(self._run_tree, parts, asked, chains):
                     entries.update(found)
@@ -253,10 +254,7 @@ class ClosureStore:
             lines = [line for line in result.stderr.splitlines()
                      if line.strip() and not line.startswith("import time:") and line not in (_START, _END)]
             return {"ok": False, "error": lines[-1][:200] if lines else f"exit {result.returncode}"}
-        between = result.stderr.partition(_START)[2].partition(_END)[0]
-        times: dict[str, int] = {}
-        for record in parse_importtime(between):
-            times.setdefault(record.module, record.self_us)
+        times = first_self_us(result.stderr.partition(_START)[2].partition(_END)[0])
         try:
             subs = json.loads(result.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):

@@ -12,10 +12,10 @@ This holds when a module's imports do not depend on what was imported
 before it, the same assumption as timing a closure outside its program
 (``benchmarks/closure_tree_check.py`` compares the sets with one fresh
 interpreter per module). Only statements at a module's top level, outside
-any ``if``, ``try``, ``with``, loop, function or class, count, and only
-modules under site-packages of another top-level package; a source that
-cannot be found or parsed gives no anchor, and the chain is the package
-prefixes, which is exact.
+any ``if``, ``try``, ``with``, loop, function or class, count (followed
+through the installed and stdlib sources the measured interpreter would
+load); a source that cannot be found or parsed gives no anchor, and the
+chain is the package prefixes, which is exact.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ import os
 import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
+
+from advisor.engine.module_imports import resolve_from
+from advisor.evidence.startup import package_prefixes
 
 #: Finds where each top-level package lives, in the measured interpreter
 #: (``find_spec`` of a top-level name runs finders only, imports nothing),
@@ -59,7 +62,7 @@ def import_chains(modules: Iterable[str], roots: Mapping[str, tuple[str | None, 
     ``django.contrib.admin``. ``roots``: the probe's ``{top-level: (origin,
     search locations)}`` and ``path``, its ``sys.path``."""
     wanted = sorted(set(modules))
-    universe = {".".join(m.split(".")[:i]) for m in wanted for i in range(1, m.count(".") + 2)}
+    universe = {prefix for module in wanted for prefix in package_prefixes(module)}
     graph = _Graph(roots, path)
     chains: dict[str, list[str]] = {}
 
@@ -67,12 +70,12 @@ def import_chains(modules: Iterable[str], roots: Mapping[str, tuple[str | None, 
         if module in chains:
             return chains[module]
         reach = graph.reach(module)
-        inside = set(_prefixes(module))
+        inside = set(package_prefixes(module))
         candidates = [d for d in reach & universe if d not in inside and not d.startswith(module + ".")
                       and module not in graph.reach(d) and len(graph.reach(d)) >= _MIN_REACH]
         anchor = max(candidates, key=lambda d: (len(graph.reach(d)), d), default=None)
         before = chain(anchor, depth + 1) if anchor is not None and depth < 8 else []
-        chains[module] = before + [p for p in _prefixes(module) if p not in before]
+        chains[module] = before + [p for p in package_prefixes(module) if p not in before]
         return chains[module]
 
     return {m: chain(m, 0) for m in wanted}
@@ -118,7 +121,7 @@ class _Graph:
         stack = [module]
         while stack:
             current = stack.pop()
-            for step in [*_prefixes(current)[:-1], *self.deps(current)]:
+            for step in [*package_prefixes(current)[:-1], *self.deps(current)]:
                 if step not in seen:
                     known = self._reach.get(step)
                     seen.update(known if known is not None else (step,))
@@ -126,15 +129,6 @@ class _Graph:
                         stack.append(step)
         self._reach[module] = frozenset(seen)
         return self._reach[module]
-
-
-def _deeper(one: str, other: str) -> bool:
-    return (one.count("."), one) > (other.count("."), other)
-
-
-def _installed(where: Path) -> bool:
-    """Under site-packages (or Debian's dist-packages): a distribution, not the stdlib."""
-    return any(part in ("site-packages", "dist-packages") for part in where.parts)
 
 
 def locate(module: str, roots: Mapping[str, tuple[str | None, Sequence[str]]]) -> Path | None:
@@ -176,16 +170,12 @@ def _find_top(name: str, path: Sequence[str]) -> tuple[str | None, Sequence[str]
     return None, []
 
 
-def _prefixes(module: str) -> list[str]:
-    return [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 2)]
-
-
 def _top_level_imports(source: Path, module: str) -> list[str]:
     """Modules named by the import statements that always run when ``source``
     is imported: ``import a.b`` gives ``a.b``; ``from a import b`` gives
     ``a`` and ``a.b`` (a name that is a submodule is loaded by the import)."""
     try:
-        tree = ast.parse(_head(source.read_bytes()), str(source))
+        tree = _parse_head(source.read_bytes(), str(source))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     package = module if source.name == "__init__.py" else module.rpartition(".")[0]
@@ -194,7 +184,7 @@ def _top_level_imports(source: Path, module: str) -> list[str]:
         if isinstance(statement, ast.Import):
             found += [alias.name for alias in statement.names]
         elif isinstance(statement, ast.ImportFrom):
-            base = _absolute(statement, package)
+            base = resolve_from(statement.module or "", statement.level, package)
             if base:
                 found.append(base)
                 found += [f"{base}.{alias.name}" for alias in statement.names if alias.name != "*"]
@@ -204,29 +194,19 @@ def _top_level_imports(source: Path, module: str) -> list[str]:
 _BODY = re.compile(rb"^(?:def|class|async def|@)[ \t\\(]", re.MULTILINE)
 
 
-def _head(source: bytes) -> bytes:
-    """The source up to its first top-level ``def``, ``class`` or decorator,
-    where a module's imports are (parsing a whole large module would cost
-    more than it tells; a later import is only missed, never invented)."""
+def _parse_head(source: bytes, filename: str) -> ast.Module:
+    """The tree of the source up to its first top-level ``def``, ``class``
+    or decorator, where a module's imports are (parsing a whole large module
+    would cost more than it tells; a later import is only missed, never
+    invented); the whole source when the cut falls inside a string or a
+    bracket."""
     first = _BODY.search(source)
-    if first is None:
-        return source
-    head = source[: first.start()]
-    try:
-        ast.parse(head)
-    except (SyntaxError, ValueError):
-        return source  # the cut fell inside a string or a bracket
-    return head
-
-
-def _absolute(statement: ast.ImportFrom, package: str) -> str | None:
-    if not statement.level:
-        return statement.module
-    parts = package.split(".") if package else []
-    if statement.level - 1 > len(parts) or not parts:
-        return None
-    base = parts[: len(parts) - (statement.level - 1)]
-    return ".".join(base + ([statement.module] if statement.module else [])) or None
+    if first is not None:
+        try:
+            return ast.parse(source[: first.start()], filename)
+        except (SyntaxError, ValueError):
+            pass
+    return ast.parse(source, filename)
 
 
 __all__ = ["PROBE", "import_chains", "locate"]

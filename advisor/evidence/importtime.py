@@ -53,6 +53,14 @@ def parse_importtime(text: str) -> list[ImportRecord]:
     return records
 
 
+def first_self_us(text: str) -> dict[str, int]:
+    """Module -> self time (us) of its first ``import time:`` line in ``text``."""
+    times: dict[str, int] = {}
+    for record in parse_importtime(text):
+        times.setdefault(record.module, record.self_us)
+    return times
+
+
 def records_after_mark(stderr: str) -> list[ImportRecord]:
     """Records logged after the marker line (what the measured code loaded)."""
     _, found, after = stderr.partition(_MARK)
@@ -307,6 +315,19 @@ def run_isolated(argv: list[str], timeout: float) -> subprocess.CompletedProcess
             [argv[0], "-I", *argv[1:]], cwd=empty, env=env, capture_output=True, text=True,
             timeout=timeout, stdin=subprocess.DEVNULL, errors="replace",
         )
+
+
+def isolated_stderr(argv: list[str], timeout: float) -> str:
+    """What ``run_isolated`` wrote to stderr, including what it wrote before
+    a timeout stopped it ("" when it could not run): the logs of a run that
+    measures many modules are worth having even when it is cut short."""
+    try:
+        return run_isolated(argv, timeout).stderr
+    except subprocess.TimeoutExpired as stopped:
+        data = stopped.stderr
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def _near_threshold(modules: dict[str, int]) -> bool:

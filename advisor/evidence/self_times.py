@@ -22,10 +22,9 @@ medians is what a typical run adds up to.
 
 from __future__ import annotations
 
-import subprocess
 from typing import Iterable
 
-from advisor.evidence.importtime import parse_importtime, run_isolated
+from advisor.evidence.importtime import first_self_us, isolated_stderr
 
 #: Imports each module named in argv (after the alarm seconds) under an
 #: alarm that ends only that import; a failure ends only that import too.
@@ -63,25 +62,12 @@ def self_times(python: str, modules: Iterable[str], timeout: float, runs: int = 
     argv = [python, "-X", "importtime", "-c", _UNION, str(alarm), *names]
     budget = timeout + 0.5 * len(names)
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, runs))) as pool:
-        logs = list(pool.map(lambda _: _run(argv, budget), range(runs)))
+        logs = list(pool.map(lambda _: isolated_stderr(argv, budget), range(runs)))
     samples: dict[str, list[int]] = {}
     for log in logs:
-        seen: set[str] = set()
-        for record in parse_importtime(log):
-            if record.module not in seen:
-                seen.add(record.module)
-                samples.setdefault(record.module, []).append(record.self_us)
+        for module, us in first_self_us(log).items():
+            samples.setdefault(module, []).append(us)
     return {m: round(statistics.median(us)) for m, us in samples.items()}, sum(1 for log in logs if log)
-
-
-def _run(argv: list[str], timeout: float) -> str:
-    try:
-        return run_isolated(argv, timeout).stderr
-    except subprocess.TimeoutExpired as stopped:
-        data = stopped.stderr
-        return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
-    except (OSError, subprocess.SubprocessError):
-        return ""
 
 
 __all__ = ["RUNS", "self_times"]

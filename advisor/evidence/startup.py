@@ -114,7 +114,7 @@ def load(graph: StartupGraph, entry: Entry, deferred: Iterable[str] = ()) -> Loa
     skip = frozenset(deferred)
     seen: set[str] = set()
     targets: set[str] = set()
-    stack = [m for root in entry.roots for m in _with_parents(root)]
+    stack = [m for root in entry.roots for m in package_prefixes(root)]
     while stack:
         module = stack.pop()
         if module in seen or module in targets:
@@ -123,7 +123,7 @@ def load(graph: StartupGraph, entry: Entry, deferred: Iterable[str] = ()) -> Loa
             seen.add(module)
             for statement in graph.project[module]:
                 if statement.id not in skip:
-                    stack.extend(m for t in statement.targets for m in _with_parents(t))
+                    stack.extend(m for t in statement.targets for m in package_prefixes(t))
         else:
             # Expanded even when another closure already holds it: closures
             # measured apart need not agree, and loading must stay monotonic.
@@ -173,10 +173,11 @@ def reached_by(graph: StartupGraph, entries: Iterable[Entry], module: str) -> li
     return [e.name for e in entries if module in load(graph, e).modules]
 
 
-def _with_parents(module: str) -> list[str]:
-    """``a.b.c`` loads ``a`` and ``a.b`` first, as the import system does."""
+def package_prefixes(module: str) -> list[str]:
+    """``a.b.c`` -> ``["a", "a.b", "a.b.c"]``: importing it loads ``a`` and
+    ``a.b`` first, in that order, as the import system does."""
     parts = module.split(".")
-    return [".".join(parts[: i + 1]) for i in range(len(parts))][::-1]
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _self_times(closures: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -200,5 +201,5 @@ def _owners(project: Mapping[str, tuple[Statement, ...]]) -> dict[str, str]:
     return {s.id: module for module, statements in project.items() for s in statements}
 
 
-__all__ = ["Entry", "Load", "Saving", "StartupGraph", "Statement", "closure_from_importtime", "load",
+__all__ = ["Entry", "Load", "Saving", "StartupGraph", "Statement", "closure_from_importtime", "load", "package_prefixes",
            "reached_by", "saving", "single_savings"]

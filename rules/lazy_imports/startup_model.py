@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, AbstractSet, Any, Iterable, Mapping
 
-from advisor.evidence.startup import Entry, Load, Saving, Statement, StartupGraph, load, saving
+from advisor.evidence.startup import Entry, Load, Saving, Statement, StartupGraph, load, package_prefixes, saving
 
 if TYPE_CHECKING:
     from advisor.evidence.closures import Closure, Failure
@@ -173,21 +173,16 @@ def _statement(module: str, statement: list[Any], modules: frozenset[str], closu
 def _reached_project(raw: Mapping[str, list[list[Any]]], entries: list[Entry], modules: frozenset[str]) -> set[str]:
     """Project modules some entry loads (statically; external modules not followed)."""
     seen: set[str] = set()
-    stack = [p for e in entries for r in e.roots for p in _with_parents(r)]
+    stack = [p for e in entries for r in e.roots for p in package_prefixes(r)]
     while stack:
         current = stack.pop()
         if current in seen or current not in modules:
             continue
         seen.add(current)
         for _, _, base, names in raw.get(current, []):
-            stack.extend(_with_parents(base))
+            stack.extend(package_prefixes(base))
             stack.extend(f"{base}.{n}" for n in names)
     return seen
-
-
-def _with_parents(module: str) -> list[str]:
-    parts = module.split(".")
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _closures_by_package(project: "Project", modules: set[str], named: set[str]) -> tuple[
@@ -205,11 +200,11 @@ def _closures_by_package(project: "Project", modules: set[str], named: set[str])
     if can_fork():
         return _closures(project, modules, {}, named)
 
-    tops = {m for m in modules if not any(p in modules for p in _with_parents(m)[:-1])}
+    tops = {m for m in modules if not any(p in modules for p in package_prefixes(m)[:-1])}
     closures, failures, source, runs = _closures(project, tops, {})
     covered = {}
     for module in modules - tops:
-        top = next((closures[p] for p in _with_parents(module)[:-1] if p in closures), None)
+        top = next((closures[p] for p in package_prefixes(module)[:-1] if p in closures), None)
         if top is not None and module in top.modules:
             # A from-import's names count as submodules when the package loaded them.
             subs = frozenset(m[len(module) + 1:] for m in top.modules if m.startswith(module + ".")
